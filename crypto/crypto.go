@@ -1,0 +1,215 @@
+// Package crypto holds herodb's few cryptographic nouns: keys derived from the admin
+// secret (Argon2id), data keys and the subkeys derived from them (HKDF-SHA256), sealed
+// records (XChaCha20-Poly1305) and the keyed name index (HMAC-SHA256).
+//
+// # Record layout
+//
+//	version (1) | term (4, big endian) | nonce (24) | ciphertext+tag
+//
+// The term names the data-key generation that sealed the record, so a database key can
+// rotate later without a format change: old records name their term and still open.
+//
+// Errors never contain key material or plaintext.
+package crypto
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/chacha20poly1305"
+	"golang.org/x/crypto/hkdf"
+)
+
+// KeySize is the size of every symmetric key herodb uses.
+const KeySize = 32
+
+// RecordVersion is the first byte of every sealed record.
+const RecordVersion = 1
+
+// recordHeader is version + term; the nonce follows.
+const recordHeader = 1 + 4
+
+// Overhead is what sealing adds to a plaintext.
+const Overhead = recordHeader + chacha20poly1305.NonceSizeX + chacha20poly1305.Overhead
+
+// Domain-separation labels for keys derived from one data key. A subkey used for one
+// purpose can never be confused with another.
+const (
+	labelRecord = "herodb/v1/record"
+	labelIndex  = "herodb/v1/name-index"
+	labelWrap   = "herodb/v1/wrap"
+)
+
+// ErrOpen is returned for any record that fails to open: tampered, truncated, moved to
+// another place, or sealed under another key. One error for all, so nothing leaks.
+var ErrOpen = errors.New("record failed authentication (tampered, moved or wrong key)")
+
+// ErrUnknownTerm is returned for a record sealed under a key term this keyring lacks.
+var ErrUnknownTerm = errors.New("record sealed under an unknown key term")
+
+// KDFParams are Argon2id's parameters; they are stored next to the salt so that a later
+// change of defaults never strands an existing directory.
+type KDFParams struct {
+	Time    uint32 `json:"time"`
+	Memory  uint32 `json:"memory_kib"`
+	Threads uint8  `json:"threads"`
+}
+
+// DefaultKDF follows RFC 9106's second recommended option (64 MiB, 3 passes).
+var DefaultKDF = KDFParams{Time: 3, Memory: 64 * 1024, Threads: 4}
+
+// TestKDF is cheap, for tests and embedding; never for real secrets.
+var TestKDF = KDFParams{Time: 1, Memory: 64, Threads: 1}
+
+// DeriveKEK turns the admin secret into the key that wraps DB 0's data key.
+func DeriveKEK(secret []byte, salt []byte, p KDFParams) []byte {
+	return argon2.IDKey(secret, salt, p.Time, p.Memory, p.Threads, KeySize)
+}
+
+// Random returns n bytes from the system's CSPRNG.
+func Random(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto: system randomness failed: " + err.Error())
+	}
+	return b
+}
+
+// derive expands one subkey of key for purpose (HKDF-SHA256; info binds the purpose).
+func derive(key []byte, purpose string, context []byte) []byte {
+	out := make([]byte, KeySize)
+	r := hkdf.New(sha256.New, key, nil, append([]byte(purpose), context...))
+	if _, err := io.ReadFull(r, out); err != nil {
+		panic("crypto: hkdf: " + err.Error())
+	}
+	return out
+}
+
+// DeriveDataKey mixes a caller-given key (HeroDB's per-database encryption_key) into a
+// random data key, so that knowing either alone is not enough.
+func DeriveDataKey(random, given []byte) []byte {
+	if len(given) == 0 {
+		return random
+	}
+	return derive(random, "herodb/v1/given-key", given)
+}
+
+// Keyring is the set of key terms of one database. Sealing uses the current term; opening
+// uses the term named in the record.
+type Keyring struct {
+	current uint32
+	terms   map[uint32]*term
+	index   []byte // HMAC key of the name index; from term 1, so lookups never move
+}
+
+type term struct {
+	aead interface {
+		Seal(dst, nonce, plaintext, additionalData []byte) []byte
+		Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
+	}
+}
+
+// NewKeyring builds a keyring from data keys by term (term ids start at 1). The highest
+// term seals new records.
+func NewKeyring(keys map[uint32][]byte) (*Keyring, error) {
+	if len(keys) == 0 || keys[1] == nil {
+		return nil, errors.New("keyring needs term 1")
+	}
+	kr := &Keyring{terms: map[uint32]*term{}}
+	for id, k := range keys {
+		if len(k) != KeySize {
+			return nil, fmt.Errorf("key term %d has the wrong size", id)
+		}
+		aead, err := chacha20poly1305.NewX(derive(k, labelRecord, nil))
+		if err != nil {
+			return nil, err
+		}
+		kr.terms[id] = &term{aead: aead}
+		if id > kr.current {
+			kr.current = id
+		}
+	}
+	kr.index = derive(keys[1], labelIndex, nil)
+	return kr, nil
+}
+
+// Seal encrypts plaintext bound to aad (its place) under the current term. A random
+// 192-bit nonce per record makes collisions negligible without any counter state.
+func (kr *Keyring) Seal(aad, plaintext []byte) []byte {
+	t := kr.terms[kr.current]
+	out := make([]byte, recordHeader, Overhead+len(plaintext))
+	out[0] = RecordVersion
+	binary.BigEndian.PutUint32(out[1:], kr.current)
+	nonce := Random(chacha20poly1305.NonceSizeX)
+	out = append(out, nonce...)
+	return t.aead.Seal(out, nonce, plaintext, aad)
+}
+
+// Open decrypts a record sealed by Seal with the same aad.
+func (kr *Keyring) Open(aad, record []byte) ([]byte, error) {
+	if len(record) < Overhead || record[0] != RecordVersion {
+		return nil, ErrOpen
+	}
+	t := kr.terms[binary.BigEndian.Uint32(record[1:])]
+	if t == nil {
+		return nil, ErrUnknownTerm
+	}
+	nonce := record[recordHeader : recordHeader+chacha20poly1305.NonceSizeX]
+	pt, err := t.aead.Open(nil, nonce, record[recordHeader+chacha20poly1305.NonceSizeX:], aad)
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return pt, nil
+}
+
+// Index returns the keyed digest under which a name is looked up, so names never sit on
+// disk in clear. The domain tag keeps key names and field names in separate spaces.
+func (kr *Keyring) Index(domain byte, parts ...[]byte) []byte {
+	m := hmac.New(sha256.New, kr.index)
+	m.Write([]byte{domain})
+	for _, p := range parts {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
+		m.Write(n[:])
+		m.Write(p)
+	}
+	return m.Sum(nil)
+}
+
+// Wrap seals a data key under a wrapping key, bound to aad (e.g. the database id).
+func Wrap(wrappingKey, aad, key []byte) ([]byte, error) {
+	kr, err := NewKeyring(map[uint32][]byte{1: derive(wrappingKey, labelWrap, nil)})
+	if err != nil {
+		return nil, err
+	}
+	return kr.Seal(aad, key), nil
+}
+
+// Unwrap opens a key sealed by Wrap.
+func Unwrap(wrappingKey, aad, wrapped []byte) ([]byte, error) {
+	kr, err := NewKeyring(map[uint32][]byte{1: derive(wrappingKey, labelWrap, nil)})
+	if err != nil {
+		return nil, err
+	}
+	return kr.Open(aad, wrapped)
+}
+
+// SHA256Hex is how access keys are stored in DB 0 (HeroDB's layout).
+func SHA256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// Digest is the fixed-size form in which secrets are compared.
+func Digest(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// Equal compares two digests in constant time.
+func Equal(a, b [32]byte) bool { return subtle.ConstantTimeCompare(a[:], b[:]) == 1 }

@@ -1,0 +1,90 @@
+package crypto
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func testRing(t *testing.T) *Keyring {
+	t.Helper()
+	kr, err := NewKeyring(map[uint32][]byte{1: bytes.Repeat([]byte{7}, KeySize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+func TestKeyring_SealOpen_RoundTrip(t *testing.T) {
+	kr := testRing(t)
+	rec := kr.Seal([]byte("place"), []byte("secret value"))
+	if bytes.Contains(rec, []byte("secret value")) {
+		t.Fatal("plaintext visible in record")
+	}
+	got, err := kr.Open([]byte("place"), rec)
+	if err != nil || string(got) != "secret value" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+func TestKeyring_Open_MovedRecordFails(t *testing.T) {
+	kr := testRing(t)
+	rec := kr.Seal([]byte("key-a"), []byte("v"))
+	if _, err := kr.Open([]byte("key-b"), rec); !errors.Is(err, ErrOpen) {
+		t.Fatalf("moved record: got %v, want ErrOpen", err)
+	}
+	rec[len(rec)-1] ^= 1
+	if _, err := kr.Open([]byte("key-a"), rec); !errors.Is(err, ErrOpen) {
+		t.Fatalf("tampered record: got %v, want ErrOpen", err)
+	}
+	if _, err := kr.Open([]byte("key-a"), rec[:5]); !errors.Is(err, ErrOpen) {
+		t.Fatalf("short record: got %v", err)
+	}
+}
+
+func TestKeyring_Terms(t *testing.T) {
+	old := testRing(t)
+	rec := old.Seal(nil, []byte("x"))
+	kr, err := NewKeyring(map[uint32][]byte{1: bytes.Repeat([]byte{7}, KeySize), 2: bytes.Repeat([]byte{9}, KeySize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := kr.Open(nil, rec); err != nil || string(got) != "x" {
+		t.Fatalf("old term: %q %v", got, err)
+	}
+	rec2 := kr.Seal(nil, []byte("y"))
+	if rec2[4] != 2 {
+		t.Fatalf("new record term byte = %d, want 2", rec2[4])
+	}
+	if _, err := old.Open(nil, rec2); !errors.Is(err, ErrUnknownTerm) {
+		t.Fatalf("unknown term: %v", err)
+	}
+}
+
+func TestWrap_ErrorsHoldNoSecret(t *testing.T) {
+	kek := bytes.Repeat([]byte{1}, KeySize)
+	w, err := Wrap(kek, []byte("db:1"), []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Unwrap(kek, []byte("db:2"), w); err == nil {
+		t.Fatal("unwrap with other aad succeeded")
+	} else if strings.Contains(err.Error(), "0123456789abcdef") {
+		t.Fatal("error holds key material")
+	}
+	k, err := Unwrap(kek, []byte("db:1"), w)
+	if err != nil || string(k) != "0123456789abcdef0123456789abcdef" {
+		t.Fatal("unwrap failed")
+	}
+}
+
+func TestKeyring_Index_Distinct(t *testing.T) {
+	kr := testRing(t)
+	if bytes.Equal(kr.Index('k', []byte("ab"), []byte("c")), kr.Index('k', []byte("a"), []byte("bc"))) {
+		t.Fatal("index parts are ambiguous")
+	}
+	if bytes.Equal(kr.Index('k', []byte("a")), kr.Index('f', []byte("a"))) {
+		t.Fatal("domains collide")
+	}
+}

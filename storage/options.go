@@ -1,0 +1,72 @@
+package storage
+
+import (
+	"fmt"
+	"time"
+)
+
+// SyncMode says when a commit reaches the disk, as Redis's appendfsync.
+type SyncMode int
+
+const (
+	// SyncAlways fsyncs every commit before its writers are answered (the default).
+	SyncAlways SyncMode = iota
+	// SyncEverySec fsyncs once a second: a crash may lose up to a second of writes.
+	SyncEverySec
+	// SyncNone leaves flushing to the OS. UNSAFE: a crash may lose any recent write.
+	SyncNone
+)
+
+// ParseSyncMode reads "always", "everysec" or "none".
+func ParseSyncMode(s string) (SyncMode, error) {
+	switch s {
+	case "always":
+		return SyncAlways, nil
+	case "everysec":
+		return SyncEverySec, nil
+	case "none":
+		return SyncNone, nil
+	}
+	return 0, fmt.Errorf("invalid sync mode %q: want always, everysec or none", s)
+}
+
+func (m SyncMode) String() string {
+	return [...]string{"always", "everysec", "none"}[m]
+}
+
+// Clock is where storage reads the time, so tests can move it.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// SystemClock is the wall clock.
+var SystemClock Clock = systemClock{}
+
+// Options for one database file; all in one place.
+type Options struct {
+	Sync SyncMode
+	// MaxSize caps the file's size in bytes (0: no cap). Writes that would grow the file
+	// past it fail with ErrDBFull.
+	MaxSize int64
+	Clock   Clock
+	// LockTimeout bounds the wait for the file lock; another process holding it gives
+	// ErrDBInUse instead of a hang.
+	LockTimeout time.Duration
+	// MaxBatch bounds how many queued writers share one commit.
+	MaxBatch int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = SystemClock
+	}
+	if o.LockTimeout == 0 {
+		o.LockTimeout = time.Second
+	}
+	if o.MaxBatch == 0 {
+		o.MaxBatch = 1000
+	}
+	return o
+}

@@ -1,0 +1,204 @@
+package storage
+
+import (
+	"math"
+	"strconv"
+)
+
+// MaxStringSize is Redis's proto-max-bulk-len default: 512 MiB.
+const MaxStringSize = 512 << 20
+
+// A string's value is one record in the key's only slot.
+var stringSlot = []byte(nil)
+
+// Get returns the string at name; ok is false when absent. ErrWrongType when name holds
+// another type.
+func (tx *Tx) Get(name []byte) (value []byte, ok bool, err error) {
+	m, err := tx.lookupType(name, TypeString)
+	if err != nil || m == nil {
+		return nil, false, err
+	}
+	v, err := tx.getData(m, stringSlot)
+	if v == nil && err == nil {
+		v = []byte{}
+	}
+	return v, err == nil, err
+}
+
+// SetOptions are SET's options, already parsed.
+type SetOptions struct {
+	ExpireAt int64 // unix ms; 0: no expiry
+	KeepTTL  bool
+	NX, XX   bool
+	Get      bool // return the old value; a non-string old value is then ErrWrongType
+}
+
+// SetResult says what SET did.
+type SetResult struct {
+	Done      bool   // false when NX or XX stopped it
+	Old       []byte // with Get: the old value
+	OldExists bool
+}
+
+// Set stores value at name, replacing a value of any type (unless opt.Get).
+func (tx *Tx) Set(name, value []byte, opt SetOptions) (SetResult, error) {
+	var res SetResult
+	if len(value) > MaxStringSize {
+		return res, ErrTooLarge
+	}
+	m, err := tx.lookup(name)
+	if err != nil {
+		return res, err
+	}
+	if m != nil && opt.Get {
+		if m.typ != TypeString {
+			return res, ErrWrongType
+		}
+		if res.Old, err = tx.getData(m, stringSlot); err != nil {
+			return res, err
+		}
+		if res.Old == nil {
+			res.Old = []byte{}
+		}
+		res.OldExists = true
+	}
+	if (opt.NX && m != nil) || (opt.XX && m == nil) {
+		return res, nil
+	}
+	res.Done = true
+	if m != nil && m.typ != TypeString {
+		if err := tx.deleteKey(m); err != nil {
+			return res, err
+		}
+		m = nil
+	}
+	if opt.ExpireAt != 0 && opt.ExpireAt <= tx.now {
+		if m != nil {
+			return res, tx.deleteKey(m)
+		}
+		return res, nil
+	}
+	if m == nil {
+		if m, err = tx.newMeta(name, TypeString); err != nil {
+			return res, err
+		}
+	}
+	if !opt.KeepTTL {
+		if err := tx.setExpiryEntry(m, opt.ExpireAt); err != nil {
+			return res, err
+		}
+	}
+	if err := tx.putData(m, stringSlot, value); err != nil {
+		return res, err
+	}
+	return res, tx.putMeta(m)
+}
+
+// update rewrites the string at name keeping its TTL (INCR, APPEND, SETRANGE).
+func (tx *Tx) update(name, value []byte) error {
+	_, err := tx.Set(name, value, SetOptions{KeepTTL: true})
+	return err
+}
+
+// IncrBy adds delta to the integer at name (absent counts as 0).
+func (tx *Tx) IncrBy(name []byte, delta int64) (int64, error) {
+	v, ok, err := tx.Get(name)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if ok {
+		if n, err = ParseInt(v); err != nil {
+			return 0, err
+		}
+	}
+	if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
+		return 0, ErrOverflow
+	}
+	n += delta
+	return n, tx.update(name, strconv.AppendInt(nil, n, 10))
+}
+
+// IncrByFloat adds delta to the number at name and returns the new value as stored.
+func (tx *Tx) IncrByFloat(name []byte, delta float64) ([]byte, error) {
+	v, ok, err := tx.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	var f float64
+	if ok {
+		if f, err = ParseFloat(v); err != nil {
+			return nil, err
+		}
+	}
+	f += delta
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, ErrNaN
+	}
+	out := FormatFloat(f)
+	return out, tx.update(name, out)
+}
+
+// Append adds suffix to the string at name and returns the new length.
+func (tx *Tx) Append(name, suffix []byte) (int64, error) {
+	v, _, err := tx.Get(name)
+	if err != nil {
+		return 0, err
+	}
+	if len(v)+len(suffix) > MaxStringSize {
+		return 0, ErrTooLarge
+	}
+	v = append(v, suffix...)
+	return int64(len(v)), tx.update(name, v)
+}
+
+// SetRange overwrites the string at name from offset, padding with zero bytes, and
+// returns the new length. An empty value changes nothing (and creates nothing).
+func (tx *Tx) SetRange(name []byte, offset int64, value []byte) (int64, error) {
+	v, ok, err := tx.Get(name)
+	if err != nil {
+		return 0, err
+	}
+	if offset+int64(len(value)) > MaxStringSize {
+		return 0, ErrTooLarge
+	}
+	if len(value) == 0 {
+		return int64(len(v)), nil
+	}
+	end := int(offset) + len(value)
+	if end > len(v) {
+		v = append(v, make([]byte, end-len(v))...)
+	}
+	copy(v[offset:], value)
+	_ = ok
+	return int64(len(v)), tx.update(name, v)
+}
+
+// ParseInt reads a value as Redis does: a canonical base-10 int64, nothing else.
+func ParseInt(b []byte) (int64, error) {
+	if len(b) == 0 || len(b) > 20 || (len(b) > 1 && b[0] == '0') || (len(b) > 1 && b[0] == '-' && b[1] == '0') || b[0] == '+' {
+		return 0, ErrNotInteger
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, ErrNotInteger
+	}
+	return n, nil
+}
+
+// ParseFloat reads a value as Redis does: no spaces, no NaN.
+func ParseFloat(b []byte) (float64, error) {
+	if len(b) == 0 || b[0] == ' ' || b[len(b)-1] == ' ' {
+		return 0, ErrNotFloat
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, ErrNotFloat
+	}
+	return f, nil
+}
+
+// FormatFloat writes f as INCRBYFLOAT replies it: the shortest exact form, no exponent.
+func FormatFloat(f float64) []byte {
+	return strconv.AppendFloat(nil, f, 'f', -1, 64)
+}

@@ -1,0 +1,288 @@
+package storage
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/seed6aa118f9/herodb/crypto"
+)
+
+// Type is the kind of value a key holds.
+type Type byte
+
+const (
+	TypeNone   Type = 0
+	TypeString Type = 's'
+	TypeHash   Type = 'h'
+	TypeList   Type = 'l'
+)
+
+func (t Type) String() string {
+	switch t {
+	case TypeString:
+		return "string"
+	case TypeHash:
+		return "hash"
+	case TypeList:
+		return "list"
+	}
+	return "none"
+}
+
+// Index domains keep digests of key names and of field names apart.
+const (
+	domainKey   = 'k'
+	domainField = 'f'
+)
+
+// Tx is one transaction on one database: the unit every command runs against, whether
+// alone, in a group commit or in EXEC. Values it returns are copies, safe after the
+// transaction ends.
+type Tx struct {
+	db       *DB
+	btx      *bolt.Tx
+	keys     *crypto.Keyring
+	now      int64 // unix ms, fixed for the transaction
+	writable bool
+	keyB     *bolt.Bucket
+	dataB    *bolt.Bucket
+	expB     *bolt.Bucket
+}
+
+func (db *DB) newTx(btx *bolt.Tx, kr *crypto.Keyring) *Tx {
+	return &Tx{
+		db: db, btx: btx, keys: kr,
+		now:  db.opts.Clock.Now().UnixMilli(),
+		keyB: btx.Bucket(bucketKeys), dataB: btx.Bucket(bucketData), expB: btx.Bucket(bucketExpires),
+	}
+}
+
+// Now is the transaction's time in unix milliseconds.
+func (tx *Tx) Now() int64 { return tx.now }
+
+// Writable reports whether the transaction may write.
+func (tx *Tx) Writable() bool { return tx.writable }
+
+// SysGet reads a raw value of the reserved sys bucket (never reachable by commands).
+func (tx *Tx) SysGet(name string) []byte {
+	if v := tx.btx.Bucket(bucketSys).Get([]byte(name)); v != nil {
+		return append([]byte(nil), v...)
+	}
+	return nil
+}
+
+// SysPut writes a raw value of the reserved sys bucket.
+func (tx *Tx) SysPut(name string, value []byte) error {
+	if !tx.writable {
+		return ErrReadOnlyTx
+	}
+	return tx.btx.Bucket(bucketSys).Put([]byte(name), value)
+}
+
+// SysDelete removes a value of the reserved sys bucket.
+func (tx *Tx) SysDelete(name string) error {
+	if !tx.writable {
+		return ErrReadOnlyTx
+	}
+	return tx.btx.Bucket(bucketSys).Delete([]byte(name))
+}
+
+// meta is the sealed record of one key. id is the key's stable identity: every value,
+// field and element is bound to it, not to the name, so RENAME reseals only this record.
+type meta struct {
+	id       uint64
+	typ      Type
+	expireAt int64  // unix ms; 0: no expiry
+	count    int64  // hash fields or list elements
+	head     uint64 // list: slot of the first element
+	name     []byte
+}
+
+const metaFixed = 1 + 8 + 8 + 8 + 8
+
+func (m *meta) encode() []byte {
+	b := make([]byte, metaFixed, metaFixed+len(m.name))
+	b[0] = byte(m.typ)
+	binary.BigEndian.PutUint64(b[1:], m.id)
+	binary.BigEndian.PutUint64(b[9:], uint64(m.expireAt))
+	binary.BigEndian.PutUint64(b[17:], uint64(m.count))
+	binary.BigEndian.PutUint64(b[25:], m.head)
+	return append(b, m.name...)
+}
+
+func decodeMeta(b []byte) (*meta, error) {
+	if len(b) < metaFixed {
+		return nil, ErrCorrupt
+	}
+	return &meta{
+		typ:      Type(b[0]),
+		id:       binary.BigEndian.Uint64(b[1:]),
+		expireAt: int64(binary.BigEndian.Uint64(b[9:])),
+		count:    int64(binary.BigEndian.Uint64(b[17:])),
+		head:     binary.BigEndian.Uint64(b[25:]),
+		name:     append([]byte(nil), b[metaFixed:]...),
+	}, nil
+}
+
+// Associated data layouts. Each binds a ciphertext to its database and place; a record
+// copied anywhere else fails to open.
+func (tx *Tx) metaAAD(idx []byte) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte("key\x00"), idx...), tx.db.id)
+}
+
+func (tx *Tx) dataAAD(id uint64, typ Type, slot []byte) []byte {
+	b := binary.BigEndian.AppendUint64([]byte("val\x00"), tx.db.id)
+	b = binary.BigEndian.AppendUint64(b, id)
+	b = append(b, byte(typ))
+	return append(b, slot...)
+}
+
+func (tx *Tx) nameIndex(name []byte) []byte { return tx.keys.Index(domainKey, name) }
+
+// lookup returns the live meta of name, or nil. An expired key is deleted when the
+// transaction is writable and is invisible either way (lazy expiry).
+func (tx *Tx) lookup(name []byte) (*meta, error) {
+	idx := tx.nameIndex(name)
+	return tx.lookupIdx(idx)
+}
+
+func (tx *Tx) lookupIdx(idx []byte) (*meta, error) {
+	raw := tx.keyB.Get(idx)
+	if raw == nil {
+		return nil, nil
+	}
+	pt, err := tx.keys.Open(tx.metaAAD(idx), raw)
+	if err != nil {
+		return nil, fmt.Errorf("key record: %w", ErrCorrupt)
+	}
+	m, err := decodeMeta(pt)
+	if err != nil {
+		return nil, err
+	}
+	if m.expireAt != 0 && m.expireAt <= tx.now {
+		if tx.writable {
+			if err := tx.deleteKey(m); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
+	return m, nil
+}
+
+// lookupType is lookup plus the type check every typed command does.
+func (tx *Tx) lookupType(name []byte, typ Type) (*meta, error) {
+	m, err := tx.lookup(name)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	if m.typ != typ {
+		return nil, ErrWrongType
+	}
+	return m, nil
+}
+
+// newMeta gives name a fresh identity; it is stored by putMeta.
+func (tx *Tx) newMeta(name []byte, typ Type) (*meta, error) {
+	if !tx.writable {
+		return nil, ErrReadOnlyTx
+	}
+	id, err := tx.dataB.NextSequence()
+	if err != nil {
+		return nil, err
+	}
+	return &meta{id: id, typ: typ, name: append([]byte(nil), name...), head: 1 << 62}, nil
+}
+
+func (tx *Tx) putMeta(m *meta) error {
+	if !tx.writable {
+		return ErrReadOnlyTx
+	}
+	idx := tx.nameIndex(m.name)
+	return tx.keyB.Put(idx, tx.keys.Seal(tx.metaAAD(idx), m.encode()))
+}
+
+// deleteKey removes a key, its values and its expiry entry.
+func (tx *Tx) deleteKey(m *meta) error {
+	if !tx.writable {
+		return ErrReadOnlyTx
+	}
+	if err := tx.setExpiryEntry(m, 0); err != nil {
+		return err
+	}
+	if err := tx.deleteData(m.id); err != nil {
+		return err
+	}
+	return tx.keyB.Delete(tx.nameIndex(m.name))
+}
+
+// deleteData removes every value record of key id.
+func (tx *Tx) deleteData(id uint64) error {
+	prefix := binary.BigEndian.AppendUint64(nil, id)
+	c := tx.dataB.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && len(k) >= 8 && string(k[:8]) == string(prefix); k, _ = c.Seek(prefix) {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setExpiryEntry moves m's entry in the expiry index to at (0 removes it) and sets
+// m.expireAt; the caller stores m.
+func (tx *Tx) setExpiryEntry(m *meta, at int64) error {
+	if m.expireAt != 0 {
+		if err := tx.expB.Delete(expKey(m.expireAt, m.id)); err != nil {
+			return err
+		}
+	}
+	m.expireAt = at
+	if at != 0 {
+		return tx.expB.Put(expKey(at, m.id), tx.nameIndex(m.name))
+	}
+	return nil
+}
+
+// expKey orders the expiry index by time, so the sweeper reads only what is due. It
+// leaks when keys expire, not which keys (documented in docs/storage.md).
+func expKey(at int64, id uint64) []byte {
+	b := binary.BigEndian.AppendUint64(nil, uint64(at))
+	return binary.BigEndian.AppendUint64(b, id)
+}
+
+// dataKey is a value record's bbolt key: the key id, then the slot.
+func dataKey(id uint64, slot []byte) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, id), slot...)
+}
+
+func (tx *Tx) getData(m *meta, slot []byte) ([]byte, error) {
+	raw := tx.dataB.Get(dataKey(m.id, slot))
+	if raw == nil {
+		return nil, nil
+	}
+	pt, err := tx.keys.Open(tx.dataAAD(m.id, m.typ, slot), raw)
+	if err != nil {
+		return nil, fmt.Errorf("value record: %w", ErrCorrupt)
+	}
+	return pt, nil
+}
+
+func (tx *Tx) putData(m *meta, slot, value []byte) error {
+	if !tx.writable {
+		return ErrReadOnlyTx
+	}
+	return tx.dataB.Put(dataKey(m.id, slot), tx.keys.Seal(tx.dataAAD(m.id, m.typ, slot), value))
+}
+
+func (tx *Tx) deleteSlot(m *meta, slot []byte) error {
+	if !tx.writable {
+		return ErrReadOnlyTx
+	}
+	return tx.dataB.Delete(dataKey(m.id, slot))
+}
+
+// IsCorrupt reports whether err means a record failed authentication.
+func IsCorrupt(err error) bool { return errors.Is(err, ErrCorrupt) }
