@@ -1,0 +1,208 @@
+// Package admin is DB 0, the control plane: it bootstraps the data directory, derives the
+// admin key, keeps every database's key wrapped, and knows which databases exist and who
+// may open them. It knows nothing of RESP or HTTP.
+//
+// # DB 0 layout
+//
+// The RESP keyspace of DB 0 holds HeroDB's layout, readable with SELECT 0 KEY <secret>:
+//
+//	admin:next_id          string  next database id (starts at "1", never reused)
+//	admin:dbs              hash    <id> -> "1" for every live database
+//	meta:db:<id>           hash    name, public (true|false|read), backend, created_at,
+//	                               max_size, deleted_at (once deleted)
+//	meta:db:<id>:keys      hash    sha256hex(access key) -> Read:<ts> | ReadWrite:<ts>
+//
+// Key material lives only in DB 0's reserved sys bucket, outside the keyspace:
+//
+//	kdf        JSON: Argon2id salt and parameters
+//	dek0       DB 0's data key, wrapped under the key derived from the admin secret
+//	dek:<id>   database <id>'s data key, wrapped under DB 0's key (crypto-shredded on delete)
+package admin
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/seed6aa118f9/herodb/crypto"
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+// Config is what admin needs to open a data directory.
+type Config struct {
+	Dir    string
+	Secret []byte
+	KDF    crypto.KDFParams // used when bootstrapping; an existing directory keeps its own
+	Sync   storage.SyncMode
+	Clock  storage.Clock
+	// IdleClose is how long an unused database file stays open (0: 5 minutes).
+	IdleClose time.Duration
+}
+
+// Admin is the control plane of one data directory.
+type Admin struct {
+	dir    string
+	clock  storage.Clock
+	db0    *storage.DB
+	dek0   []byte
+	secret [32]byte // digest of the admin secret, for constant-time comparison
+	files  *storage.Manager
+
+	mu    sync.RWMutex
+	dbs   map[uint64]*Database // live and deleted
+	names map[string]uint64    // every name ever used, so none is reused
+}
+
+type kdfRecord struct {
+	Salt   string           `json:"salt"`
+	Params crypto.KDFParams `json:"params"`
+}
+
+// Open opens the data directory, bootstrapping DB 0 on first start. A wrong secret for
+// an existing directory fails with a *Error of code EWRONGSECRET and rewrites nothing.
+func Open(cfg Config) (*Admin, error) {
+	if len(cfg.Secret) == 0 {
+		return nil, Errorf(EINVALID, "no admin secret given")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = storage.SystemClock
+	}
+	if cfg.KDF.Time == 0 {
+		cfg.KDF = crypto.DefaultKDF
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	os.Chmod(cfg.Dir, 0o700)
+	opts := storage.Options{Sync: cfg.Sync, Clock: cfg.Clock}
+	db0, err := storage.Open(filepath.Join(cfg.Dir, "0.db"), 0, opts)
+	if err != nil {
+		return nil, err
+	}
+	a := &Admin{dir: cfg.Dir, clock: cfg.Clock, db0: db0, secret: crypto.Digest(cfg.Secret),
+		dbs: map[uint64]*Database{}, names: map[string]uint64{}}
+	if err := a.unlock(cfg); err != nil {
+		db0.Close()
+		return nil, err
+	}
+	if err := a.load(); err != nil {
+		db0.Close()
+		return nil, err
+	}
+	a.files = storage.NewManager(cfg.Dir, opts, cfg.IdleClose, a.unlockDB)
+	return a, nil
+}
+
+var db0AAD = []byte("herodb/db/0")
+
+func dbAAD(id uint64) []byte { return []byte("herodb/db/" + strconv.FormatUint(id, 10)) }
+
+// unlock derives KEK0 and unwraps DEK0, or bootstraps both on a fresh directory.
+func (a *Admin) unlock(cfg Config) error {
+	raw, err := a.db0.SysGet("kdf")
+	if err != nil {
+		return err
+	}
+	if raw == nil {
+		salt := crypto.Random(16)
+		rec, _ := json.Marshal(kdfRecord{Salt: base64.StdEncoding.EncodeToString(salt), Params: cfg.KDF})
+		kek := crypto.DeriveKEK(cfg.Secret, salt, cfg.KDF)
+		a.dek0 = crypto.Random(crypto.KeySize)
+		wrapped, err := crypto.Wrap(kek, db0AAD, a.dek0)
+		if err != nil {
+			return err
+		}
+		if err := a.db0.SysPut("dek0", wrapped); err != nil {
+			return err
+		}
+		if err := a.db0.SysPut("kdf", rec); err != nil {
+			return err
+		}
+	} else {
+		var rec kdfRecord
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return fmt.Errorf("DB 0 has an unreadable kdf record: %w", storage.ErrFormat)
+		}
+		salt, err := base64.StdEncoding.DecodeString(rec.Salt)
+		if err != nil {
+			return fmt.Errorf("DB 0 has an unreadable kdf salt: %w", storage.ErrFormat)
+		}
+		wrapped, err := a.db0.SysGet("dek0")
+		if err != nil {
+			return err
+		}
+		kek := crypto.DeriveKEK(cfg.Secret, salt, rec.Params)
+		if a.dek0, err = crypto.Unwrap(kek, db0AAD, wrapped); err != nil {
+			return Errorf(EWRONGSECRET, "admin secret does not match the data in %s", a.dir)
+		}
+	}
+	kr, err := crypto.NewKeyring(map[uint32][]byte{1: a.dek0})
+	if err != nil {
+		return err
+	}
+	a.db0.Unlock(kr)
+	return a.db0.Update(func(tx *storage.Tx) error {
+		_, err := tx.Set([]byte("admin:next_id"), []byte("1"), storage.SetOptions{NX: true})
+		return err
+	})
+}
+
+// unlockDB unwraps database id's key for the file manager.
+func (a *Admin) unlockDB(id uint64) (*crypto.Keyring, int64, error) {
+	a.mu.RLock()
+	d := a.dbs[id]
+	a.mu.RUnlock()
+	if d == nil || d.Deleted() {
+		return nil, 0, Errorf(ENOTFOUND, "database %d does not exist", id)
+	}
+	var wrapped []byte
+	if err := a.db0.View(func(tx *storage.Tx) error {
+		wrapped = tx.SysGet("dek:" + strconv.FormatUint(id, 10))
+		return nil
+	}); err != nil {
+		return nil, 0, err
+	}
+	if wrapped == nil {
+		return nil, 0, Errorf(ENOTFOUND, "database %d has no key", id)
+	}
+	dek, err := crypto.Unwrap(a.dek0, dbAAD(id), wrapped)
+	if err != nil {
+		return nil, 0, fmt.Errorf("database %d key: %w", id, err)
+	}
+	kr, err := crypto.NewKeyring(map[uint32][]byte{1: dek})
+	return kr, d.MaxSize, err
+}
+
+// CheckAdminSecret compares a presented secret with the admin secret, digest against
+// digest in constant time.
+func (a *Admin) CheckAdminSecret(presented []byte) bool {
+	return crypto.Equal(crypto.Digest(presented), a.secret)
+}
+
+// DB0 is the admin database (read-only over RESP: callers must not write it).
+func (a *Admin) DB0() *storage.DB { return a.db0 }
+
+// Files is the cache of open tenant database files.
+func (a *Admin) Files() *storage.Manager { return a.files }
+
+// Acquire opens database id (0 is DB 0) for one use; release when done.
+func (a *Admin) Acquire(id uint64) (*storage.DB, func(), error) {
+	if id == 0 {
+		return a.db0, func() {}, nil
+	}
+	return a.files.Acquire(id)
+}
+
+// Dir is the data directory.
+func (a *Admin) Dir() string { return a.dir }
+
+// Close closes every database file and DB 0 last.
+func (a *Admin) Close() error {
+	a.files.Close()
+	return a.db0.Close()
+}

@@ -1,0 +1,301 @@
+package admin
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/seed6aa118f9/herodb/crypto"
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+// Access is what a credential, or the public flag, allows on one database.
+type Access int
+
+const (
+	AccessNone Access = iota
+	AccessRead
+	AccessReadWrite
+	AccessAdmin // the admin secret: everything, including DB 0 and server-wide commands
+)
+
+func (a Access) String() string {
+	return [...]string{"none", "read", "readwrite", "admin"}[a]
+}
+
+// publicValue is how the public flag reads in meta:db:<id> (HeroDB writes true/false).
+func publicValue(a Access) string {
+	switch a {
+	case AccessRead:
+		return "read"
+	case AccessReadWrite:
+		return "true"
+	}
+	return "false"
+}
+
+func parsePublic(s string) Access {
+	switch s {
+	case "true":
+		return AccessReadWrite
+	case "read":
+		return AccessRead
+	}
+	return AccessNone
+}
+
+// Database is a snapshot of one database's registration. Snapshots are never changed;
+// a change replaces the snapshot.
+type Database struct {
+	ID        uint64
+	Name      string
+	Public    Access
+	Backend   string
+	CreatedAt int64 // unix seconds
+	MaxSize   int64 // bytes on disk; 0: no cap
+	DeletedAt int64 // unix seconds; 0: live
+
+	// gen counts changes that may revoke access (made private, deleted); sessions compare
+	// it at each command instead of reading DB 0.
+	gen *atomic.Uint64
+}
+
+// Deleted reports whether the database was deleted.
+func (d *Database) Deleted() bool { return d.DeletedAt != 0 }
+
+// Generation is the database's revocation counter.
+func (d *Database) Generation() uint64 { return d.gen.Load() }
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+
+// ValidateName checks a database name: ^[a-z][a-z0-9_-]{0,62}$ and not "default".
+func ValidateName(name string) error {
+	if !nameRE.MatchString(name) || name == "default" {
+		return Errorf(EINVALID, "invalid database name %q: want ^[a-z][a-z0-9_-]{0,62}$, not \"default\"", name)
+	}
+	return nil
+}
+
+func metaKey(id uint64) []byte { return []byte("meta:db:" + strconv.FormatUint(id, 10)) }
+
+// load reads the registry of databases from DB 0 into memory.
+func (a *Admin) load() error {
+	return a.db0.View(func(tx *storage.Tx) error {
+		v, _, err := tx.Get([]byte("admin:next_id"))
+		if err != nil {
+			return err
+		}
+		next, _ := strconv.ParseUint(string(v), 10, 64)
+		for id := uint64(1); id < next; id++ {
+			pairs, err := tx.HGetAll(metaKey(id))
+			if err != nil {
+				return err
+			}
+			if len(pairs) == 0 {
+				continue
+			}
+			d := &Database{ID: id, Public: AccessReadWrite, gen: new(atomic.Uint64)}
+			for i := 0; i+1 < len(pairs); i += 2 {
+				val := string(pairs[i+1])
+				switch string(pairs[i]) {
+				case "name":
+					d.Name = val
+				case "public":
+					d.Public = parsePublic(val)
+				case "backend":
+					d.Backend = val
+				case "created_at":
+					d.CreatedAt, _ = strconv.ParseInt(val, 10, 64)
+				case "max_size":
+					d.MaxSize, _ = strconv.ParseInt(val, 10, 64)
+				case "deleted_at":
+					d.DeletedAt, _ = strconv.ParseInt(val, 10, 64)
+				}
+			}
+			a.dbs[id] = d
+			if d.Name != "" {
+				a.names[d.Name] = id
+			}
+		}
+		return nil
+	})
+}
+
+// CreateOptions describe a new database.
+type CreateOptions struct {
+	Name          string // optional
+	Public        Access
+	Backend       string // recorded as given; all are stored in bbolt
+	MaxSize       int64
+	EncryptionKey []byte // optional; mixed into the database key, kept only wrapped
+}
+
+// CreateDatabase registers a new database with its own random key, wrapped under DB 0's
+// key, and creates its file. Errors: EINVALID (bad name), ECONFLICT (name taken, now or
+// ever).
+func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
+	if o.Name != "" {
+		if err := ValidateName(o.Name); err != nil {
+			return nil, err
+		}
+	}
+	if o.MaxSize < 0 {
+		return nil, Errorf(EINVALID, "max_size must not be negative")
+	}
+	if o.Backend == "" {
+		o.Backend = "bbolt"
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, taken := a.names[o.Name]; o.Name != "" && taken {
+		return nil, Errorf(ECONFLICT, "database name %q is taken (names are never reused)", o.Name)
+	}
+	dek := crypto.DeriveDataKey(crypto.Random(crypto.KeySize), o.EncryptionKey)
+	now := a.clock.Now().Unix()
+	var d *Database
+	err := a.db0.Update(func(tx *storage.Tx) error {
+		id, err := tx.IncrBy([]byte("admin:next_id"), 1)
+		if err != nil {
+			return err
+		}
+		d = &Database{ID: uint64(id - 1), Name: o.Name, Public: o.Public, Backend: o.Backend,
+			CreatedAt: now, MaxSize: o.MaxSize, gen: new(atomic.Uint64)}
+		wrapped, err := crypto.Wrap(a.dek0, dbAAD(d.ID), dek)
+		if err != nil {
+			return err
+		}
+		if err := tx.SysPut("dek:"+strconv.FormatUint(d.ID, 10), wrapped); err != nil {
+			return err
+		}
+		if _, err := tx.HSet([]byte("admin:dbs"), [][]byte{[]byte(strconv.FormatUint(d.ID, 10)), []byte("1")}); err != nil {
+			return err
+		}
+		_, err = tx.HSet(metaKey(d.ID), metaPairs(d))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.dbs[d.ID] = d
+	if d.Name != "" {
+		a.names[d.Name] = d.ID
+	}
+	// Create the file now, so a full disk or a bad directory shows here, not later.
+	a.mu.Unlock()
+	_, release, err := a.files.Acquire(d.ID)
+	a.mu.Lock()
+	if err != nil {
+		return nil, err
+	}
+	release()
+	return d, nil
+}
+
+func metaPairs(d *Database) [][]byte {
+	p := [][]byte{
+		[]byte("public"), []byte(publicValue(d.Public)),
+		[]byte("backend"), []byte(d.Backend),
+		[]byte("created_at"), []byte(strconv.FormatInt(d.CreatedAt, 10)),
+		[]byte("max_size"), []byte(strconv.FormatInt(d.MaxSize, 10)),
+	}
+	if d.Name != "" {
+		p = append(p, []byte("name"), []byte(d.Name))
+	}
+	return p
+}
+
+// Database finds a live database by id or name ("7" or "app").
+func (a *Admin) Database(idOrName string) (*Database, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	var d *Database
+	if id, err := strconv.ParseUint(idOrName, 10, 64); err == nil {
+		d = a.dbs[id]
+	} else if id, ok := a.names[idOrName]; ok {
+		d = a.dbs[id]
+	}
+	if d == nil || d.Deleted() {
+		return nil, false
+	}
+	return d, true
+}
+
+// DatabaseByID returns the current snapshot of database id, live or deleted.
+func (a *Admin) DatabaseByID(id uint64) (*Database, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	d, ok := a.dbs[id]
+	return d, ok
+}
+
+// Databases lists the live databases in id order.
+func (a *Admin) Databases() []*Database {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]*Database, 0, len(a.dbs))
+	for _, d := range a.dbs {
+		if !d.Deleted() {
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// SetPublic changes who may open database id without a credential. Making it less open
+// takes effect on open connections at their next command.
+func (a *Admin) SetPublic(id uint64, p Access) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d := a.dbs[id]
+	if d == nil || d.Deleted() {
+		return Errorf(ENOTFOUND, "database %d does not exist", id)
+	}
+	err := a.db0.Update(func(tx *storage.Tx) error {
+		_, err := tx.HSet(metaKey(id), [][]byte{[]byte("public"), []byte(publicValue(p))})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	nd := *d
+	nd.Public = p
+	a.dbs[id] = &nd
+	if p < d.Public {
+		d.gen.Add(1)
+	}
+	return nil
+}
+
+// DeleteDatabase destroys database id's wrapped key first (crypto-shred), then its file.
+// The id and name are never reused. Open connections fail at their next command.
+func (a *Admin) DeleteDatabase(id uint64) error {
+	a.mu.Lock()
+	d := a.dbs[id]
+	if d == nil || d.Deleted() || id == 0 {
+		a.mu.Unlock()
+		return Errorf(ENOTFOUND, "database %d does not exist", id)
+	}
+	now := a.clock.Now().Unix()
+	err := a.db0.Update(func(tx *storage.Tx) error {
+		if err := tx.SysDelete("dek:" + strconv.FormatUint(id, 10)); err != nil {
+			return err
+		}
+		if _, err := tx.HDel([]byte("admin:dbs"), [][]byte{[]byte(strconv.FormatUint(id, 10))}); err != nil {
+			return err
+		}
+		_, err := tx.HSet(metaKey(id), [][]byte{[]byte("deleted_at"), []byte(strconv.FormatInt(now, 10))})
+		return err
+	})
+	if err != nil {
+		a.mu.Unlock()
+		return err
+	}
+	nd := *d
+	nd.DeletedAt = now
+	a.dbs[id] = &nd
+	d.gen.Add(1)
+	a.mu.Unlock()
+	return a.files.Remove(id)
+}

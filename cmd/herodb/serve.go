@@ -1,0 +1,208 @@
+package main
+
+import (
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/seed6aa118f9/herodb/admin"
+	"github.com/seed6aa118f9/herodb/crypto"
+	"github.com/seed6aa118f9/herodb/server"
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+// serveFlags are herodb serve's flags: HeroDB's, plus herodb's own.
+type serveFlags struct {
+	dir, bind, secret, secretFile, sync string
+	port, maxClients                    int
+	debug, dev                          bool
+	// RPC (served when enabled).
+	enableRPC          bool
+	rpcPort            int
+	rpcBind, rpcSocket string
+	// HeroDB's flags that herodb accepts and explains.
+	encrypt, sled bool
+	encKey        string
+}
+
+func parseServeFlags(args []string) (*serveFlags, error) {
+	f := &serveFlags{}
+	fs := flag.NewFlagSet("herodb serve", flag.ContinueOnError)
+	fs.StringVar(&f.dir, "dir", "", "data directory (default ./data with --dev, else required)")
+	fs.IntVar(&f.port, "port", 6379, "RESP port")
+	fs.StringVar(&f.bind, "bind", "127.0.0.1", "address to listen on")
+	fs.StringVar(&f.secret, "admin-secret", "", "admin secret (prefer --admin-secret-file or HERODB_ADMIN_SECRET: flags show in ps)")
+	fs.StringVar(&f.secretFile, "admin-secret-file", "", "file holding the admin secret")
+	fs.StringVar(&f.sync, "sync", "always", "when writes reach disk: always, everysec or none")
+	fs.IntVar(&f.maxClients, "maxclients", 10000, "maximum number of connections")
+	fs.BoolVar(&f.debug, "debug", false, "log debug messages (never secrets)")
+	fs.BoolVar(&f.dev, "dev", false, "development quick start: generated admin secret, public database \"demo\"")
+	fs.BoolVar(&f.enableRPC, "enable-rpc", false, "serve the JSON-RPC management API over HTTP")
+	fs.IntVar(&f.rpcPort, "rpc-port", 8080, "JSON-RPC HTTP port")
+	fs.StringVar(&f.rpcBind, "rpc-bind", "127.0.0.1", "JSON-RPC HTTP address")
+	fs.StringVar(&f.rpcSocket, "rpc-socket", "", "JSON-RPC Unix socket path")
+	fs.BoolVar(&f.encrypt, "encrypt", false, "accepted for HeroDB compatibility: herodb always encrypts")
+	fs.StringVar(&f.encKey, "encryption-key", "", "accepted for HeroDB compatibility: ignored (keys are per database)")
+	fs.StringVar(&f.encKey, "encryption_key", "", "alias of --encryption-key")
+	fs.BoolVar(&f.sled, "sled", false, "accepted for HeroDB compatibility: herodb stores in bbolt")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return f, nil
+}
+
+func serveCmd(args []string) int {
+	f, err := parseServeFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "herodb: %v\n", err)
+		return 2
+	}
+	level := slog.LevelInfo
+	if f.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := serve(f, log); err != nil {
+		fmt.Fprintf(os.Stderr, "herodb: %s\n", oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", " ")
+}
+
+func serve(f *serveFlags, log *slog.Logger) error {
+	if f.encrypt {
+		log.Warn("--encrypt is accepted for HeroDB compatibility: herodb encrypts every database, always")
+	}
+	if f.encKey != "" {
+		log.Warn("--encryption-key is ignored: each database has its own random key, wrapped under the admin secret; give a per-database key with createDatabase's encryption_key")
+	}
+	if f.sled {
+		log.Warn("--sled is accepted for HeroDB compatibility: herodb stores every database in bbolt")
+	}
+	mode, err := storage.ParseSyncMode(f.sync)
+	if err != nil {
+		return err
+	}
+	if f.dir == "" {
+		if !f.dev {
+			return errors.New("no data directory: give --dir DIR (or --dev for a quick start in ./data)")
+		}
+		f.dir = "data"
+	}
+	secret, err := adminSecret(f)
+	if err != nil {
+		return err
+	}
+	srv, err := server.Start(server.Config{
+		Dir: f.dir, Bind: f.bind, Port: f.port, AdminSecret: secret,
+		Sync: mode, MaxClients: f.maxClients, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	if f.dev {
+		if err := devSetup(srv, f, log); err != nil {
+			srv.Close()
+			return err
+		}
+	}
+	rpcStop, err := startRPC(srv, f, log)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	log.Info("stopping", "signal", s.String())
+	rpcStop()
+	return srv.Close()
+}
+
+// adminSecret reads the secret from --admin-secret-file, --admin-secret or
+// HERODB_ADMIN_SECRET; with --dev it is generated once and kept in <dir>/dev-admin-secret.
+func adminSecret(f *serveFlags) ([]byte, error) {
+	given := 0
+	for _, s := range []string{f.secretFile, f.secret, os.Getenv("HERODB_ADMIN_SECRET")} {
+		if s != "" {
+			given++
+		}
+	}
+	if given > 1 {
+		return nil, errors.New("admin secret given more than once: use one of --admin-secret-file, --admin-secret, HERODB_ADMIN_SECRET")
+	}
+	switch {
+	case f.secretFile != "":
+		b, err := os.ReadFile(f.secretFile)
+		if err != nil {
+			return nil, fmt.Errorf("read admin secret file: %w", err)
+		}
+		s := strings.TrimRight(string(b), "\r\n")
+		if s == "" {
+			return nil, fmt.Errorf("admin secret file %s is empty", f.secretFile)
+		}
+		return []byte(s), nil
+	case f.secret != "":
+		return []byte(f.secret), nil
+	case os.Getenv("HERODB_ADMIN_SECRET") != "":
+		return []byte(os.Getenv("HERODB_ADMIN_SECRET")), nil
+	case f.dev:
+		return devSecret(f.dir)
+	}
+	return nil, errors.New("no admin secret: give --admin-secret-file FILE or set HERODB_ADMIN_SECRET (or run 'herodb serve --dev' to try it out)")
+}
+
+func devSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "dev-admin-secret")
+	if b, err := os.ReadFile(path); err == nil {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	secret := base64.RawURLEncoding.EncodeToString(crypto.Random(24))
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	return []byte(secret), nil
+}
+
+// devSetup creates the public "demo" database on a fresh directory and says loudly
+// what this mode is.
+func devSetup(srv *server.Server, f *serveFlags, log *slog.Logger) error {
+	if _, ok := srv.Admin().Database("demo"); !ok && len(srv.Admin().Databases()) == 0 {
+		if _, err := srv.Admin().CreateDatabase(admin.CreateOptions{Name: "demo", Public: admin.AccessReadWrite}); err != nil {
+			return err
+		}
+	}
+	secretPath := filepath.Join(f.dir, "dev-admin-secret")
+	secret, _ := os.ReadFile(secretPath)
+	fmt.Fprintf(os.Stderr, `
+==> herodb is running in DEVELOPMENT mode: do not use it for real data.
+    Admin secret: %s    (kept in %s)
+    A public database "demo" (id 1) is open to anyone who can connect.
+
+    Connect:   redis-cli -p %d
+               SELECT 1            (or: SELECT demo)
+    Admin:     SELECT 0 KEY $(cat %s)
+
+`, strings.TrimSpace(string(secret)), secretPath, f.port, secretPath)
+	return nil
+}

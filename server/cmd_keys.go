@@ -1,0 +1,315 @@
+package server
+
+// Generic key commands: https://redis.io/docs/latest/commands/?group=generic
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+func init() {
+	k1 := func(c *command) *command { c.firstKey, c.lastKey, c.step = 1, 1, 1; return c }
+	kAll := func(c *command) *command { c.firstKey, c.lastKey, c.step = 1, -1, 1; return c }
+	register("generic",
+		kAll(&command{name: "del", arity: -2, flags: flagWrite, run: delCmd,
+			syntax: "DEL key [key ...]", summary: "Removes keys; answers how many existed."}),
+		kAll(&command{name: "unlink", arity: -2, flags: flagWrite | flagFast, run: delCmd,
+			syntax: "UNLINK key [key ...]", summary: "As DEL.", differs: "Removal is synchronous, as DEL."}),
+		kAll(&command{name: "exists", arity: -2, flags: flagRead | flagFast, run: existsCmd,
+			syntax: "EXISTS key [key ...]", summary: "Counts the keys that exist (a key named twice counts twice)."}),
+		kAll(&command{name: "touch", arity: -2, flags: flagRead | flagFast, run: existsCmd,
+			syntax: "TOUCH key [key ...]", summary: "Counts the keys that exist.", differs: "No access time is kept."}),
+		k1(&command{name: "type", arity: 2, flags: flagRead | flagFast, run: typeCmd,
+			syntax: "TYPE key", summary: "string, hash, list or none."}),
+		&command{name: "keys", arity: 2, flags: flagRead, run: keysCmd,
+			syntax: "KEYS pattern", summary: "Every key matching a glob pattern.",
+			differs: "Names are encrypted, so every key record is decrypted: O(keys)."},
+		&command{name: "scan", arity: -2, flags: flagRead, run: scanCmd,
+			syntax: "SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]", summary: "Iterates the keyspace with a stable cursor.",
+			differs: "Keys come in the order of their keyed digests; cursors stay valid across writes."},
+		&command{name: "randomkey", arity: 1, flags: flagRead, run: randomkeyCmd,
+			syntax: "RANDOMKEY", summary: "A random key name, or nil."},
+		&command{name: "rename", arity: 3, flags: flagWrite, firstKey: 1, lastKey: 2, step: 1, run: renameCmd,
+			syntax: "RENAME key newkey", summary: "Renames a key, replacing newkey; values are not re-encrypted."},
+		&command{name: "renamenx", arity: 3, flags: flagWrite | flagFast, firstKey: 1, lastKey: 2, step: 1, run: renameCmd,
+			syntax: "RENAMENX key newkey", summary: "Renames a key only if newkey does not exist."},
+		k1(&command{name: "expire", arity: -3, flags: flagWrite | flagFast, run: expireCmd,
+			syntax: "EXPIRE key seconds [NX|XX|GT|LT]", summary: "Sets a time to live in seconds."}),
+		k1(&command{name: "pexpire", arity: -3, flags: flagWrite | flagFast, run: expireCmd,
+			syntax: "PEXPIRE key milliseconds [NX|XX|GT|LT]", summary: "Sets a time to live in milliseconds."}),
+		k1(&command{name: "expireat", arity: -3, flags: flagWrite | flagFast, run: expireCmd,
+			syntax: "EXPIREAT key unix-time-seconds [NX|XX|GT|LT]", summary: "Sets an expiry as a unix time."}),
+		k1(&command{name: "pexpireat", arity: -3, flags: flagWrite | flagFast, run: expireCmd,
+			syntax: "PEXPIREAT key unix-time-milliseconds [NX|XX|GT|LT]", summary: "Sets an expiry as a unix time in ms."}),
+		k1(&command{name: "ttl", arity: 2, flags: flagRead | flagFast, run: ttlCmd,
+			syntax: "TTL key", summary: "Seconds to live; -1 without expiry, -2 when absent."}),
+		k1(&command{name: "pttl", arity: 2, flags: flagRead | flagFast, run: ttlCmd,
+			syntax: "PTTL key", summary: "Milliseconds to live; -1 without expiry, -2 when absent."}),
+		k1(&command{name: "expiretime", arity: 2, flags: flagRead | flagFast, run: ttlCmd,
+			syntax: "EXPIRETIME key", summary: "Expiry as unix seconds; -1 without, -2 when absent."}),
+		k1(&command{name: "pexpiretime", arity: 2, flags: flagRead | flagFast, run: ttlCmd,
+			syntax: "PEXPIRETIME key", summary: "Expiry as unix ms; -1 without, -2 when absent."}),
+		k1(&command{name: "persist", arity: 2, flags: flagWrite | flagFast, run: persistCmd,
+			syntax: "PERSIST key", summary: "Removes a key's expiry."}),
+	)
+}
+
+// DEL key [key ...] / UNLINK
+func delCmd(c *call) error {
+	n := int64(0)
+	for _, k := range c.args[1:] {
+		ok, err := c.tx.Del(k)
+		if err != nil {
+			return c.fail(err)
+		}
+		if ok {
+			n++
+		}
+	}
+	c.r.int(n)
+	return nil
+}
+
+// EXISTS key [key ...] / TOUCH
+func existsCmd(c *call) error {
+	n := int64(0)
+	for _, k := range c.args[1:] {
+		ok, err := c.tx.Exists(k)
+		if err != nil {
+			return c.fail(err)
+		}
+		if ok {
+			n++
+		}
+	}
+	c.r.int(n)
+	return nil
+}
+
+// TYPE key
+func typeCmd(c *call) error {
+	t, err := c.tx.TypeOf(c.args[1])
+	if err != nil {
+		return c.fail(err)
+	}
+	c.r.simple(t.String())
+	return nil
+}
+
+// KEYS pattern
+func keysCmd(c *call) error {
+	keys, err := c.tx.Keys(c.args[1])
+	if err != nil {
+		return c.fail(err)
+	}
+	c.r.bulks(keys)
+	return nil
+}
+
+// typeNoMatch filters out everything: SCAN TYPE with a type herodb does not have.
+const typeNoMatch storage.Type = 0xff
+
+func parseType(b []byte) storage.Type {
+	switch strings.ToLower(string(b)) {
+	case "string":
+		return storage.TypeString
+	case "hash":
+		return storage.TypeHash
+	case "list":
+		return storage.TypeList
+	}
+	return typeNoMatch
+}
+
+// scanOptions parses [MATCH pattern] [COUNT count] (and TYPE when allowType).
+func scanOptions(args [][]byte, allowType bool) (match []byte, count int, typ storage.Type, msg string) {
+	count = 10
+	for i := 0; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			return nil, 0, 0, errSyntax
+		}
+		switch opt := strings.ToLower(string(args[i])); {
+		case opt == "match":
+			match = args[i+1]
+			if string(match) == "*" {
+				match = nil
+			}
+		case opt == "count":
+			n, err := strconv.ParseInt(string(args[i+1]), 10, 64)
+			if err != nil || n > math.MaxInt32 {
+				return nil, 0, 0, errNotInteger
+			}
+			if n < 1 {
+				return nil, 0, 0, errSyntax
+			}
+			count = int(n)
+		case opt == "type" && allowType:
+			typ = parseType(args[i+1])
+		default:
+			return nil, 0, 0, errSyntax
+		}
+	}
+	return match, count, typ, ""
+}
+
+func parseCursor(b []byte) (uint64, bool) {
+	n, err := strconv.ParseUint(string(b), 10, 64)
+	return n, err == nil
+}
+
+// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+func scanCmd(c *call) error {
+	cur, ok := parseCursor(c.args[1])
+	if !ok {
+		c.r.err("ERR invalid cursor")
+		return nil
+	}
+	match, count, typ, msg := scanOptions(c.args[2:], true)
+	if msg != "" {
+		c.r.err(msg)
+		return nil
+	}
+	next, keys, err := c.tx.Scan(cur, match, count, typ)
+	if err != nil {
+		return c.fail(err)
+	}
+	c.r.array(2)
+	c.r.bulkString(strconv.FormatUint(next, 10))
+	c.r.bulks(keys)
+	return nil
+}
+
+// RANDOMKEY
+func randomkeyCmd(c *call) error {
+	k, err := c.tx.RandomKey()
+	if err != nil {
+		return c.fail(err)
+	}
+	c.r.bulkOrNull(k, k != nil)
+	return nil
+}
+
+// RENAME key newkey / RENAMENX key newkey
+func renameCmd(c *call) error {
+	nx := c.row.name == "renamenx"
+	done, err := c.tx.Rename(c.args[1], c.args[2], nx)
+	if err != nil {
+		return c.fail(err)
+	}
+	if nx {
+		c.r.bool(done)
+	} else {
+		c.r.ok()
+	}
+	return nil
+}
+
+// EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT key time [NX|XX|GT|LT]
+func expireCmd(c *call) error {
+	n, err := strconv.ParseInt(string(c.args[2]), 10, 64)
+	if err != nil {
+		c.r.err(errNotInteger)
+		return nil
+	}
+	cond := storage.ExpireAlways
+	for _, o := range c.args[3:] {
+		var next storage.ExpireCond
+		switch strings.ToLower(string(o)) {
+		case "nx":
+			next = storage.ExpireNX
+		case "xx":
+			next = storage.ExpireXX
+		case "gt":
+			next = storage.ExpireGT
+		case "lt":
+			next = storage.ExpireLT
+		default:
+			c.r.err(fmt.Sprintf("ERR Unsupported option %s", clip(o)))
+			return nil
+		}
+		if cond != storage.ExpireAlways && cond != next {
+			if cond == storage.ExpireNX || next == storage.ExpireNX {
+				c.r.err("ERR NX and XX, GT or LT options at the same time are not compatible")
+			} else if (cond == storage.ExpireGT && next == storage.ExpireLT) || (cond == storage.ExpireLT && next == storage.ExpireGT) {
+				c.r.err("ERR GT and LT options at the same time are not compatible")
+			} else {
+				c.r.err("ERR NX and XX, GT or LT options at the same time are not compatible")
+			}
+			return nil
+		}
+		cond = next
+	}
+	at, ok := absoluteExpiry(c.row.name, n, c.tx.Now())
+	if !ok {
+		c.r.err(fmt.Sprintf(errInvalidExpire, c.row.name))
+		return nil
+	}
+	done, err := c.tx.ExpireAt(c.args[1], at, cond)
+	if err != nil {
+		return c.fail(err)
+	}
+	c.r.bool(done)
+	return nil
+}
+
+// absoluteExpiry turns a relative or absolute time in s or ms into unix ms, refusing
+// values that overflow (Redis's "invalid expire time").
+func absoluteExpiry(cmd string, n, now int64) (int64, bool) {
+	ms := n
+	seconds := cmd == "expire" || cmd == "expireat" || cmd == "ex" || cmd == "exat" || cmd == "setex"
+	if seconds {
+		if n > math.MaxInt64/1000 || n < math.MinInt64/1000 {
+			return 0, false
+		}
+		ms = n * 1000
+	}
+	relative := !strings.HasSuffix(cmd, "at")
+	if relative {
+		if ms > 0 && now > math.MaxInt64-ms {
+			return 0, false
+		}
+		ms += now
+	}
+	if ms <= 0 {
+		// Redis still applies it (deleting the key); keep the sign for ExpireAt.
+		return min(ms, 1), true
+	}
+	return ms, true
+}
+
+// TTL, PTTL, EXPIRETIME, PEXPIRETIME key
+func ttlCmd(c *call) error {
+	at, err := c.tx.ExpireTime(c.args[1])
+	if err != nil {
+		return c.fail(err)
+	}
+	if at < 0 {
+		c.r.int(at)
+		return nil
+	}
+	switch c.row.name {
+	case "ttl":
+		c.r.int((at - c.tx.Now() + 500) / 1000)
+	case "pttl":
+		c.r.int(at - c.tx.Now())
+	case "expiretime":
+		c.r.int(at / 1000)
+	default:
+		c.r.int(at)
+	}
+	return nil
+}
+
+// PERSIST key
+func persistCmd(c *call) error {
+	ok, err := c.tx.Persist(c.args[1])
+	if err != nil {
+		return c.fail(err)
+	}
+	c.r.bool(ok)
+	return nil
+}

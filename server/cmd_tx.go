@@ -1,0 +1,228 @@
+package server
+
+// Transactions: https://redis.io/docs/latest/develop/interactions/transactions/
+//
+// MULTI queues commands (checking each as it is queued); EXEC runs them all in one
+// storage transaction, so they are atomic and durable together. A command error inside
+// is that command's reply, as in Redis. WATCH is optimistic locking: a write by another
+// connection to a watched key makes EXEC answer a null array.
+
+import (
+	"strings"
+
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+func init() {
+	register("transactions",
+		&command{name: "multi", arity: 1, flags: flagStateless | flagConn | flagNoMulti | flagFast, run: multiCmd,
+			syntax: "MULTI", summary: "Starts a transaction."},
+		&command{name: "exec", arity: 1, flags: flagStateless | flagConn | flagNoMulti, run: execCmd,
+			syntax: "EXEC", summary: "Runs the queued commands atomically, in one storage transaction."},
+		&command{name: "discard", arity: 1, flags: flagStateless | flagConn | flagNoMulti | flagFast, run: discardCmd,
+			syntax: "DISCARD", summary: "Drops the queued commands."},
+		&command{name: "watch", arity: -2, flags: flagConn | flagNoMulti | flagFast, firstKey: 1, lastKey: -1, step: 1, run: watchCmd,
+			syntax: "WATCH key [key ...]", summary: "Makes the next EXEC fail if another connection writes one of the keys."},
+		&command{name: "unwatch", arity: 1, flags: flagStateless | flagConn | flagFast, run: unwatchCmd,
+			syntax: "UNWATCH", summary: "Forgets every watched key."},
+	)
+}
+
+// MULTI
+func multiCmd(c *call) error {
+	if c.sess.multi {
+		c.r.err(errMultiNested)
+		return nil
+	}
+	c.sess.multi, c.sess.dirty, c.sess.queue = true, false, nil
+	c.r.ok()
+	return nil
+}
+
+// queue checks a command inside MULTI and queues it, or marks the transaction dirty.
+func (s *Server) queue(sess *session, args [][]byte, r *reply) {
+	row, msg := s.precheck(sess, args)
+	if msg == "" && row.is(flagNoMulti) {
+		msg = errNotInMulti
+	}
+	if msg != "" {
+		sess.dirty = true
+		r.err(msg)
+		return
+	}
+	sess.queue = append(sess.queue, args)
+	r.simple("QUEUED")
+}
+
+// DISCARD
+func discardCmd(c *call) error {
+	if !c.sess.multi {
+		c.r.err(errDiscardNoMult)
+		return nil
+	}
+	c.sess.multi, c.sess.dirty, c.sess.queue = false, false, nil
+	c.s.unwatchAll(c.sess)
+	c.r.ok()
+	return nil
+}
+
+// EXEC
+func execCmd(c *call) error {
+	s, sess := c.s, c.sess
+	if !sess.multi {
+		c.r.err(errExecNoMulti)
+		return nil
+	}
+	queue, dirty := sess.queue, sess.dirty
+	sess.multi, sess.dirty, sess.queue = false, false, nil
+	defer s.unwatchAll(sess)
+	if dirty {
+		c.r.err(errExecAbort)
+		return nil
+	}
+	// Re-check each command: access may have been revoked since it was queued.
+	type item struct {
+		args [][]byte
+		row  *command
+		pre  string
+	}
+	items := make([]item, len(queue))
+	data, write := false, false
+	for i, args := range queue {
+		items[i].args = args
+		items[i].row, items[i].pre = s.precheck(sess, args)
+		if items[i].row != nil {
+			data = data || items[i].row.data()
+			write = write || items[i].row.is(flagWrite)
+		}
+	}
+	dbID := sess.db
+	var body reply
+	aborted, checked := false, false
+	fn := func(tx *storage.Tx) error {
+		body.reset()
+		if !checked {
+			aborted, checked = sess.casDirty.Load(), true
+		}
+		if aborted {
+			return nil
+		}
+		body.array(len(items))
+		for _, it := range items {
+			if it.pre != "" {
+				body.err(it.pre)
+				continue
+			}
+			ic := &call{s: s, sess: sess, args: it.args, row: it.row, tx: tx, r: &body}
+			if it.row.data() && tx == nil {
+				body.err(errNoAuth)
+				continue
+			}
+			if err := s.guard(ic); err != nil {
+				return err
+			}
+			if it.row.is(flagWrite) {
+				s.touch(dbID, it.row.keys(it.args), it.row.name)
+			}
+		}
+		return nil
+	}
+	var err error
+	if data && sess.selected {
+		db, release, aerr := s.admin.Acquire(dbID)
+		if aerr != nil {
+			err = aerr
+		} else {
+			defer release()
+			if write {
+				err = db.Update(fn)
+			} else {
+				err = db.View(fn)
+			}
+		}
+	} else {
+		err = fn(nil)
+	}
+	if err != nil {
+		s.log.Error("EXEC failed", "db", dbID, "client", sess.addr, "err", err)
+		c.r.err(failureReply(err))
+		return nil
+	}
+	if aborted {
+		c.r.nullArray()
+		return nil
+	}
+	c.r.b = append(c.r.b, body.b...)
+	return nil
+}
+
+// WATCH key [key ...]
+func watchCmd(c *call) error {
+	if !c.sess.selected {
+		c.r.err(errNoAuth)
+		return nil
+	}
+	c.s.watchMu.Lock()
+	for _, k := range c.args[1:] {
+		wk := watchKey{db: c.sess.db, key: string(k)}
+		set := c.s.watches[wk]
+		if set == nil {
+			set = map[*session]struct{}{}
+			c.s.watches[wk] = set
+		}
+		if _, ok := set[c.sess]; !ok {
+			set[c.sess] = struct{}{}
+			c.sess.watched = append(c.sess.watched, wk)
+		}
+	}
+	c.s.watchMu.Unlock()
+	c.r.ok()
+	return nil
+}
+
+// UNWATCH
+func unwatchCmd(c *call) error {
+	c.s.unwatchAll(c.sess)
+	c.r.ok()
+	return nil
+}
+
+func (s *Server) unwatchAll(sess *session) {
+	s.watchMu.Lock()
+	for _, wk := range sess.watched {
+		if set := s.watches[wk]; set != nil {
+			delete(set, sess)
+			if len(set) == 0 {
+				delete(s.watches, wk)
+			}
+		}
+	}
+	s.watchMu.Unlock()
+	sess.watched = nil
+	sess.casDirty.Store(false)
+}
+
+// touch marks every session watching one of keys of db as dirty. Whole-database writes
+// (FLUSHDB) touch every watched key of db.
+func (s *Server) touch(db uint64, keys [][]byte, name string) {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	if len(s.watches) == 0 {
+		return
+	}
+	if strings.HasPrefix(name, "flush") {
+		for wk, set := range s.watches {
+			if wk.db == db || name == "flushall" {
+				for sess := range set {
+					sess.casDirty.Store(true)
+				}
+			}
+		}
+		return
+	}
+	for _, k := range keys {
+		for sess := range s.watches[watchKey{db: db, key: string(k)}] {
+			sess.casDirty.Store(true)
+		}
+	}
+}

@@ -1,0 +1,113 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/seed6aa118f9/herodb/admin"
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+// Redis's error strings, exactly, so clients and tests can match them.
+const (
+	errSyntax        = "ERR syntax error"
+	errNotInteger    = "ERR value is not an integer or out of range"
+	errNotFloat      = "ERR value is not a valid float"
+	errHashNotInt    = "ERR hash value is not an integer"
+	errHashNotFloat  = "ERR hash value is not a float"
+	errOverflow      = "ERR increment or decrement would overflow"
+	errNaN           = "ERR increment would produce NaN or Infinity"
+	errWrongType     = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	errNoSuchKey     = "ERR no such key"
+	errOutOfRange    = "ERR index out of range"
+	errTooLarge      = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	errInvalidExpire = "ERR invalid expire time in '%s' command"
+	errNoAuth        = "NOAUTH no database selected: SELECT <db> [KEY <key>] or AUTH first"
+	errNeedKey       = "NOAUTH this database needs a key: SELECT <db> KEY <key>"
+	errWrongPass     = "WRONGPASS invalid username-password pair or user is disabled."
+	errDBRange       = "ERR DB index is out of range"
+	errReadOnlyDB0   = "NOPERM DB 0 is read-only over RESP; change it through the RPC"
+	errNoPermWrite   = "NOPERM this connection may only read this database"
+	errNoPermAdmin   = "NOPERM this command needs the admin secret"
+	errMultiNested   = "ERR MULTI calls can not be nested"
+	errExecNoMulti   = "ERR EXEC without MULTI"
+	errDiscardNoMult = "ERR DISCARD without MULTI"
+	errWatchInMulti  = "ERR WATCH inside MULTI is not allowed"
+	errExecAbort     = "EXECABORT Transaction discarded because of previous errors."
+	errNotInMulti    = "ERR Command not allowed inside a transaction"
+	errNoProto       = "NOPROTO sorry, this protocol version is not supported"
+	errDBFull        = "ERR database is full: it reached its max_size (deletes are still allowed)"
+	errCorrupt       = "ERR a stored record failed to open (tampered, moved or under another key); see the server log"
+	errInternal      = "ERR internal error"
+	errTimeout       = "ERR timeout is not an integer or out of range"
+)
+
+func errWrongArgs(name string) string {
+	return fmt.Sprintf("ERR wrong number of arguments for '%s' command", strings.ToLower(name))
+}
+
+// errUnknown is Redis's text, arguments quoted and cut as Redis cuts them.
+func errUnknown(args [][]byte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ERR unknown command '%s', with args beginning with: ", clip(args[0]))
+	for _, a := range args[1:] {
+		fmt.Fprintf(&b, "'%s' ", clip(a))
+	}
+	return b.String()
+}
+
+func errUnknownSub(cmd string, sub []byte) string {
+	return fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", clip(sub), strings.ToUpper(cmd))
+}
+
+func clip(b []byte) string {
+	if len(b) > 128 {
+		b = b[:128]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 32 || r == 127 {
+			return ' '
+		}
+		return r
+	}, string(b))
+}
+
+// commandError maps a storage or admin error to the reply a client sees, and says
+// whether it is a command-level error (a reply) rather than a failure of the storage.
+func commandError(err error) (string, bool) {
+	switch {
+	case errors.Is(err, storage.ErrWrongType):
+		return errWrongType, true
+	case errors.Is(err, storage.ErrNotInteger):
+		return errNotInteger, true
+	case errors.Is(err, storage.ErrNotFloat):
+		return errNotFloat, true
+	case errors.Is(err, storage.ErrOverflow):
+		return errOverflow, true
+	case errors.Is(err, storage.ErrNaN):
+		return errNaN, true
+	case errors.Is(err, storage.ErrNoSuchKey):
+		return errNoSuchKey, true
+	case errors.Is(err, storage.ErrOutOfRange):
+		return errOutOfRange, true
+	case errors.Is(err, storage.ErrTooLarge):
+		return errTooLarge, true
+	case errors.Is(err, storage.ErrReadOnlyTx):
+		return errReadOnlyDB0, true
+	}
+	return "", false
+}
+
+// failureReply is what a client sees when its transaction failed as a whole.
+func failureReply(err error) string {
+	switch {
+	case errors.Is(err, storage.ErrDBFull):
+		return errDBFull
+	case errors.Is(err, storage.ErrCorrupt):
+		return errCorrupt
+	case admin.ErrorCode(err) != admin.EINTERNAL:
+		return "ERR " + admin.ErrorMessage(err)
+	}
+	return errInternal
+}

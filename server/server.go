@@ -1,0 +1,247 @@
+// Package server speaks RESP (on redcon): connections, sessions, the command table,
+// dispatch, group commit of pipelines and MULTI/EXEC, and the embedding API.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/seed6aa118f9/herodb/admin"
+	"github.com/seed6aa118f9/herodb/crypto"
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+// Version is herodb's version, set at build time with -ldflags.
+var Version = "0.1.0-dev"
+
+// redisVersion is what INFO and HELLO report as the Redis version herodb speaks, so
+// clients that gate features on it behave.
+const redisVersion = "7.2.0"
+
+// Config is everything a server needs. The zero value of each field is a sensible
+// default, except Dir and AdminSecret.
+type Config struct {
+	Dir         string
+	Bind        string // default 127.0.0.1
+	Port        int    // 0: any free port (see Server.Addr)
+	AdminSecret []byte
+	KDF         crypto.KDFParams // Argon2id cost on bootstrap; crypto.TestKDF for tests
+	Sync        storage.SyncMode
+	Clock       storage.Clock
+	MaxClients  int // default 10000
+	// MaxArgs and MaxArgSize bound a command after authentication (defaults: 1,048,576
+	// arguments and 512 MiB per argument, Redis's own limits).
+	MaxArgs    int
+	MaxArgSize int
+	// MaxOutput closes a connection whose replies to one read exceed it (default 1 GiB).
+	MaxOutput int
+	Logger    *slog.Logger
+	// Admin, when set, is used instead of opening Dir (the caller owns and closes it).
+	Admin *admin.Admin
+}
+
+func (c *Config) defaults() {
+	if c.Bind == "" {
+		c.Bind = "127.0.0.1"
+	}
+	if c.MaxClients == 0 {
+		c.MaxClients = 10000
+	}
+	if c.MaxArgs == 0 {
+		c.MaxArgs = 1 << 20
+	}
+	if c.MaxArgSize == 0 {
+		c.MaxArgSize = storage.MaxStringSize
+	}
+	if c.MaxOutput == 0 {
+		c.MaxOutput = 1 << 30
+	}
+	if c.Clock == nil {
+		c.Clock = storage.SystemClock
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Server is a running herodb RESP server.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	admin    *admin.Admin
+	ownAdmin bool
+	rs       *redcon.Server
+	ln       net.Listener
+	started  time.Time
+
+	runMu    sync.RWMutex // held for reading by running handlers; Close takes it to wait
+	closing  bool
+	closed   chan struct{}
+	serveErr error
+
+	mu       sync.Mutex
+	sessions map[int64]*session
+	nextID   int64
+
+	watchMu sync.Mutex
+	watches map[watchKey]map[*session]struct{}
+
+	stats struct {
+		conns, cmds, rejected, errors atomic.Int64
+	}
+}
+
+// Start opens the data directory (unless cfg.Admin is given), listens on cfg.Bind and
+// cfg.Port and serves in the background until Close.
+func Start(cfg Config) (*Server, error) {
+	cfg.defaults()
+	s := &Server{cfg: cfg, log: cfg.Logger, admin: cfg.Admin, started: time.Now(),
+		sessions: map[int64]*session{}, watches: map[watchKey]map[*session]struct{}{},
+		closed: make(chan struct{})}
+	if s.admin == nil {
+		a, err := admin.Open(admin.Config{Dir: cfg.Dir, Secret: cfg.AdminSecret, KDF: cfg.KDF,
+			Sync: cfg.Sync, Clock: cfg.Clock})
+		if err != nil {
+			return nil, err
+		}
+		s.admin, s.ownAdmin = a, true
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		if s.ownAdmin {
+			s.admin.Close()
+		}
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	s.ln = ln
+	s.rs = redcon.NewServerNetwork("tcp", ln.Addr().String(), s.handle, s.accept, s.onClosed)
+	go func() {
+		s.serveErr = s.rs.Serve(ln)
+		close(s.closed)
+	}()
+	s.log.Info("herodb listening", "addr", ln.Addr().String(), "dir", s.admin.Dir(), "sync", cfg.Sync.String())
+	return s, nil
+}
+
+// Addr is the address the server listens on, e.g. "127.0.0.1:6379".
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Admin is the server's control plane (create databases, etc.).
+func (s *Server) Admin() *admin.Admin { return s.admin }
+
+// Close stops accepting, closes connections, waits for running commands to finish and
+// then closes every database file.
+func (s *Server) Close() error {
+	s.runMu.Lock()
+	if s.closing {
+		s.runMu.Unlock()
+		return nil
+	}
+	s.closing = true
+	s.runMu.Unlock()
+	err := s.rs.Close()
+	<-s.closed
+	// Every handler holds runMu for reading while it runs: this waits for them.
+	s.runMu.Lock()
+	s.runMu.Unlock()
+	if s.ownAdmin {
+		if cerr := s.admin.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Server) accept(conn redcon.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sessions) >= s.cfg.MaxClients {
+		s.stats.rejected.Add(1)
+		conn.NetConn().Write([]byte("-ERR max number of clients reached\r\n"))
+		return false
+	}
+	s.nextID++
+	sess := newSession(s.nextID, conn, time.Now())
+	s.sessions[sess.id] = sess
+	conn.SetContext(sess)
+	s.stats.conns.Add(1)
+	return true
+}
+
+// onClosed runs under redcon's server lock: keep it short.
+func (s *Server) onClosed(conn redcon.Conn, err error) {
+	sess, _ := conn.Context().(*session)
+	if sess == nil {
+		return
+	}
+	s.unwatchAll(sess)
+	s.mu.Lock()
+	delete(s.sessions, sess.id)
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Debug("connection closed", "client", sess.addr, "id", sess.id, "err", err)
+	}
+}
+
+// handle is redcon's handler: it takes this command and every command already parsed
+// behind it, and runs runs of data commands as one transaction (group commit).
+func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
+	s.runMu.RLock()
+	defer s.runMu.RUnlock()
+	sess := conn.Context().(*session)
+	if s.closing {
+		conn.ReadPipeline()
+		conn.Close()
+		return
+	}
+	cmds := append([]redcon.Command{first}, conn.ReadPipeline()...)
+	var out []byte
+	for i := 0; i < len(cmds) && !sess.quit; {
+		j := i
+		for j < len(cmds) && s.groupable(sess, cmds[j].Args) {
+			j++
+		}
+		if j > i {
+			group := make([][][]byte, 0, j-i)
+			for _, c := range cmds[i:j] {
+				group = append(group, c.Args)
+			}
+			out = s.runGroup(sess, group, out)
+			i = j
+		} else {
+			out = s.runOne(sess, cmds[i].Args, out)
+			i++
+		}
+		if len(out) > s.cfg.MaxOutput {
+			s.log.Warn("closing connection: output buffer limit", "client", sess.addr, "id", sess.id)
+			sess.quit = true
+		}
+	}
+	conn.WriteRaw(out)
+	if sess.quit {
+		conn.Close()
+	}
+}
+
+// Sessions returns a snapshot of the open sessions, for CLIENT LIST and INFO.
+func (s *Server) sessionList() []*session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		out = append(out, sess)
+	}
+	return out
+}

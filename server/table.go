@@ -1,0 +1,134 @@
+package server
+
+import (
+	"sort"
+	"strings"
+)
+
+// flag is a command's nature, in the spirit of Redis's command flags. Dispatch, the
+// permission check, MULTI and COMMAND all read these; there is no other list.
+type flag uint32
+
+const (
+	flagRead      flag = 1 << iota // reads the selected database
+	flagWrite                      // changes the selected database
+	flagAdmin                      // needs the admin secret
+	flagStateless                  // needs no database; runs before authentication too
+	flagNoMulti                    // refused inside MULTI
+	flagConn                       // changes connection state: never grouped with others
+	flagFast                       // O(1) or O(log n): Redis's "fast"
+)
+
+var flagNames = []struct {
+	f    flag
+	name string
+}{
+	{flagRead, "readonly"}, {flagWrite, "write"}, {flagAdmin, "admin"},
+	{flagStateless, "stateless"}, {flagNoMulti, "no_multi"}, {flagConn, "connection"},
+	{flagFast, "fast"},
+}
+
+func (f flag) names() []string {
+	var out []string
+	for _, n := range flagNames {
+		if f&n.f != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
+
+// command is one row of the command table.
+type command struct {
+	name  string // lower case; "client|kill" for a subcommand
+	arity int    // Redis's convention: N exactly, -N at least N (the name counts)
+	flags flag
+	// Key positions, as COMMAND INFO reports them and WATCH tracking uses them:
+	// first key, last key (-1: the last argument), step.
+	firstKey, lastKey, step int
+	run                     func(c *call) error
+	subs                    map[string]*command // subcommands, by lower-case name
+	group                   string              // docs: the command group
+	syntax                  string              // docs: the syntax line
+	summary                 string              // docs: one line
+	differs                 string              // docs: how it differs from Redis, if it does
+}
+
+func (c *command) is(f flag) bool { return c.flags&f != 0 }
+
+// data commands run against the selected database inside a transaction.
+func (c *command) data() bool { return c.flags&(flagRead|flagWrite) != 0 }
+
+// keys returns the key arguments of args, per the table's key positions.
+func (c *command) keys(args [][]byte) [][]byte {
+	if c.firstKey == 0 {
+		return nil
+	}
+	last := c.lastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	var out [][]byte
+	for i := c.firstKey; i <= last && i < len(args); i += max(c.step, 1) {
+		out = append(out, args[i])
+	}
+	return out
+}
+
+// table holds every command herodb answers. A command missing here is refused.
+var table = map[string]*command{}
+
+func register(group string, cmds ...*command) {
+	for _, c := range cmds {
+		c.group = group
+		if i := strings.IndexByte(c.name, '|'); i >= 0 {
+			parent := table[c.name[:i]]
+			if parent.subs == nil {
+				parent.subs = map[string]*command{}
+			}
+			parent.subs[c.name[i+1:]] = c
+			continue
+		}
+		table[c.name] = c
+	}
+}
+
+// lookup finds the row for args: the subcommand's when the command has subcommands.
+// It returns the top-level row and the row to run (equal when there are no subcommands).
+func lookup(args [][]byte) (top, row *command) {
+	top = table[strings.ToLower(string(args[0]))]
+	if top == nil || top.subs == nil || len(args) < 2 {
+		return top, top
+	}
+	if sub := top.subs[strings.ToLower(string(args[1]))]; sub != nil {
+		return top, sub
+	}
+	return top, top
+}
+
+// arityOK applies Redis's arity rule.
+func (c *command) arityOK(n int) bool {
+	if c.arity >= 0 {
+		return n == c.arity
+	}
+	return n >= -c.arity
+}
+
+// sortedCommands returns the table's top-level rows by name.
+func sortedCommands() []*command {
+	out := make([]*command, 0, len(table))
+	for _, c := range table {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+func sortedSubs(c *command) []*command {
+	out := make([]*command, 0, len(c.subs))
+	for _, s := range c.subs {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
