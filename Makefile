@@ -1,0 +1,38 @@
+# herodb — make help lists the targets.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/seed6aa118f9/herodb/server.Version=$(VERSION)
+PORT    ?= 6379
+
+.PHONY: help build run test bench gobench fuzz lint docs clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/herodb
+	go build -ldflags "$(LDFLAGS)" -o bin/herodb ./cmd/herodb
+
+run: build ## run the dev server on ./data (generated admin secret, public database "demo")
+	@echo "connect with: redis-cli -p $(PORT)   then: SELECT 1"
+	./bin/herodb serve --dev --dir ./data --port $(PORT)
+
+test: ## run every test with the race detector
+	go test -race -count=1 -timeout 9m ./...
+
+gobench: ## Go benchmarks of the hot paths
+	go test -run '^$$' -bench . -benchmem ./storage ./server
+
+bench: build ## herodb against redis-server on this machine, same run, as ratios
+	./scripts/bench.sh
+
+fuzz: ## a short run of every fuzz target
+	./scripts/fuzz.sh 10s
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l .)" || (gofmt -l .; echo "gofmt: files above need formatting"; exit 1)
+	go vet ./...
+
+docs: ## regenerate docs/commands.md from the command table
+	go test ./server -run TestCommandsDoc -update-docs
+
+clean: ## remove build output (not ./data)
+	rm -rf bin
