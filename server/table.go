@@ -7,20 +7,20 @@ import (
 
 // flag is a command's nature, in the spirit of Redis's command flags. Dispatch, the
 // permission check, MULTI and COMMAND all read these; there is no other list.
-type flag uint32
+type cmdFlag uint32
 
 const (
-	flagRead      flag = 1 << iota // reads the selected database
-	flagWrite                      // changes the selected database
-	flagAdmin                      // needs the admin secret
-	flagStateless                  // needs no database; runs before authentication too
-	flagNoMulti                    // refused inside MULTI
-	flagConn                       // changes connection state: never grouped with others
-	flagFast                       // O(1) or O(log n): Redis's "fast"
+	flagRead      cmdFlag = 1 << iota // reads the selected database
+	flagWrite                         // changes the selected database
+	flagAdmin                         // needs the admin secret
+	flagStateless                     // needs no database; runs before authentication too
+	flagNoMulti                       // refused inside MULTI
+	flagConn                          // changes connection state: never grouped with others
+	flagFast                          // O(1) or O(log n): Redis's "fast"
 )
 
 var flagNames = []struct {
-	f    flag
+	f    cmdFlag
 	name string
 }{
 	{flagRead, "readonly"}, {flagWrite, "write"}, {flagAdmin, "admin"},
@@ -28,7 +28,7 @@ var flagNames = []struct {
 	{flagFast, "fast"},
 }
 
-func (f flag) names() []string {
+func (f cmdFlag) names() []string {
 	var out []string
 	for _, n := range flagNames {
 		if f&n.f != 0 {
@@ -42,7 +42,7 @@ func (f flag) names() []string {
 type command struct {
 	name  string // lower case; "client|kill" for a subcommand
 	arity int    // Redis's convention: N exactly, -N at least N (the name counts)
-	flags flag
+	flags cmdFlag
 	// Key positions, as COMMAND INFO reports them and WATCH tracking uses them:
 	// first key, last key (-1: the last argument), step.
 	firstKey, lastKey, step int
@@ -54,7 +54,7 @@ type command struct {
 	differs                 string              // docs: how it differs from Redis, if it does
 }
 
-func (c *command) is(f flag) bool { return c.flags&f != 0 }
+func (c *command) is(f cmdFlag) bool { return c.flags&f != 0 }
 
 // data commands run against the selected database inside a transaction.
 func (c *command) data() bool { return c.flags&(flagRead|flagWrite) != 0 }
