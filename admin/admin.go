@@ -54,8 +54,9 @@ type Admin struct {
 	files  *storage.Manager
 
 	mu    sync.RWMutex
-	dbs   map[uint64]*Database // live and deleted
-	names map[string]uint64    // every name ever used, so none is reused
+	dbs   map[uint64]*Database         // live and deleted
+	names map[string]uint64            // every name ever used, so none is reused
+	keys  map[string]map[uint64]Access // sha256hex(access key) → databases: AUTH's index
 }
 
 type kdfRecord struct {
@@ -85,7 +86,7 @@ func Open(cfg Config) (*Admin, error) {
 		return nil, err
 	}
 	a := &Admin{dir: cfg.Dir, clock: cfg.Clock, db0: db0, secret: crypto.Digest(cfg.Secret),
-		dbs: map[uint64]*Database{}, names: map[string]uint64{}}
+		dbs: map[uint64]*Database{}, names: map[string]uint64{}, keys: map[string]map[uint64]Access{}}
 	if err := a.unlock(cfg); err != nil {
 		db0.Close()
 		return nil, err
@@ -194,6 +195,9 @@ func (a *Admin) Files() *storage.Manager { return a.files }
 func (a *Admin) Acquire(id uint64) (*storage.DB, func(), error) {
 	if id == 0 {
 		return a.db0, func() {}, nil
+	}
+	if d, ok := a.DatabaseByID(id); ok {
+		d.lastAccess.Store(a.clock.Now().Unix())
 	}
 	return a.files.Acquire(id)
 }

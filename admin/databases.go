@@ -57,9 +57,14 @@ type Database struct {
 	DeletedAt int64 // unix seconds; 0: live
 
 	// gen counts changes that may revoke access (made private, deleted); sessions compare
-	// it at each command instead of reading DB 0.
+	// it at each command instead of reading DB 0. Shared by every snapshot of a database.
 	gen *atomic.Uint64
+	// lastAccess is when the database was last opened for a command (unix seconds).
+	lastAccess *atomic.Int64
 }
+
+// LastAccess is when the database was last used (unix seconds; 0: not since start).
+func (d *Database) LastAccess() int64 { return d.lastAccess.Load() }
 
 // Deleted reports whether the database was deleted.
 func (d *Database) Deleted() bool { return d.DeletedAt != 0 }
@@ -95,7 +100,7 @@ func (a *Admin) load() error {
 			if len(pairs) == 0 {
 				continue
 			}
-			d := &Database{ID: id, Public: AccessReadWrite, gen: new(atomic.Uint64)}
+			d := &Database{ID: id, Public: AccessReadWrite, gen: new(atomic.Uint64), lastAccess: new(atomic.Int64)}
 			for i := 0; i+1 < len(pairs); i += 2 {
 				val := string(pairs[i+1])
 				switch string(pairs[i]) {
@@ -116,6 +121,11 @@ func (a *Admin) load() error {
 			a.dbs[id] = d
 			if d.Name != "" {
 				a.names[d.Name] = id
+			}
+			if !d.Deleted() {
+				if err := a.loadKeys(tx, id); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -160,7 +170,7 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 			return err
 		}
 		d = &Database{ID: uint64(id - 1), Name: o.Name, Public: o.Public, Backend: o.Backend,
-			CreatedAt: now, MaxSize: o.MaxSize, gen: new(atomic.Uint64)}
+			CreatedAt: now, MaxSize: o.MaxSize, gen: new(atomic.Uint64), lastAccess: new(atomic.Int64)}
 		wrapped, err := crypto.Wrap(a.dek0, dbAAD(d.ID), dek)
 		if err != nil {
 			return err
@@ -298,4 +308,49 @@ func (a *Admin) DeleteDatabase(id uint64) error {
 	d.gen.Add(1)
 	a.mu.Unlock()
 	return a.files.Remove(id)
+}
+
+// Info is a database's description for operators: never a key.
+type Info struct {
+	ID         uint64 `json:"id"`
+	Name       string `json:"name,omitempty"`
+	Backend    string `json:"backend"`
+	Encrypted  bool   `json:"encrypted"`
+	Public     any    `json:"public"` // true, false or "read"
+	SizeOnDisk int64  `json:"size_on_disk"`
+	KeyCount   int64  `json:"key_count"`
+	CreatedAt  int64  `json:"created_at"`
+	LastAccess int64  `json:"last_access"`
+	MaxSize    int64  `json:"max_size"`
+}
+
+// PublicJSON is the public flag as the RPC shows it: true, false or "read".
+func PublicJSON(p Access) any {
+	switch p {
+	case AccessRead:
+		return "read"
+	case AccessReadWrite:
+		return true
+	}
+	return false
+}
+
+// DatabaseInfo describes database id, opening its file to count keys. Errors: ENOTFOUND.
+func (a *Admin) DatabaseInfo(id uint64) (*Info, error) {
+	d, ok := a.DatabaseByID(id)
+	if !ok || d.Deleted() {
+		return nil, Errorf(ENOTFOUND, "database %d does not exist", id)
+	}
+	info := &Info{ID: d.ID, Name: d.Name, Backend: d.Backend, Encrypted: true, Public: PublicJSON(d.Public),
+		CreatedAt: d.CreatedAt, LastAccess: d.LastAccess(), MaxSize: d.MaxSize}
+	last := d.LastAccess()
+	db, release, err := a.files.Acquire(id)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	d.lastAccess.Store(last) // looking is not using
+	err = db.View(func(tx *storage.Tx) error { info.KeyCount = tx.DBSize(); return nil })
+	info.SizeOnDisk = db.Stats().SizeOnDisk
+	return info, err
 }

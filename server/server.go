@@ -245,3 +245,15 @@ func (s *Server) sessionList() []*session {
 	}
 	return out
 }
+
+// Info is the server's public facts, for the RPC's getServerInfo: never a secret.
+func (s *Server) Info() map[string]any {
+	return map[string]any{
+		"version":        Version,
+		"redis_version":  redisVersion,
+		"uptime_seconds": int64(time.Since(s.started).Seconds()),
+		"connections":    len(s.sessionList()),
+		"resp_addr":      s.Addr(),
+		"sync":           s.cfg.Sync.String(),
+	}
+}

@@ -1,0 +1,170 @@
+package admin
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/seed6aa118f9/herodb/crypto"
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+// MinAccessKeyLen is the shortest access key accepted: anything shorter is guessable.
+const MinAccessKeyLen = 16
+
+// AccessKey is what DB 0 keeps of an access key: its SHA-256, never the key.
+type AccessKey struct {
+	Hash        string `json:"hash"`
+	Permissions string `json:"permissions"` // "read" or "readwrite"
+	CreatedAt   int64  `json:"created_at"`  // unix seconds
+}
+
+var jwtShape = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$`)
+
+// ValidateAccessKey refuses keys that are too short or could be mistaken for another
+// kind of credential (a named token or a JWT). The error never holds the key.
+func ValidateAccessKey(key string) error {
+	switch {
+	case len(key) < MinAccessKeyLen:
+		return Errorf(EINVALID, "access key too short: at least %d bytes (e.g. 'openssl rand -hex 24')", MinAccessKeyLen)
+	case strings.HasPrefix(key, "hdbt_"):
+		return Errorf(EINVALID, "access key looks like a named token (hdbt_…): choose another key")
+	case jwtShape.MatchString(key) && strings.HasPrefix(key, "eyJ"):
+		return Errorf(EINVALID, "access key looks like a JWT: choose another key")
+	}
+	return nil
+}
+
+func keysKey(id uint64) []byte { return []byte("meta:db:" + strconv.FormatUint(id, 10) + ":keys") }
+
+func permValue(a Access) string {
+	if a == AccessRead {
+		return "Read"
+	}
+	return "ReadWrite"
+}
+
+func parsePermValue(v string) (Access, int64) {
+	p, ts, _ := strings.Cut(v, ":")
+	t, _ := strconv.ParseInt(ts, 10, 64)
+	switch p {
+	case "Read":
+		return AccessRead, t
+	case "ReadWrite":
+		return AccessReadWrite, t
+	}
+	return AccessNone, t
+}
+
+// ParsePermission reads "read" or "readwrite".
+func ParsePermission(s string) (Access, error) {
+	switch strings.ToLower(s) {
+	case "read":
+		return AccessRead, nil
+	case "readwrite":
+		return AccessReadWrite, nil
+	}
+	return AccessNone, Errorf(EINVALID, "permissions must be \"read\" or \"readwrite\"")
+}
+
+// AddAccessKey lets key open database id with perm. Adding a key again changes its
+// permission. Errors: ENOTFOUND, EINVALID.
+func (a *Admin) AddAccessKey(id uint64, key string, perm Access) error {
+	if err := ValidateAccessKey(key); err != nil {
+		return err
+	}
+	if perm != AccessRead && perm != AccessReadWrite {
+		return Errorf(EINVALID, "permissions must be \"read\" or \"readwrite\"")
+	}
+	hash := crypto.SHA256Hex([]byte(key))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d := a.dbs[id]
+	if d == nil || d.Deleted() {
+		return Errorf(ENOTFOUND, "database %d does not exist", id)
+	}
+	val := permValue(perm) + ":" + strconv.FormatInt(a.clock.Now().Unix(), 10)
+	err := a.db0.Update(func(tx *storage.Tx) error {
+		_, err := tx.HSet(keysKey(id), [][]byte{[]byte(hash), []byte(val)})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if a.keys[hash] == nil {
+		a.keys[hash] = map[uint64]Access{}
+	}
+	old := a.keys[hash][id]
+	a.keys[hash][id] = perm
+	if perm < old {
+		d.gen.Add(1)
+	}
+	return nil
+}
+
+// ListAccessKeys lists database id's keys: hashes, permissions, creation times.
+func (a *Admin) ListAccessKeys(id uint64) ([]AccessKey, error) {
+	if d, ok := a.DatabaseByID(id); !ok || d.Deleted() {
+		return nil, Errorf(ENOTFOUND, "database %d does not exist", id)
+	}
+	out := []AccessKey{}
+	err := a.db0.View(func(tx *storage.Tx) error {
+		pairs, err := tx.HGetAll(keysKey(id))
+		for i := 0; i+1 < len(pairs); i += 2 {
+			p, ts := parsePermValue(string(pairs[i+1]))
+			out = append(out, AccessKey{Hash: string(pairs[i]), Permissions: p.String(), CreatedAt: ts})
+		}
+		return err
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Hash < out[j].Hash })
+	return out, err
+}
+
+// DeleteAccessKey removes a key by its hash; connections using it lose access at their
+// next command. Errors: ENOTFOUND.
+func (a *Admin) DeleteAccessKey(id uint64, hash string) error {
+	hash = strings.ToLower(hash)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d := a.dbs[id]
+	if d == nil || d.Deleted() {
+		return Errorf(ENOTFOUND, "database %d does not exist", id)
+	}
+	if _, ok := a.keys[hash][id]; !ok {
+		return Errorf(ENOTFOUND, "database %d has no access key with hash %q", id, hash)
+	}
+	err := a.db0.Update(func(tx *storage.Tx) error {
+		_, err := tx.HDel(keysKey(id), [][]byte{[]byte(hash)})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	delete(a.keys[hash], id)
+	if len(a.keys[hash]) == 0 {
+		delete(a.keys, hash)
+	}
+	d.gen.Add(1)
+	return nil
+}
+
+// loadKeys builds the in-memory index hash → databases from DB 0's key hashes.
+func (a *Admin) loadKeys(tx *storage.Tx, id uint64) error {
+	pairs, err := tx.HGetAll(keysKey(id))
+	if err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		p, _ := parsePermValue(string(pairs[i+1]))
+		if p == AccessNone {
+			continue
+		}
+		h := string(pairs[i])
+		if a.keys[h] == nil {
+			a.keys[h] = map[uint64]Access{}
+		}
+		a.keys[h][id] = p
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+package admin
+
+import (
+	"encoding/hex"
+	"sort"
+	"time"
+
+	"github.com/seed6aa118f9/herodb/crypto"
+)
+
+// Grant is what one accepted credential allows. Every entry point (RESP SELECT and AUTH,
+// the RPC's bearer header) gets its grant from Authenticate, the one credential check.
+type Grant struct {
+	Admin   bool              // the admin secret: every database, DB 0 read-only
+	dbs     map[uint64]Access // an access key: the databases it was added to
+	Expires time.Time         // zero: never
+}
+
+// On is the access the grant gives on database id.
+func (g *Grant) On(id uint64) Access {
+	if g == nil {
+		return AccessNone
+	}
+	if g.Admin {
+		if id == 0 {
+			return AccessRead
+		}
+		return AccessReadWrite
+	}
+	return g.dbs[id]
+}
+
+// Only returns the database when the grant opens exactly one (AUTH then selects it).
+func (g *Grant) Only() (uint64, bool) {
+	if g == nil || g.Admin || len(g.dbs) != 1 {
+		return 0, false
+	}
+	for id := range g.dbs {
+		return id, true
+	}
+	return 0, false
+}
+
+// Databases lists the databases the grant names, in id order (not for the admin).
+func (g *Grant) Databases() []uint64 {
+	var ids []uint64
+	for id := range g.dbs {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// ErrWrongCredential is the one answer for a wrong, unknown or revoked credential, so
+// nothing about which databases or keys exist leaks.
+var ErrWrongCredential = Errorf(EUNAUTHORIZED, "invalid credential")
+
+// Authenticate checks a presented credential and returns its grant. The secret is
+// reduced to a digest first and only digests are compared, in constant time; the path
+// is the same whichever databases exist.
+func (a *Admin) Authenticate(cred []byte) (*Grant, error) {
+	if len(cred) == 0 {
+		return nil, ErrWrongCredential
+	}
+	d := crypto.Digest(cred)
+	if crypto.Equal(d, a.secret) {
+		return &Grant{Admin: true}, nil
+	}
+	hash := hex.EncodeToString(d[:])
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	// The index is keyed by the digest: the lookup compares digests, never secrets.
+	g := &Grant{dbs: map[uint64]Access{}}
+	for id, p := range a.keys[hash] {
+		if db := a.dbs[id]; db != nil && !db.Deleted() {
+			g.dbs[id] = p
+		}
+	}
+	if len(g.dbs) == 0 {
+		return nil, ErrWrongCredential
+	}
+	return g, nil
+}

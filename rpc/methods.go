@@ -1,0 +1,349 @@
+// Package rpc is herodb's JSON-RPC 2.0 management API: one transport-neutral method
+// table, served over HTTP POST and a Unix socket. It is a thin transport over admin.
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/seed6aa118f9/herodb/admin"
+)
+
+// Right is what a caller needs to call a method.
+type Right int
+
+const (
+	RightAny   Right = iota // any valid credential
+	RightAdmin              // the admin secret (or the socket)
+)
+
+func (r Right) String() string {
+	return [...]string{"any valid credential", "admin"}[r]
+}
+
+// Caller is who is calling: the grant of its credential. The Unix socket's callers are
+// the admin (the socket file's permission is the authentication).
+type Caller struct {
+	Grant *admin.Grant
+}
+
+func (c *Caller) has(r Right) bool {
+	switch r {
+	case RightAny:
+		return c.Grant != nil
+	case RightAdmin:
+		return c.Grant != nil && c.Grant.Admin
+	}
+	return false
+}
+
+// Method is one row of the method table: dispatch, docs/rpc.md and rpc.discover read it.
+type Method struct {
+	Name    string // without prefix: callable as herodb_<Name> and hero_<Name>
+	Summary string
+	Params  []Param
+	Result  string // JSON schema type of the result
+	Right   Right
+	Errors  []int64
+	Example string // positional params of a curl example
+	call    func(ctx context.Context, s *Service, c *Caller, a *args) (any, error)
+}
+
+func (m *Method) paramIndex(name string) int {
+	for i, p := range m.Params {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *Method) signature() string {
+	names := make([]string, len(m.Params))
+	for i, p := range m.Params {
+		names[i] = p.Name
+		if p.Optional {
+			names[i] += "?"
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// Config is what the service needs.
+type Config struct {
+	Admin *admin.Admin
+	// Info returns the server's facts for getServerInfo (version, uptime, connections).
+	Info   func() map[string]any
+	Logger *slog.Logger
+}
+
+// Service is the method table bound to one admin.
+type Service struct {
+	cfg     Config
+	log     *slog.Logger
+	methods map[string]*Method
+}
+
+// NewService builds the service; every method answers to herodb_<name> and hero_<name>.
+func NewService(cfg Config) *Service {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Info == nil {
+		cfg.Info = func() map[string]any { return map[string]any{} }
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, methods: map[string]*Method{}}
+	for _, m := range methodTable() {
+		s.methods["herodb_"+m.Name] = m
+		s.methods["hero_"+m.Name] = m
+	}
+	s.methods["rpc.discover"] = discoverMethod
+	return s
+}
+
+// Methods lists the table in name order (rpc.discover last).
+func Methods() []*Method {
+	ms := methodTable()
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Name < ms[j].Name })
+	return append(ms, discoverMethod)
+}
+
+// Call runs one method for caller. Every error it returns is a *jsonrpc2.Error; internal
+// errors are logged here and reach the caller as "internal error".
+func (s *Service) Call(ctx context.Context, c *Caller, method string, params *json.RawMessage) (any, error) {
+	m := s.methods[method]
+	if m == nil {
+		return nil, rpcError(CodeMethodNotFound, fmt.Sprintf("method %q not found: methods are herodb_<name> or hero_<name>; rpc.discover lists them", clip(method)))
+	}
+	if c == nil || c.Grant == nil {
+		return nil, rpcError(CodeUnauthorized, "no valid credential: send Authorization: Bearer <admin secret>")
+	}
+	if !c.has(m.Right) {
+		return nil, rpcError(CodeForbidden, fmt.Sprintf("%s needs %s", method, m.Right))
+	}
+	a, err := decodeParams(m, params)
+	if err != nil {
+		return nil, err
+	}
+	res, err := m.call(ctx, s, c, a)
+	if err != nil {
+		e, internal := toRPCError(err)
+		if internal {
+			s.log.Error("rpc method failed", "method", method, "err", err)
+		}
+		return nil, e
+	}
+	return res, nil
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// methodTable is every method herodb serves.
+func methodTable() []*Method {
+	idParam := Param{Name: "id", Schema: "integer|string", Doc: "database id, or its name"}
+	return []*Method{
+		{Name: "createDatabase", Summary: "Creates a database with its own random key; returns its id.",
+			Params: []Param{
+				{Name: "backend", Schema: "string", Doc: `"Redb", "Sled" or "bbolt" (all stored in bbolt); "Tantivy" and "Lance" are not supported`},
+				{Name: "config", Schema: "object", Doc: `{name, storage_path (must be null), max_size (bytes on disk), redis_version (ignored), public (true|false|"read", default false)}`},
+				{Name: "encryption_key", Schema: "string|null", Optional: true, Doc: "mixed into the database key; kept only wrapped, never returned"},
+			},
+			Result: "integer", Right: RightAdmin, Errors: []int64{CodeInvalidParams, CodeConflict, CodeUnsupported},
+			Example: `["Redb",{"name":"app","storage_path":null,"max_size":null,"redis_version":null},null]`,
+			call:    createDatabase},
+		{Name: "listDatabases", Summary: "Every live database, as getDatabaseInfo describes it.",
+			Result: "array", Right: RightAdmin, Example: `[]`, call: listDatabases},
+		{Name: "getDatabaseInfo", Summary: "id, name, backend, encrypted, public, size_on_disk, key_count, created_at, last_access, max_size.",
+			Params: []Param{idParam}, Result: "object", Right: RightAdmin, Errors: []int64{CodeNotFound},
+			Example: `[1]`, call: getDatabaseInfo},
+		{Name: "deleteDatabase", Summary: "Destroys the database's key, then its file; its id and name are never reused.",
+			Params: []Param{idParam}, Result: "boolean", Right: RightAdmin, Errors: []int64{CodeNotFound},
+			Example: `[1]`, call: deleteDatabase},
+		{Name: "addAccessKey", Summary: "Lets a key (16 bytes or more) open the database, read-only or read-write.",
+			Params: []Param{idParam,
+				{Name: "key", Schema: "string", Doc: "the access key; only its SHA-256 is stored"},
+				{Name: "permissions", Schema: "string", Doc: `"read" or "readwrite"`}},
+			Result: "boolean", Right: RightAdmin, Errors: []int64{CodeInvalidParams, CodeNotFound},
+			Example: `[1,"a-key-of-at-least-16-bytes","readwrite"]`, call: addAccessKey},
+		{Name: "listAccessKeys", Summary: "The database's keys as {hash, permissions, created_at}; never a key.",
+			Params: []Param{idParam}, Result: "array", Right: RightAdmin, Errors: []int64{CodeNotFound},
+			Example: `[1]`, call: listAccessKeys},
+		{Name: "deleteAccessKey", Summary: "Removes a key by its SHA-256 hash; connections using it lose access at their next command.",
+			Params: []Param{idParam, {Name: "hash", Schema: "string", Doc: "sha256 hex of the key, as listAccessKeys shows it"}},
+			Result: "boolean", Right: RightAdmin, Errors: []int64{CodeNotFound},
+			Example: `[1,"<hash from listAccessKeys>"]`, call: deleteAccessKey},
+		{Name: "setDatabasePublic", Summary: `Opens the database to anyone (true: read-write, "read": read-only) or closes it (false).`,
+			Params: []Param{idParam, {Name: "public", Schema: "boolean|string", Doc: `true, false or "read"`}},
+			Result: "boolean", Right: RightAdmin, Errors: []int64{CodeInvalidParams, CodeNotFound},
+			Example: `[1,true]`, call: setDatabasePublic},
+		{Name: "getServerInfo", Summary: "Version, uptime, databases and connections; no secrets.",
+			Result: "object", Right: RightAny, Example: `[]`, call: getServerInfo},
+	}
+}
+
+type dbConfig struct {
+	Name         *string         `json:"name"`
+	StoragePath  *string         `json:"storage_path"`
+	MaxSize      *int64          `json:"max_size"`
+	RedisVersion *string         `json:"redis_version"`
+	Public       json.RawMessage `json:"public"`
+}
+
+func parsePublic(raw json.RawMessage, name string) (admin.Access, error) {
+	switch strings.TrimSpace(string(raw)) {
+	case "", "null", "false":
+		return admin.AccessNone, nil
+	case "true":
+		return admin.AccessReadWrite, nil
+	case `"read"`:
+		return admin.AccessRead, nil
+	}
+	return 0, rpcError(CodeInvalidParams, fmt.Sprintf(`param %q must be true, false or "read"`, name))
+}
+
+func createDatabase(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
+	backend, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	switch strings.ToLower(backend) {
+	case "redb", "sled", "bbolt":
+	case "tantivy", "lance":
+		return nil, admin.Errorf(admin.EUNSUPPORTED, "backend %q is not supported: herodb databases are key-value stores (use \"Redb\", \"Sled\" or \"bbolt\")", backend)
+	default:
+		return nil, rpcError(CodeInvalidParams, `param "backend" must be "Redb", "Sled" or "bbolt"`)
+	}
+	if a.null(1) {
+		return nil, a.bad(1, "an object {name, storage_path, max_size, redis_version, public}")
+	}
+	var cfg dbConfig
+	if err := a.into(1, &cfg); err != nil {
+		return nil, err
+	}
+	if cfg.StoragePath != nil {
+		return nil, rpcError(CodeInvalidParams, `config.storage_path must be null: herodb keeps every database under its --dir`)
+	}
+	o := admin.CreateOptions{Backend: backend}
+	if cfg.Name != nil {
+		o.Name = *cfg.Name
+	}
+	if cfg.MaxSize != nil {
+		if *cfg.MaxSize < 0 {
+			return nil, rpcError(CodeInvalidParams, "config.max_size must be a non-negative number of bytes")
+		}
+		o.MaxSize = *cfg.MaxSize
+	}
+	if o.Public, err = parsePublic(cfg.Public, "config.public"); err != nil {
+		return nil, err
+	}
+	key, err := a.optStr(2)
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
+		o.EncryptionKey = []byte(key)
+	}
+	d, err := s.cfg.Admin.CreateDatabase(o)
+	if err != nil {
+		return nil, err
+	}
+	return d.ID, nil
+}
+
+func listDatabases(_ context.Context, s *Service, _ *Caller, _ *args) (any, error) {
+	out := []*admin.Info{}
+	for _, d := range s.cfg.Admin.Databases() {
+		info, err := s.cfg.Admin.DatabaseInfo(d.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+func getDatabaseInfo(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
+	d, err := a.db(s.cfg.Admin, 0)
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Admin.DatabaseInfo(d.ID)
+}
+
+func deleteDatabase(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
+	d, err := a.db(s.cfg.Admin, 0)
+	if err != nil {
+		return nil, err
+	}
+	return true, s.cfg.Admin.DeleteDatabase(d.ID)
+}
+
+func addAccessKey(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
+	d, err := a.db(s.cfg.Admin, 0)
+	if err != nil {
+		return nil, err
+	}
+	key, err := a.str(1)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := a.str(2)
+	if err != nil {
+		return nil, err
+	}
+	perm, err := admin.ParsePermission(ps)
+	if err != nil {
+		return nil, err
+	}
+	return true, s.cfg.Admin.AddAccessKey(d.ID, key, perm)
+}
+
+func listAccessKeys(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
+	d, err := a.db(s.cfg.Admin, 0)
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Admin.ListAccessKeys(d.ID)
+}
+
+func deleteAccessKey(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
+	d, err := a.db(s.cfg.Admin, 0)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := a.str(1)
+	if err != nil {
+		return nil, err
+	}
+	return true, s.cfg.Admin.DeleteAccessKey(d.ID, hash)
+}
+
+func setDatabasePublic(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
+	d, err := a.db(s.cfg.Admin, 0)
+	if err != nil {
+		return nil, err
+	}
+	if a.null(1) {
+		return nil, a.bad(1, `true, false or "read"`)
+	}
+	p, err := parsePublic(a.vals[1], "public")
+	if err != nil {
+		return nil, err
+	}
+	return true, s.cfg.Admin.SetPublic(d.ID, p)
+}
+
+func getServerInfo(_ context.Context, s *Service, _ *Caller, _ *args) (any, error) {
+	info := s.cfg.Info()
+	info["databases"] = len(s.cfg.Admin.Databases())
+	return info, nil
+}
