@@ -26,6 +26,10 @@ func run(args []string) int {
 		return serveCmd(args[1:])
 	case "version":
 		return versionCmd()
+	case "db":
+		return manage("db", dbCommands, args[1:])
+	case "key":
+		return manage("key", keyCommands, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return 0
@@ -45,6 +49,11 @@ Usage:
   herodb serve [flags]     run the server (also: herodb --flags)
   herodb serve --dev       quick start: generated admin secret, public database "demo"
   herodb version           print the version
+  herodb db <command>      create, list, info, delete databases; make them public
+  herodb key <command>     add, list, delete access keys
+
+Management commands talk to the JSON-RPC API: --rpc URL|socket (env HERODB_RPC,
+default http://127.0.0.1:8080), credential from HERODB_ADMIN_SECRET.
 
 Run 'herodb serve --help' for the server's flags.
 `

@@ -1,0 +1,410 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/seed6aa118f9/herodb/crypto"
+)
+
+// subcommand is one management command: its usage with examples, and its body.
+type subcommand struct {
+	usage string
+	run   func(fs *flag.FlagSet, cf *clientFlags, args []string) error
+}
+
+var dbCommands = map[string]subcommand{
+	"create": {`herodb db create [--name N] [--public|--public-read] [--max-size BYTES] [--encryption-key-file F]
+
+Creates a database (private unless --public) and prints its id.
+
+  herodb db create --name app
+  herodb db create --name shared --public-read --max-size 1073741824`, dbCreate},
+	"list": {`herodb db list [--json]
+
+Lists the databases.`, dbList},
+	"info": {`herodb db info <db> [--json]
+
+Describes one database; <db> is an id or a name.
+
+  herodb db info app`, dbInfo},
+	"delete": {`herodb db delete <db>
+
+Destroys the database's key, then its file. Its id and name are never reused.`, dbDelete},
+	"public": {`herodb db public <db> on|off|read
+
+Opens the database to anyone (on: read-write, read: read-only) or closes it (off).
+
+  herodb db public app read`, dbPublic},
+}
+
+var keyCommands = map[string]subcommand{
+	"add": {`herodb key add <db> [--read] [--key-file F]
+
+Adds an access key (read-write unless --read). Without --key-file a key is generated and
+printed once: store it now, herodb keeps only its hash.
+
+  herodb key add app
+  herodb key add app --read --key-file ./reader.key`, keyAdd},
+	"list": {`herodb key list <db> [--json]
+
+Lists a database's access keys: hash, permissions, created. Never a key.`, keyList},
+	"delete": {`herodb key delete <db> <hash>
+
+Removes an access key by its hash (from 'herodb key list').`, keyDelete},
+}
+
+// manage runs "herodb db …" or "herodb key …".
+func manage(group string, cmds map[string]subcommand, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Printf("Usage: herodb %s <command>\n\n", group)
+		for _, name := range sortedKeys(cmds) {
+			fmt.Println(strings.SplitN(cmds[name].usage, "\n", 2)[0])
+		}
+		return 0
+	}
+	sc, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "herodb: unknown command 'herodb %s %s' (see 'herodb %s help')\n", group, args[0], group)
+		return 2
+	}
+	fs := flag.NewFlagSet("herodb "+group+" "+args[0], flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "Usage: %s\n\nFlags:\n", sc.usage)
+		fs.PrintDefaults()
+	}
+	cf := &clientFlags{}
+	cf.register(fs)
+	if err := sc.run(fs, cf, args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(os.Stderr, "herodb: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		return 1
+	}
+	return 0
+}
+
+func sortedKeys(m map[string]subcommand) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func wantArgs(args []string, n int, what string) error {
+	if len(args) != n {
+		return fmt.Errorf("want %s (see --help)", what)
+	}
+	return nil
+}
+
+func dbCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
+	name := fs.String("name", "", "database name: ^[a-z][a-z0-9_-]{0,62}$")
+	public := fs.Bool("public", false, "open to anyone, read-write")
+	publicRead := fs.Bool("public-read", false, "open to anyone, read-only")
+	maxSize := fs.Int64("max-size", 0, "cap on the file's size in bytes (0: none)")
+	keyFile := fs.String("encryption-key-file", "", "file with a key mixed into the database key (kept only wrapped)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 0, "no arguments besides flags"); err != nil {
+		return err
+	}
+	if *public && *publicRead {
+		return errors.New("give --public or --public-read, not both")
+	}
+	cfg := map[string]any{"name": nil, "storage_path": nil, "max_size": nil, "redis_version": nil, "public": false}
+	if *name != "" {
+		cfg["name"] = *name
+	}
+	if *maxSize > 0 {
+		cfg["max_size"] = *maxSize
+	}
+	if *public {
+		cfg["public"] = true
+	} else if *publicRead {
+		cfg["public"] = "read"
+	}
+	var encKey any
+	if *keyFile != "" {
+		b, err := os.ReadFile(*keyFile)
+		if err != nil {
+			return fmt.Errorf("read encryption key file: %w", err)
+		}
+		encKey = strings.TrimRight(string(b), "\r\n")
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	var id uint64
+	if err := c.call("herodb_createDatabase", []any{"bbolt", cfg, encKey}, &id); err != nil {
+		return err
+	}
+	if cf.json {
+		printJSON(map[string]any{"id": id})
+	} else {
+		fmt.Println(id)
+	}
+	return nil
+}
+
+type dbInfoJSON struct {
+	ID         uint64 `json:"id"`
+	Name       string `json:"name"`
+	Backend    string `json:"backend"`
+	Encrypted  bool   `json:"encrypted"`
+	Public     any    `json:"public"`
+	SizeOnDisk int64  `json:"size_on_disk"`
+	KeyCount   int64  `json:"key_count"`
+	CreatedAt  int64  `json:"created_at"`
+	LastAccess int64  `json:"last_access"`
+	MaxSize    int64  `json:"max_size"`
+}
+
+func publicText(v any) string {
+	switch v {
+	case true:
+		return "read-write"
+	case "read":
+		return "read"
+	}
+	return "private"
+}
+
+func when(ts int64) string {
+	if ts == 0 {
+		return "-"
+	}
+	return time.Unix(ts, 0).UTC().Format("2006-01-02 15:04")
+}
+
+func dbList(fs *flag.FlagSet, cf *clientFlags, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 0, "no arguments"); err != nil {
+		return err
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := c.call("herodb_listDatabases", nil, &raw); err != nil {
+		return err
+	}
+	var dbs []dbInfoJSON
+	if err := json.Unmarshal(raw, &dbs); err != nil {
+		return err
+	}
+	if cf.json {
+		printJSON(dbs)
+		return nil
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tPUBLIC\tKEYS\tSIZE\tMAX SIZE\tCREATED")
+	for _, d := range dbs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", d.ID, orDash(d.Name), publicText(d.Public), d.KeyCount, d.SizeOnDisk, d.MaxSize, when(d.CreatedAt))
+	}
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func dbInfo(fs *flag.FlagSet, cf *clientFlags, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 1, "<db>"); err != nil {
+		return err
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	var d dbInfoJSON
+	if err := c.call("herodb_getDatabaseInfo", []any{dbRef(pos[0])}, &d); err != nil {
+		return err
+	}
+	if cf.json {
+		printJSON(d)
+		return nil
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	for _, row := range [][2]string{
+		{"id", strconv.FormatUint(d.ID, 10)}, {"name", orDash(d.Name)}, {"backend", d.Backend},
+		{"encrypted", strconv.FormatBool(d.Encrypted)}, {"public", publicText(d.Public)},
+		{"keys", strconv.FormatInt(d.KeyCount, 10)}, {"size on disk", strconv.FormatInt(d.SizeOnDisk, 10)},
+		{"max size", strconv.FormatInt(d.MaxSize, 10)}, {"created", when(d.CreatedAt)}, {"last access", when(d.LastAccess)},
+	} {
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	return tw.Flush()
+}
+
+func dbDelete(fs *flag.FlagSet, cf *clientFlags, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 1, "<db>"); err != nil {
+		return err
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	if err := c.call("herodb_deleteDatabase", []any{dbRef(pos[0])}, nil); err != nil {
+		return err
+	}
+	fmt.Printf("deleted database %s\n", pos[0])
+	return nil
+}
+
+func dbPublic(fs *flag.FlagSet, cf *clientFlags, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 2, "<db> on|off|read"); err != nil {
+		return err
+	}
+	var v any
+	switch pos[1] {
+	case "on", "true":
+		v = true
+	case "off", "false":
+		v = false
+	case "read":
+		v = "read"
+	default:
+		return fmt.Errorf("want on, off or read, not %q", pos[1])
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	if err := c.call("herodb_setDatabasePublic", []any{dbRef(pos[0]), v}, nil); err != nil {
+		return err
+	}
+	fmt.Printf("database %s is now %s\n", pos[0], publicText(v))
+	return nil
+}
+
+func keyAdd(fs *flag.FlagSet, cf *clientFlags, args []string) error {
+	read := fs.Bool("read", false, "read-only (default: read-write)")
+	keyFile := fs.String("key-file", "", "file holding the key (default: generate one and print it once)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 1, "<db>"); err != nil {
+		return err
+	}
+	key, generated := "", false
+	if *keyFile != "" {
+		b, err := os.ReadFile(*keyFile)
+		if err != nil {
+			return fmt.Errorf("read key file: %w", err)
+		}
+		key = strings.TrimRight(string(b), "\r\n")
+	} else {
+		key, generated = "hdbk_"+hex.EncodeToString(crypto.Random(24)), true
+	}
+	perm := "readwrite"
+	if *read {
+		perm = "read"
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	if err := c.call("herodb_addAccessKey", []any{dbRef(pos[0]), key, perm}, nil); err != nil {
+		return err
+	}
+	hash := crypto.SHA256Hex([]byte(key))
+	switch {
+	case cf.json && generated:
+		printJSON(map[string]any{"key": key, "hash": hash, "permissions": perm})
+	case cf.json:
+		printJSON(map[string]any{"hash": hash, "permissions": perm})
+	case generated:
+		fmt.Printf("%s\n\nThis key is shown once: herodb keeps only its hash (%s).\n", key, hash)
+	default:
+		fmt.Printf("added key %s (%s)\n", hash, perm)
+	}
+	return nil
+}
+
+func keyList(fs *flag.FlagSet, cf *clientFlags, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 1, "<db>"); err != nil {
+		return err
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	var keys []struct {
+		Hash        string `json:"hash"`
+		Permissions string `json:"permissions"`
+		CreatedAt   int64  `json:"created_at"`
+	}
+	if err := c.call("herodb_listAccessKeys", []any{dbRef(pos[0])}, &keys); err != nil {
+		return err
+	}
+	if cf.json {
+		printJSON(keys)
+		return nil
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HASH\tPERMISSIONS\tCREATED")
+	for _, k := range keys {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Hash, k.Permissions, when(k.CreatedAt))
+	}
+	return tw.Flush()
+}
+
+func keyDelete(fs *flag.FlagSet, cf *clientFlags, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 2, "<db> <hash>"); err != nil {
+		return err
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	if err := c.call("herodb_deleteAccessKey", []any{dbRef(pos[0]), pos[1]}, nil); err != nil {
+		return err
+	}
+	fmt.Printf("deleted key %s\n", pos[1])
+	return nil
+}
