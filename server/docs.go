@@ -51,8 +51,9 @@ func writeGroup(b *strings.Builder, group string, cmds []*command) {
 	b.WriteString("| command | arity | flags | what it does | differences from Redis |\n")
 	b.WriteString("| --- | --- | --- | --- | --- |\n")
 	row := func(c *command) {
-		fmt.Fprintf(b, "| `%s` | %d | %s | %s | %s |\n", c.syntax, c.arity,
-			strings.Join(c.flags.names(), ", "), c.summary, c.differs)
+		cell := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+		fmt.Fprintf(b, "| `%s` | %d | %s | %s | %s |\n", cell(c.syntax), c.arity,
+			strings.Join(c.flags.names(), ", "), cell(c.summary), cell(c.differs))
 	}
 	for _, c := range cmds {
 		row(c)
