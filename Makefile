@@ -31,8 +31,9 @@ lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l .)" || (gofmt -l .; echo "gofmt: files above need formatting"; exit 1)
 	go vet ./...
 
-docs: ## regenerate docs/commands.md from the command table
+docs: ## regenerate docs/commands.md and docs/rpc.md from their tables
 	go test ./server -run TestCommandsDoc -update-docs
+	go test ./rpc -run TestRPCDoc -update-docs
 
 clean: ## remove build output (not ./data)
 	rm -rf bin

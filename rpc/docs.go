@@ -1,0 +1,77 @@
+package rpc
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Markdown renders docs/rpc.md from the method table and the error-code table, so the
+// reference cannot drift from what the server serves (a test compares the two).
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString(`# JSON-RPC management API
+
+Generated from the method table (` + "`rpc/methods.go`" + `) by ` + "`make docs`" + `; a test fails when
+this file and the table disagree.
+
+JSON-RPC 2.0, served two ways:
+
+- **HTTP POST** to any path on ` + "`--rpc-bind`:`--rpc-port`" + ` (default 127.0.0.1:8080; on with
+  ` + "`--enable-rpc`" + ` or ` + "`--dev`" + `). ` + "`Content-Type: application/json`" + `, single requests and
+  batches. Every request needs ` + "`Authorization: Bearer <credential>`" + `: missing or wrong is HTTP
+  401, valid but not allowed is HTTP 403, both with a JSON-RPC error object. Bodies over
+  1 MiB get HTTP 413 unread. Parse errors are answered with -32700 and ` + "`\"id\": null`" + `.
+- **A Unix socket** (` + "`--rpc-socket PATH`" + `): created mode 0600 with no window in which it is
+  wider (made in a private directory, then renamed into place); a stale socket is removed
+  at start. Whoever can connect is the admin: the file permission is the authentication.
+  Framing is one JSON value per message, each reply ending with a newline. Batches are not
+  supported on the socket, and malformed JSON closes the connection without a reply (the
+  behaviour of sourcegraph/jsonrpc2); use HTTP for both.
+
+Every method answers to ` + "`herodb_<name>`" + ` and ` + "`hero_<name>`" + `. Params are positional (HeroDB's
+order) or named with the parameter names below; a trailing optional parameter may be left
+out. A database is named by its id or its name. A method that changes state and has no
+natural result returns ` + "`true`" + `.
+
+## Who may call what
+
+| method | needs |
+| --- | --- |
+`)
+	for _, m := range Methods() {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", m.Name, m.Right)
+	}
+	b.WriteString("\n## Errors\n\n| code | meaning | HTTP status |\n| --- | --- | --- |\n")
+	for _, c := range codeTable {
+		fmt.Fprintf(&b, "| %d | %s | %d |\n", c.Code, c.Meaning, c.HTTP)
+	}
+	b.WriteString("\nMessages say what to do, never echo a secret, and internal errors are logged on the\nserver while the caller sees only \"internal error\".\n\n## Methods\n")
+	for _, m := range Methods() {
+		name := "herodb_" + m.Name
+		if m == discoverMethod {
+			name = m.Name
+		}
+		fmt.Fprintf(&b, "\n### %s\n\n%s\n\n", name, m.Summary)
+		if len(m.Params) > 0 {
+			b.WriteString("| param | type | |\n| --- | --- | --- |\n")
+			for _, p := range m.Params {
+				opt := ""
+				if p.Optional {
+					opt = " (optional)"
+				}
+				fmt.Fprintf(&b, "| `%s`%s | %s | %s |\n", p.Name, opt, strings.ReplaceAll(p.Schema, "|", " or "), strings.ReplaceAll(p.Doc, "|", `\|`))
+			}
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "Result: %s. Needs: %s.", m.Result, m.Right)
+		if len(m.Errors) > 0 {
+			var codes []string
+			for _, c := range m.Errors {
+				codes = append(codes, fmt.Sprint(c))
+			}
+			fmt.Fprintf(&b, " Errors: %s.", strings.Join(codes, ", "))
+		}
+		fmt.Fprintf(&b, "\n\n```sh\ncurl -s http://127.0.0.1:8080 -H \"Authorization: Bearer $HERODB_ADMIN_SECRET\" \\\n  -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\",\"params\":%s}'\n```\n", name, m.Example)
+	}
+	return b.String()
+}
