@@ -210,43 +210,61 @@ func renameCmd(c *call) error {
 
 // EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT key time [NX|XX|GT|LT]
 func expireCmd(c *call) error {
+	// Redis reads every option first, then checks them together, then the number.
+	var nx, xx, gt, lt bool
+	for _, o := range c.args[3:] {
+		switch strings.ToLower(string(o)) {
+		case "nx":
+			nx = true
+		case "xx":
+			xx = true
+		case "gt":
+			gt = true
+		case "lt":
+			lt = true
+		default:
+			c.r.err(fmt.Sprintf("ERR Unsupported option %s", clip(o)))
+			return nil
+		}
+	}
+	if nx && (xx || gt || lt) {
+		c.r.err("ERR NX and XX, GT or LT options at the same time are not compatible")
+		return nil
+	}
+	if gt && lt {
+		c.r.err("ERR GT and LT options at the same time are not compatible")
+		return nil
+	}
 	n, err := strconv.ParseInt(string(c.args[2]), 10, 64)
 	if err != nil {
 		c.r.err(errNotInteger)
 		return nil
 	}
 	cond := storage.ExpireAlways
-	for _, o := range c.args[3:] {
-		var next storage.ExpireCond
-		switch strings.ToLower(string(o)) {
-		case "nx":
-			next = storage.ExpireNX
-		case "xx":
-			next = storage.ExpireXX
-		case "gt":
-			next = storage.ExpireGT
-		case "lt":
-			next = storage.ExpireLT
-		default:
-			c.r.err(fmt.Sprintf("ERR Unsupported option %s", clip(o)))
-			return nil
-		}
-		if cond != storage.ExpireAlways && cond != next {
-			if cond == storage.ExpireNX || next == storage.ExpireNX {
-				c.r.err("ERR NX and XX, GT or LT options at the same time are not compatible")
-			} else if (cond == storage.ExpireGT && next == storage.ExpireLT) || (cond == storage.ExpireLT && next == storage.ExpireGT) {
-				c.r.err("ERR GT and LT options at the same time are not compatible")
-			} else {
-				c.r.err("ERR NX and XX, GT or LT options at the same time are not compatible")
-			}
-			return nil
-		}
-		cond = next
+	switch {
+	case nx:
+		cond = storage.ExpireNX
+	case gt: // GT already refuses a key without expiry, as XX does
+		cond = storage.ExpireGT
+	case lt:
+		cond = storage.ExpireLT
+	case xx:
+		cond = storage.ExpireXX
 	}
 	at, ok := absoluteExpiry(c.row.name, n, c.tx.Now())
 	if !ok {
 		c.r.err(fmt.Sprintf(errInvalidExpire, c.row.name))
 		return nil
+	}
+	if xx && lt { // XX LT: only a key that already has an expiry
+		cur, err := c.tx.ExpireTime(c.args[1])
+		if err != nil {
+			return c.fail(err)
+		}
+		if cur < 0 {
+			c.r.int(0)
+			return nil
+		}
 	}
 	done, err := c.tx.ExpireAt(c.args[1], at, cond)
 	if err != nil {
@@ -297,7 +315,7 @@ func ttlCmd(c *call) error {
 	case "pttl":
 		c.r.int(at - c.tx.Now())
 	case "expiretime":
-		c.r.int(at / 1000)
+		c.r.int((at + 500) / 1000) // Redis rounds, as TTL does
 	default:
 		c.r.int(at)
 	}

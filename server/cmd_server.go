@@ -133,7 +133,7 @@ func commandInfoCmd(c *call) error {
 	c.r.array(len(cmds))
 	for _, cmd := range cmds {
 		if cmd == nil {
-			c.r.nullArray()
+			c.r.null() // Redis answers a null bulk for an unknown name
 			continue
 		}
 		writeCommandInfo(c.r, cmd)

@@ -158,6 +158,10 @@ func execCmd(c *call) error {
 
 // WATCH key [key ...]
 func watchCmd(c *call) error {
+	if c.sess.multi {
+		c.r.err(errWatchInMulti)
+		return nil
+	}
 	if !c.sess.selected {
 		c.r.err(errNoAuth)
 		return nil

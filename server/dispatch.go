@@ -146,14 +146,26 @@ func (s *Server) grant(sess *session, d *admin.Database, key []byte) admin.Acces
 func (s *Server) runOne(sess *session, args [][]byte, out []byte) []byte {
 	r := &reply{b: out}
 	name := strings.ToLower(string(args[0]))
-	if sess.multi && name != "exec" && name != "discard" && name != "multi" && name != "watch" && name != "quit" && name != "reset" {
+	inMulti := sess.multi
+	if inMulti && name != "exec" && name != "discard" && name != "multi" && name != "watch" && name != "quit" && name != "reset" {
 		s.queue(sess, args, r)
 		return r.b
 	}
 	row, msg := s.precheck(sess, args)
 	if msg != "" {
 		s.countError(sess, msg)
-		r.err(msg)
+		switch {
+		case name == "exec":
+			// As Redis: a malformed EXEC discards the transaction, saying why.
+			sess.multi, sess.dirty, sess.queue = false, false, nil
+			s.unwatchAll(sess)
+			r.err("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		case inMulti:
+			sess.dirty = true
+			r.err(msg)
+		default:
+			r.err(msg)
+		}
 		return r.b
 	}
 	s.stats.cmds.Add(1)

@@ -36,7 +36,7 @@ const (
 	errWatchInMulti  = "ERR WATCH inside MULTI is not allowed"
 	errExecAbort     = "EXECABORT Transaction discarded because of previous errors."
 	errNotInMulti    = "ERR Command not allowed inside a transaction"
-	errNoProto       = "NOPROTO sorry, this protocol version is not supported"
+	errNoProto       = "NOPROTO unsupported protocol version"
 	errDBFull        = "ERR database is full: it reached its max_size (deletes are still allowed)"
 	errCorrupt       = "ERR a stored record failed to open (tampered, moved or under another key); see the server log"
 	errInternal      = "ERR internal error"
@@ -47,30 +47,39 @@ func errWrongArgs(name string) string {
 	return fmt.Sprintf("ERR wrong number of arguments for '%s' command", strings.ToLower(name))
 }
 
-// errUnknown is Redis's text, arguments quoted and cut as Redis cuts them.
+// errUnknown is Redis's text, arguments quoted and cut as Redis cuts them: the name at
+// 128 bytes, the arguments at 128 bytes all together.
 func errUnknown(args [][]byte) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ERR unknown command '%s', with args beginning with: ", clip(args[0]))
-	for _, a := range args[1:] {
-		fmt.Fprintf(&b, "'%s' ", clip(a))
+	var a strings.Builder
+	for _, arg := range args[1:] {
+		if a.Len() >= 128 {
+			break
+		}
+		fmt.Fprintf(&a, "'%s' ", clipN(arg, 128-a.Len()))
 	}
-	return b.String()
+	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", clip(args[0]), a.String())
 }
 
 func errUnknownSub(cmd string, sub []byte) string {
 	return fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", clip(sub), strings.ToUpper(cmd))
 }
 
-func clip(b []byte) string {
-	if len(b) > 128 {
-		b = b[:128]
+func clip(b []byte) string { return clipN(b, 128) }
+
+// clipN cuts b at n bytes and blanks control characters, byte by byte (other bytes are
+// kept as they are, as Redis does), so an error line stays one line.
+func clipN(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
 	}
-	return strings.Map(func(r rune) rune {
-		if r < 32 || r == 127 {
-			return ' '
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c < 32 || c == 127 {
+			c = ' '
 		}
-		return r
-	}, string(b))
+		out[i] = c
+	}
+	return string(out)
 }
 
 // commandError maps a storage or admin error to the reply a client sees, and says

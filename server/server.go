@@ -109,7 +109,7 @@ func Start(cfg Config) (*Server, error) {
 		closed: make(chan struct{})}
 	if s.admin == nil {
 		a, err := admin.Open(admin.Config{Dir: cfg.Dir, Secret: cfg.AdminSecret, KDF: cfg.KDF,
-			Sync: cfg.Sync, Clock: cfg.Clock})
+			Sync: cfg.Sync, Clock: cfg.Clock, Logger: cfg.Logger})
 		if err != nil {
 			return nil, err
 		}

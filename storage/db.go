@@ -89,7 +89,20 @@ func Open(path string, id uint64, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := b.Update(func(tx *bolt.Tx) error { return checkFormat(tx, path) }); err != nil {
+	// Check in a read transaction: a refused file (a wrong admin secret comes later, but
+	// also a wrong version) must not be touched. Only a new file is written here.
+	fresh := false
+	err = b.View(func(tx *bolt.Tx) error {
+		fresh = tx.Bucket(bucketFormat) == nil
+		if fresh {
+			return nil
+		}
+		return checkFormat(tx, path)
+	})
+	if err == nil && fresh {
+		err = b.Update(func(tx *bolt.Tx) error { return checkFormat(tx, path) })
+	}
+	if err != nil {
 		b.Close()
 		return nil, err
 	}
