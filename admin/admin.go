@@ -23,6 +23,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,6 +43,8 @@ type Config struct {
 	Clock  storage.Clock
 	// IdleClose is how long an unused database file stays open (0: 5 minutes).
 	IdleClose time.Duration
+	// Logger receives the auth log (never a secret); nil discards.
+	Logger *slog.Logger
 }
 
 // Admin is the control plane of one data directory.
@@ -57,6 +60,7 @@ type Admin struct {
 	dbs   map[uint64]*Database         // live and deleted
 	names map[string]uint64            // every name ever used, so none is reused
 	keys  map[string]map[uint64]Access // sha256hex(access key) → databases: AUTH's index
+	guard *authGuard
 }
 
 type kdfRecord struct {
@@ -73,6 +77,9 @@ func Open(cfg Config) (*Admin, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = storage.SystemClock
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	if cfg.KDF.Time == 0 {
 		cfg.KDF = crypto.DefaultKDF
 	}
@@ -86,7 +93,7 @@ func Open(cfg Config) (*Admin, error) {
 		return nil, err
 	}
 	a := &Admin{dir: cfg.Dir, clock: cfg.Clock, db0: db0, secret: crypto.Digest(cfg.Secret),
-		dbs: map[uint64]*Database{}, names: map[string]uint64{}, keys: map[string]map[uint64]Access{}}
+		dbs: map[uint64]*Database{}, names: map[string]uint64{}, keys: map[string]map[uint64]Access{}, guard: newAuthGuard(cfg.Logger)}
 	if err := a.unlock(cfg); err != nil {
 		db0.Close()
 		return nil, err

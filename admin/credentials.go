@@ -55,16 +55,29 @@ func (g *Grant) Databases() []uint64 {
 // nothing about which databases or keys exist leaks.
 var ErrWrongCredential = Errorf(EUNAUTHORIZED, "invalid credential")
 
-// Authenticate checks a presented credential and returns its grant. The secret is
-// reduced to a digest first and only digests are compared, in constant time; the path
-// is the same whichever databases exist.
-func (a *Admin) Authenticate(cred []byte) (*Grant, error) {
+// Authenticate is the one credential check: RESP (SELECT … KEY, AUTH, HELLO AUTH) and
+// the RPC's bearer header all come here. The secret is reduced to a digest first and
+// only digests are compared (the admin secret in constant time); the path is the same
+// whichever databases exist. Every attempt is logged (never the secret) and counted
+// against its source address: beyond the burst, attempts are slowed, never refused.
+func (a *Admin) Authenticate(at Attempt, cred []byte) (*Grant, error) {
+	a.guard.throttle(at.Addr)
+	g, kind, err := a.authenticate(cred)
+	reason := "ok"
+	if err != nil {
+		reason = "invalid credential"
+	}
+	a.guard.record(at, cred, kind, err == nil, reason, a.clock.Now())
+	return g, err
+}
+
+func (a *Admin) authenticate(cred []byte) (*Grant, string, error) {
 	if len(cred) == 0 {
-		return nil, ErrWrongCredential
+		return nil, "unknown", ErrWrongCredential
 	}
 	d := crypto.Digest(cred)
 	if crypto.Equal(d, a.secret) {
-		return &Grant{Admin: true}, nil
+		return &Grant{Admin: true}, "admin", nil
 	}
 	hash := hex.EncodeToString(d[:])
 	a.mu.RLock()
@@ -77,7 +90,7 @@ func (a *Admin) Authenticate(cred []byte) (*Grant, error) {
 		}
 	}
 	if len(g.dbs) == 0 {
-		return nil, ErrWrongCredential
+		return nil, "unknown", ErrWrongCredential
 	}
-	return g, nil
+	return g, "access-key", nil
 }

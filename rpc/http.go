@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/seed6aa118f9/herodb/admin"
 )
 
 // MaxBody is the largest request body the HTTP transport reads.
@@ -120,9 +122,8 @@ func (s *Service) bearer(r *http.Request) (*Caller, *jsonrpc2.Error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || cred == "" {
 		return nil, rpcError(CodeUnauthorized, "missing credential: send Authorization: Bearer <admin secret>")
 	}
-	g, err := s.cfg.Admin.Authenticate([]byte(strings.TrimSpace(cred)))
-	if err != nil {
-		s.log.Warn("rpc authentication failed", "client", r.RemoteAddr)
+	g, err := s.cfg.Admin.Authenticate(admin.Attempt{Addr: r.RemoteAddr, Transport: "rpc"}, []byte(strings.TrimSpace(cred)))
+	if err != nil { // admin's auth log has recorded it
 		return nil, rpcError(CodeUnauthorized, "invalid credential")
 	}
 	return &Caller{Grant: g}, nil
