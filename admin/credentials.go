@@ -11,6 +11,7 @@ import (
 // Grant is what one accepted credential allows. Every entry point (RESP SELECT and AUTH,
 // the RPC's bearer header) gets its grant from Authenticate, the one credential check.
 type Grant struct {
+	Kind    string            // admin, access-key (jwt and token later)
 	Admin   bool              // the admin secret: every database, DB 0 read-only
 	dbs     map[uint64]Access // an access key: the databases it was added to
 	Expires time.Time         // zero: never
@@ -71,19 +72,32 @@ func (a *Admin) Authenticate(at Attempt, cred []byte) (*Grant, error) {
 	return g, err
 }
 
+// Recheck re-derives the grant of a credential accepted earlier, after a revocation
+// may have changed it. It is Authenticate without the log and the limits: the
+// credential is not being presented again.
+func (a *Admin) Recheck(cred []byte) (*Grant, error) {
+	g, _, err := a.authenticate(cred)
+	return g, err
+}
+
+// Names reports whether a refusal for a database the grant does not cover should be
+// NOPERM (a credential that names its databases: a JWT or token) rather than WRONGPASS
+// (an access key of another database, which must look like a wrong key).
+func (g *Grant) Names() bool { return g != nil && (g.Kind == "jwt" || g.Kind == "token") }
+
 func (a *Admin) authenticate(cred []byte) (*Grant, string, error) {
 	if len(cred) == 0 {
 		return nil, "unknown", ErrWrongCredential
 	}
 	d := crypto.Digest(cred)
 	if crypto.Equal(d, a.secret) {
-		return &Grant{Admin: true}, "admin", nil
+		return &Grant{Kind: "admin", Admin: true}, "admin", nil
 	}
 	hash := hex.EncodeToString(d[:])
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	// The index is keyed by the digest: the lookup compares digests, never secrets.
-	g := &Grant{dbs: map[uint64]Access{}}
+	g := &Grant{Kind: "access-key", dbs: map[uint64]Access{}}
 	for id, p := range a.keys[hash] {
 		if db := a.dbs[id]; db != nil && !db.Deleted() {
 			g.dbs[id] = p

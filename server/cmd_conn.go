@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/seed6aa118f9/herodb/admin"
 )
 
 func init() {
@@ -76,7 +74,8 @@ func resetCmd(c *call) error {
 	c.s.unwatchAll(c.sess)
 	sess := c.sess
 	sess.deselect()
-	sess.isAdmin, sess.authed, sess.multi, sess.dirty, sess.queue = false, false, false, false, nil
+	sess.authCred, sess.authGrant, sess.authed = nil, nil, false
+	sess.multi, sess.dirty, sess.queue = false, false, nil
 	sess.mu.Lock()
 	sess.name = ""
 	sess.mu.Unlock()
@@ -104,40 +103,6 @@ func selectCmd(c *call) error {
 	return nil
 }
 
-// selectDB changes the selection, or leaves it as it was and returns the error reply.
-func (s *Server) selectDB(sess *session, ref string, key []byte) string {
-	if ref == "0" {
-		if sess.isAdmin || (key != nil && s.admin.CheckAdminSecret(key)) {
-			sess.deselect()
-			sess.selected, sess.access, sess.authed = true, admin.AccessRead, true
-			sess.selKey = key
-			return ""
-		}
-		if key != nil {
-			return errWrongPass
-		}
-		return "NOAUTH DB 0 needs the admin secret: SELECT 0 KEY <admin secret>"
-	}
-	d, ok := s.admin.Database(ref)
-	if !ok {
-		if key != nil {
-			return errWrongPass // the same text as a wrong key: existence does not leak
-		}
-		return errDBRange
-	}
-	if key != nil && !s.admin.CheckAdminSecret(key) {
-		return errWrongPass
-	}
-	g := s.grant(sess, d, key)
-	if g == admin.AccessNone {
-		return errNeedKey
-	}
-	sess.deselect()
-	sess.selected, sess.db, sess.access, sess.gen, sess.selKey = true, d.ID, g, d.Generation(), key
-	sess.authed = true
-	return ""
-}
-
 // AUTH [username] credential
 func authCmd(c *call) error {
 	var user, cred []byte
@@ -156,26 +121,6 @@ func authCmd(c *call) error {
 	}
 	c.r.ok()
 	return nil
-}
-
-// auth checks a credential and, when it is accepted, remembers it for the connection.
-// A user other than "default" names the database to select.
-func (s *Server) auth(sess *session, user, cred []byte) string {
-	if !s.admin.CheckAdminSecret(cred) {
-		s.log.Warn("authentication failed", "client", sess.addr, "id", sess.id)
-		return errWrongPass
-	}
-	if user != nil && string(user) != "default" {
-		wasAdmin, wasAuthed := sess.isAdmin, sess.authed
-		sess.isAdmin, sess.authed = true, true
-		if msg := s.selectDB(sess, string(user), nil); msg != "" {
-			sess.isAdmin, sess.authed = wasAdmin, wasAuthed
-			return msg
-		}
-		return ""
-	}
-	sess.isAdmin, sess.authed = true, true
-	return ""
 }
 
 // HELLO [protover [AUTH username credential] [SETNAME name]]
@@ -298,8 +243,8 @@ func (s *Server) clientLine(sess *session) string {
 	defer sess.mu.Unlock()
 	now := sess.lastAt
 	db := "-"
-	if sess.selected {
-		db = strconv.FormatUint(sess.db, 10)
+	if sess.listDB >= 0 {
+		db = strconv.FormatInt(sess.listDB, 10)
 	}
 	return fmt.Sprintf("id=%d addr=%s laddr=%s name=%s age=%d idle=%d db=%s cmd=%s lib-name=%s lib-ver=%s\n",
 		sess.id, sess.addr, s.Addr(), sess.name, int(now.Sub(sess.created).Seconds()),

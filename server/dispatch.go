@@ -78,7 +78,7 @@ func (s *Server) permit(sess *session, row *command) string {
 	case row.is(flagStateless):
 		return ""
 	case row.is(flagAdmin):
-		if !sess.isAdmin {
+		if !sess.isAdmin() {
 			if !sess.authed {
 				return errNoAuth
 			}
@@ -106,39 +106,6 @@ func (s *Server) permit(sess *session, row *command) string {
 		}
 	}
 	return ""
-}
-
-// refresh re-derives the session's grant when its database changed in a way that may
-// revoke access (a generation counter, so this costs a map read per command).
-func (s *Server) refresh(sess *session) string {
-	if sess.db == 0 {
-		return ""
-	}
-	d, ok := s.admin.DatabaseByID(sess.db)
-	if !ok || d.Deleted() {
-		sess.deselect()
-		return "ERR the selected database was deleted; SELECT another"
-	}
-	if d.Generation() == sess.gen {
-		return ""
-	}
-	sess.gen = d.Generation()
-	sess.access = s.grant(sess, d, sess.selKey)
-	if sess.access == admin.AccessNone {
-		sess.deselect()
-		return errNeedKey
-	}
-	return ""
-}
-
-// grant is the access a session has on d: the highest of the public flag, its AUTH
-// credential and the key given with SELECT.
-func (s *Server) grant(sess *session, d *admin.Database, key []byte) admin.Access {
-	g := d.Public
-	if sess.isAdmin || (key != nil && s.admin.CheckAdminSecret(key)) {
-		g = admin.AccessReadWrite
-	}
-	return g
 }
 
 // runOne runs a command that is not part of a group: connection commands, MULTI

@@ -44,6 +44,9 @@ type Config struct {
 	MaxArgSize int
 	// MaxOutput closes a connection whose replies to one read exceed it (default 1 GiB).
 	MaxOutput int
+	// PreAuthIdle closes a connection that has not authenticated after this long without
+	// sending anything (default 60 s; negative: never).
+	PreAuthIdle time.Duration
 	Logger    *slog.Logger
 	// Admin, when set, is used instead of opening Dir (the caller owns and closes it).
 	Admin *admin.Admin
@@ -67,6 +70,9 @@ func (c *Config) defaults() {
 	}
 	if c.Clock == nil {
 		c.Clock = storage.SystemClock
+	}
+	if c.PreAuthIdle == 0 {
+		c.PreAuthIdle = 60 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -122,10 +128,10 @@ func Start(cfg Config) (*Server, error) {
 		}
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	s.ln = ln
+	s.ln = &limitListener{Listener: ln, idle: max(cfg.PreAuthIdle, 0)}
 	s.rs = redcon.NewServerNetwork("tcp", ln.Addr().String(), s.handle, s.accept, s.onClosed)
 	go func() {
-		s.serveErr = s.rs.Serve(ln)
+		s.serveErr = s.rs.Serve(s.ln)
 		close(s.closed)
 	}()
 	s.log.Info("herodb listening", "addr", ln.Addr().String(), "dir", s.admin.Dir(), "sync", cfg.Sync.String())
@@ -207,10 +213,20 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 		return
 	}
 	cmds := append([]redcon.Command{first}, conn.ReadPipeline()...)
+	if sess.limits != nil {
+		sess.limits.handled()
+	}
 	var out []byte
 	for i := 0; i < len(cmds) && !sess.quit; {
+		if !sess.authed {
+			if msg := preAuthCheck(cmds[i].Args); msg != "" {
+				out = redcon.AppendError(out, msg)
+				sess.quit = true
+				break
+			}
+		}
 		j := i
-		for j < len(cmds) && s.groupable(sess, cmds[j].Args) {
+		for j < len(cmds) && s.groupable(sess, cmds[j].Args) && (sess.authed || preAuthCheck(cmds[j].Args) == "") {
 			j++
 		}
 		if j > i {

@@ -23,11 +23,15 @@ type session struct {
 	db       uint64
 	access   admin.Access
 	gen      uint64
-	selKey   []byte // the credential given with SELECT … KEY, rechecked on revocation
+	selKey   []byte       // the credential given with SELECT … KEY, for this selection only
+	selGrant *admin.Grant // what selKey grants; rechecked on revocation
 
-	// Credential from AUTH, kept for later SELECTs without KEY.
-	isAdmin bool
-	authed  bool // a credential was accepted, or a database was selected
+	// The credential from AUTH, kept for later SELECTs without KEY.
+	authCred  []byte
+	authGrant *admin.Grant
+	authed    bool // a credential was accepted, or a database was selected
+	failures  int  // refused credentials on this connection
+	limits    *limitConn
 
 	multi   bool
 	dirty   bool // a command failed to queue: EXEC aborts
@@ -44,14 +48,41 @@ type session struct {
 	libVer  string
 	lastCmd string
 	lastAt  time.Time
+	listDB  int64 // the selected database for CLIENT LIST and INFO; -1: none
 }
 
 func newSession(id int64, conn redcon.Conn, now time.Time) *session {
-	return &session{id: id, addr: conn.RemoteAddr(), conn: conn, created: now, lastAt: now}
+	sess := &session{id: id, addr: conn.RemoteAddr(), conn: conn, created: now, lastAt: now, listDB: -1}
+	sess.limits, _ = conn.NetConn().(*limitConn)
+	return sess
 }
 
+// isAdmin reports whether the connection presented the admin secret (AUTH or KEY).
+func (s *session) isAdmin() bool { return adminGrant(s.authGrant) || adminGrant(s.selGrant) }
+
 func (s *session) deselect() {
-	s.selected, s.db, s.access, s.gen, s.selKey = false, 0, admin.AccessNone, 0, nil
+	s.selected, s.db, s.access, s.gen, s.selKey, s.selGrant = false, 0, admin.AccessNone, 0, nil, nil
+	s.mu.Lock()
+	s.listDB = -1
+	s.mu.Unlock()
+}
+
+// choose makes db the selection, with its access, generation and KEY credential.
+func (s *session) choose(db uint64, acc admin.Access, gen uint64, key []byte, kg *admin.Grant) {
+	s.selected, s.db, s.access, s.gen, s.selKey, s.selGrant = true, db, acc, gen, key, kg
+	s.authed = true
+	s.mu.Lock()
+	s.listDB = int64(db)
+	s.mu.Unlock()
+	s.authenticated()
+}
+
+// authenticated lifts the pre-authentication limits of the connection.
+func (s *session) authenticated() {
+	s.authed = true
+	if s.limits != nil {
+		s.limits.authenticated()
+	}
 }
 
 func (s *session) setLast(cmd string, at time.Time) {

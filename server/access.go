@@ -1,0 +1,162 @@
+package server
+
+// Access: who may select which database, and what each connection may do there. The
+// credential itself is always checked by admin.Authenticate (the one credential check);
+// this file keeps what a connection was granted and notices revocation.
+
+import (
+	"github.com/seed6aa118f9/herodb/admin"
+)
+
+// maxFailures refused credentials close a connection.
+const maxFailures = 5
+
+const errTooMany = "ERR too many failed attempts"
+
+// present checks a credential presented on sess. A refusal counts toward the
+// connection's limit; at the limit the connection is closed after the reply.
+func (s *Server) present(sess *session, cred []byte, db string) (*admin.Grant, string) {
+	g, err := s.admin.Authenticate(admin.Attempt{Addr: sess.addr, Transport: "resp", Database: db}, cred)
+	if err != nil {
+		return nil, s.refuse(sess, errWrongPass)
+	}
+	return g, ""
+}
+
+// refuse counts a refused credential and returns the reply to send.
+func (s *Server) refuse(sess *session, msg string) string {
+	sess.failures++
+	if sess.failures >= maxFailures {
+		sess.quit = true
+		return errTooMany
+	}
+	return msg
+}
+
+// denied is the reply for a valid credential that does not cover database ref: a JWT or
+// token says NOPERM; an access key of another database must look like a wrong key.
+func (s *Server) denied(sess *session, g *admin.Grant) string {
+	if g.Names() {
+		return "NOPERM this credential does not name this database"
+	}
+	return s.refuse(sess, errWrongPass)
+}
+
+// access is the highest grant a session has on d: public flag, AUTH credential, KEY.
+func (s *Server) access(sess *session, d *admin.Database) admin.Access {
+	return max(d.Public, sess.authGrant.On(d.ID), sess.selGrant.On(d.ID))
+}
+
+// selectDB changes the selection, or leaves the connection as it was and returns the
+// error reply. key, when given, applies to this selection only.
+func (s *Server) selectDB(sess *session, ref string, key []byte) string {
+	var kg *admin.Grant
+	if key != nil {
+		var msg string
+		if kg, msg = s.present(sess, key, ref); msg != "" {
+			return msg
+		}
+	}
+	if ref == "0" {
+		if !adminGrant(kg) && !adminGrant(sess.authGrant) {
+			if kg != nil {
+				return s.denied(sess, kg)
+			}
+			return "NOAUTH DB 0 needs the admin secret: SELECT 0 KEY <admin secret>"
+		}
+		sess.choose(0, admin.AccessRead, 0, key, kg)
+		return ""
+	}
+	d, ok := s.admin.Database(ref)
+	if !ok {
+		if kg != nil {
+			return s.denied(sess, kg) // the same text as a wrong key: existence does not leak
+		}
+		return errDBRange
+	}
+	if kg != nil && kg.On(d.ID) == admin.AccessNone {
+		return s.denied(sess, kg)
+	}
+	saved := sess.selGrant
+	sess.selGrant = kg
+	acc := s.access(sess, d)
+	sess.selGrant = saved
+	if acc == admin.AccessNone {
+		return errNeedKey
+	}
+	sess.choose(d.ID, acc, d.Generation(), key, kg)
+	return ""
+}
+
+// auth accepts a credential for the connection (AUTH and HELLO … AUTH). user "default"
+// (or none) names no database; any other user names the database to select. A
+// credential that grants exactly one database selects it.
+func (s *Server) auth(sess *session, user, cred []byte) string {
+	ref := ""
+	if user != nil && string(user) != "default" {
+		ref = string(user)
+	}
+	g, msg := s.present(sess, cred, ref)
+	if msg != "" {
+		return msg
+	}
+	if ref != "" {
+		if ref == "0" && adminGrant(g) {
+			sess.authCred, sess.authGrant, sess.authed = cred, g, true
+			sess.choose(0, admin.AccessRead, 0, nil, nil)
+			return ""
+		}
+		d, ok := s.admin.Database(ref)
+		if !ok || g.On(d.ID) == admin.AccessNone {
+			return s.denied(sess, g)
+		}
+		sess.authCred, sess.authGrant, sess.authed = cred, g, true
+		sess.choose(d.ID, s.access(sess, d), d.Generation(), nil, nil)
+		return ""
+	}
+	sess.authCred, sess.authGrant, sess.authed = cred, g, true
+	if id, ok := g.Only(); ok {
+		if d, ok := s.admin.DatabaseByID(id); ok && !d.Deleted() {
+			sess.choose(d.ID, s.access(sess, d), d.Generation(), nil, nil)
+		}
+	} else if sess.selected && sess.db != 0 {
+		sess.gen = ^uint64(0) // re-derive the current selection's access at the next command
+	}
+	return ""
+}
+
+// refresh notices, at each command, a change that may revoke the session's access to its
+// database: deleted, made private, a key deleted (a generation counter per database, so
+// this costs a map read per command, not a read of DB 0).
+func (s *Server) refresh(sess *session) string {
+	if sess.db == 0 {
+		return ""
+	}
+	d, ok := s.admin.DatabaseByID(sess.db)
+	if !ok || d.Deleted() {
+		sess.deselect()
+		return "ERR the selected database was deleted; SELECT another"
+	}
+	if d.Generation() == sess.gen {
+		return ""
+	}
+	sess.gen = d.Generation()
+	if sess.authCred != nil {
+		sess.authGrant, _ = s.admin.Recheck(sess.authCred)
+	}
+	if sess.selKey != nil {
+		sess.selGrant, _ = s.admin.Recheck(sess.selKey)
+	}
+	sess.access = s.access(sess, d)
+	if sess.access == admin.AccessNone {
+		hadCred := sess.selKey != nil || sess.authCred != nil
+		sess.deselect()
+		if hadCred {
+			return errWrongPass
+		}
+		return errNeedKey
+	}
+	return ""
+}
+
+func adminGrant(g *admin.Grant) bool { return g != nil && g.Admin }
