@@ -47,7 +47,7 @@ type Config struct {
 	// PreAuthIdle closes a connection that has not authenticated after this long without
 	// sending anything (default 60 s; negative: never).
 	PreAuthIdle time.Duration
-	Logger    *slog.Logger
+	Logger      *slog.Logger
 	// Admin, when set, is used instead of opening Dir (the caller owns and closes it).
 	Admin *admin.Admin
 }
