@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed6aa118f9/herodb/storage"
@@ -231,29 +232,48 @@ func infoCmd(c *call) error {
 		fmt.Sprintf("uptime_in_seconds:%d", int64(up.Seconds())),
 		fmt.Sprintf("uptime_in_days:%d", int64(up.Hours()/24)),
 	)
+	// A tenant sees its own database only: its connections, its commands, its keys.
+	admin := c.sess.isAdmin()
+	conns := 0
+	for _, o := range s.sessionList() {
+		o.mu.Lock()
+		if admin || (c.sess.selected && o.listDB == int64(c.sess.db)) {
+			conns++
+		}
+		o.mu.Unlock()
+	}
 	section("clients",
-		fmt.Sprintf("connected_clients:%d", len(s.sessionList())),
+		fmt.Sprintf("connected_clients:%d", conns),
 		fmt.Sprintf("maxclients:%d", s.cfg.MaxClients),
 	)
-	var commits, writes int64
-	s.admin.Files().Each(func(_ uint64, db *storage.DB) {
-		st := db.Stats()
-		commits += int64(st.Commits)
-		writes += int64(st.Writes)
-	})
-	section("persistence",
-		"loading:0",
-		"appendfsync:"+s.cfg.Sync.String(),
-		fmt.Sprintf("group_commits:%d", commits),
-		fmt.Sprintf("group_commit_writers:%d", writes),
-		fmt.Sprintf("open_database_files:%d", countOpen(s)),
-	)
-	section("stats",
-		fmt.Sprintf("total_connections_received:%d", s.stats.conns.Load()),
-		fmt.Sprintf("total_commands_processed:%d", s.stats.cmds.Load()),
-		fmt.Sprintf("rejected_connections:%d", s.stats.rejected.Load()),
-		fmt.Sprintf("total_error_replies:%d", s.stats.errors.Load()),
-	)
+	if admin {
+		var commits, writes int64
+		s.admin.Files().Each(func(_ uint64, db *storage.DB) {
+			st := db.Stats()
+			commits += int64(st.Commits)
+			writes += int64(st.Writes)
+		})
+		section("persistence",
+			"loading:0",
+			"appendfsync:"+s.cfg.Sync.String(),
+			fmt.Sprintf("group_commits:%d", commits),
+			fmt.Sprintf("group_commit_writers:%d", writes),
+			fmt.Sprintf("open_database_files:%d", countOpen(s)),
+		)
+		section("stats",
+			fmt.Sprintf("total_connections_received:%d", s.stats.conns.Load()),
+			fmt.Sprintf("total_commands_processed:%d", s.stats.cmds.Load()),
+			fmt.Sprintf("rejected_connections:%d", s.stats.rejected.Load()),
+			fmt.Sprintf("total_error_replies:%d", s.stats.errors.Load()),
+		)
+	} else {
+		section("persistence", "loading:0", "appendfsync:"+s.cfg.Sync.String())
+		var n int64
+		if v, ok := s.dbCmds.Load(c.sess.db); ok && c.sess.selected {
+			n = v.(*atomic.Int64).Load()
+		}
+		section("stats", fmt.Sprintf("total_commands_processed:%d", n))
+	}
 	var ks []string
 	if c.sess.selected && c.sess.db != 0 {
 		if db, release, err := s.admin.Acquire(c.sess.db); err == nil {

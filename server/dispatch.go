@@ -135,7 +135,7 @@ func (s *Server) runOne(sess *session, args [][]byte, out []byte) []byte {
 		}
 		return r.b
 	}
-	s.stats.cmds.Add(1)
+	s.countCmd(sess, row)
 	sess.setLast(row.name, time.Now())
 	if row.data() {
 		return s.runGroup(sess, [][][]byte{args}, r.b)
@@ -169,7 +169,7 @@ func (s *Server) runGroup(sess *session, cmds [][][]byte, out []byte) []byte {
 			s.countError(sess, items[i].pre)
 			continue
 		}
-		s.stats.cmds.Add(1)
+		s.countCmd(sess, items[i].row)
 		sess.setLast(items[i].row.name, now)
 		if items[i].row.is(flagWrite) {
 			write = true

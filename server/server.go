@@ -3,6 +3,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -104,6 +105,7 @@ type Server struct {
 	stats struct {
 		conns, cmds, rejected, errors atomic.Int64
 	}
+	dbCmds sync.Map // database id → *atomic.Int64: commands, for a tenant's INFO
 }
 
 // Start opens the data directory (unless cfg.Admin is given), listens on cfg.Bind and
@@ -271,5 +273,19 @@ func (s *Server) Info() map[string]any {
 		"connections":    len(s.sessionList()),
 		"resp_addr":      s.Addr(),
 		"sync":           s.cfg.Sync.String(),
+	}
+}
+
+// countCmd counts a command for INFO: server-wide, and per database for tenants' INFO.
+func (s *Server) countCmd(sess *session, row *command) {
+	s.stats.cmds.Add(1)
+	if sess.selected {
+		v, _ := s.dbCmds.LoadOrStore(sess.db, new(atomic.Int64))
+		v.(*atomic.Int64).Add(1)
+	}
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		// Arguments are never logged: they hold credentials (AUTH, SELECT … KEY) and
+		// secrets (AGE, SYM). The name and count are enough to follow a session.
+		s.log.Debug("command", "client", sess.addr, "id", sess.id, "db", sess.db, "cmd", row.name)
 	}
 }
