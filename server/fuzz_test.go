@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func FuzzRESPInput(f *testing.F) {
 		}
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(2 * time.Second))
-		c.Write([]byte("SELECT " + itoa(id) + "\r\n"))
+		c.Write([]byte("SELECT " + strconv.FormatUint(id, 10) + "\r\n"))
 		c.Write(in)
 		buf := make([]byte, 4096)
 		c.Read(buf) // whatever it answers
@@ -41,15 +42,4 @@ func FuzzRESPInput(f *testing.F) {
 			t.Fatalf("server stopped answering after %q: %q %v", in, line, err)
 		}
 	})
-}
-
-func itoa(n uint64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
