@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed6aa118f9/herodb/crypto"
@@ -45,6 +46,8 @@ type Config struct {
 	IdleClose time.Duration
 	// Logger receives the auth log (never a secret); nil discards.
 	Logger *slog.Logger
+	// JWT is the policy for Ed25519 JWTs; the zero value accepts none.
+	JWT JWTConfig
 }
 
 // Admin is the control plane of one data directory.
@@ -61,6 +64,9 @@ type Admin struct {
 	names map[string]uint64            // every name ever used, so none is reused
 	keys  map[string]map[uint64]Access // sha256hex(access key) → databases: AUTH's index
 	guard *authGuard
+	jwt   *jwtState
+	// credGen moves whenever a credential may have been revoked server-wide.
+	credGen atomic.Uint64
 }
 
 type kdfRecord struct {
@@ -99,6 +105,10 @@ func Open(cfg Config) (*Admin, error) {
 		return nil, err
 	}
 	if err := a.load(); err != nil {
+		db0.Close()
+		return nil, err
+	}
+	if err := a.initJWT(cfg.JWT); err != nil {
 		db0.Close()
 		return nil, err
 	}

@@ -66,7 +66,7 @@ func (a *Admin) Authenticate(at Attempt, cred []byte) (*Grant, error) {
 	g, kind, err := a.authenticate(cred)
 	reason := "ok"
 	if err != nil {
-		reason = "invalid credential"
+		reason = ErrorMessage(err)
 	}
 	a.guard.record(at, cred, kind, err == nil, reason, a.clock.Now())
 	return g, err
@@ -88,6 +88,10 @@ func (g *Grant) Names() bool { return g != nil && (g.Kind == "jwt" || g.Kind == 
 func (a *Admin) authenticate(cred []byte) (*Grant, string, error) {
 	if len(cred) == 0 {
 		return nil, "unknown", ErrWrongCredential
+	}
+	if looksLikeJWT(cred) {
+		g, err := a.verifyJWT(cred)
+		return g, "jwt", err
 	}
 	d := crypto.Digest(cred)
 	if crypto.Equal(d, a.secret) {

@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
 	"regexp"
 	"sort"
 	"strconv"
@@ -52,9 +54,10 @@ type Database struct {
 	Name      string
 	Public    Access
 	Backend   string
-	CreatedAt int64 // unix seconds
-	MaxSize   int64 // bytes on disk; 0: no cap
-	DeletedAt int64 // unix seconds; 0: live
+	CreatedAt int64             // unix seconds
+	MaxSize   int64             // bytes on disk; 0: no cap
+	DeletedAt int64             // unix seconds; 0: live
+	JWTKey    ed25519.PublicKey // the database's own JWT key (sqld's per-namespace key); nil: server-wide keys
 
 	// gen counts changes that may revoke access (made private, deleted); sessions compare
 	// it at each command instead of reading DB 0. Shared by every snapshot of a database.
@@ -116,6 +119,10 @@ func (a *Admin) load() error {
 					d.MaxSize, _ = strconv.ParseInt(val, 10, 64)
 				case "deleted_at":
 					d.DeletedAt, _ = strconv.ParseInt(val, 10, 64)
+				case "jwt_key":
+					if k, err := base64.RawURLEncoding.DecodeString(val); err == nil && len(k) == ed25519.PublicKeySize {
+						d.JWTKey = k
+					}
 				}
 			}
 			a.dbs[id] = d
@@ -191,6 +198,7 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 	if d.Name != "" {
 		a.names[d.Name] = d.ID
 	}
+	a.credGen.Add(1) // a wildcard JWT grant covers the newcomer from now on
 	// Create the file now, so a full disk or a bad directory shows here, not later.
 	a.mu.Unlock()
 	_, release, err := a.files.Acquire(d.ID)

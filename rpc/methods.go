@@ -185,6 +185,16 @@ func methodTable() []*Method {
 			Params: []Param{idParam, {Name: "public", Schema: "boolean|string", Doc: `true, false or "read"`}},
 			Result: "boolean", Right: RightAdmin, Errors: []int64{CodeInvalidParams, CodeNotFound},
 			Example: `[1,true]`, call: setDatabasePublic},
+		{Name: "setDatabaseJwtKey", Summary: "Gives the database its own Ed25519 JWT public key (the tenant mints its own tokens); null removes it. Server-wide keys then no longer open it.",
+			Params: []Param{idParam, {Name: "key", Schema: "string|null", Doc: "a PUBLIC KEY PEM block or a base64url 32-byte key; null removes it"}},
+			Result: "boolean", Right: RightAdmin, Errors: []int64{CodeInvalidParams, CodeNotFound},
+			Example: `[1,"MCowBQYDK2VwAyEA…"]`, call: setDatabaseJwtKey},
+		{Name: "revokeJwt", Summary: "Refuses every JWT with this jti until exp, at once and on open connections.",
+			Params: []Param{{Name: "jti", Schema: "string", Doc: "the token's jti claim"}, {Name: "exp", Schema: "integer", Doc: "unix seconds: when the token expires anyway"}},
+			Result: "boolean", Right: RightAdmin, Errors: []int64{CodeInvalidParams},
+			Example: `["3f2a-…",1800000000]`, call: revokeJwt},
+		{Name: "reloadJwtKeys", Summary: "Reads the server-wide JWT keys again (as SIGHUP does); returns their ids.",
+			Result: "array", Right: RightAdmin, Errors: []int64{CodeInvalidParams}, Example: `[]`, call: reloadJwtKeys},
 		{Name: "getServerInfo", Summary: "Version, uptime, databases and connections; no secrets.",
 			Result: "object", Right: RightAny, Example: `[]`, call: getServerInfo},
 	}
@@ -346,4 +356,42 @@ func getServerInfo(_ context.Context, s *Service, _ *Caller, _ *args) (any, erro
 	info := s.cfg.Info()
 	info["databases"] = len(s.cfg.Admin.Databases())
 	return info, nil
+}
+
+func setDatabaseJwtKey(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
+	d, err := a.db(s.cfg.Admin, 0)
+	if err != nil {
+		return nil, err
+	}
+	if a.vals[1] == nil {
+		return nil, a.bad(1, "a public key, or null to remove it")
+	}
+	key, err := a.optStr(1)
+	if err != nil {
+		return nil, err
+	}
+	return true, s.cfg.Admin.SetDatabaseJWTKey(d.ID, key)
+}
+
+func revokeJwt(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
+	jti, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	var exp int64
+	if a.null(1) || json.Unmarshal(a.vals[1], &exp) != nil {
+		return nil, a.bad(1, "unix seconds (an integer)")
+	}
+	return true, s.cfg.Admin.RevokeJWT(jti, exp)
+}
+
+func reloadJwtKeys(_ context.Context, s *Service, _ *Caller, _ *args) (any, error) {
+	if err := s.cfg.Admin.ReloadJWTKeys(); err != nil {
+		return nil, err
+	}
+	ids := s.cfg.Admin.JWTKeyIDs()
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
 }

@@ -5,6 +5,8 @@ package server
 // this file keeps what a connection was granted and notices revocation.
 
 import (
+	"strings"
+
 	"github.com/seed6aa118f9/herodb/admin"
 )
 
@@ -18,9 +20,19 @@ const errTooMany = "ERR too many failed attempts"
 func (s *Server) present(sess *session, cred []byte, db string) (*admin.Grant, string) {
 	g, err := s.admin.Authenticate(admin.Attempt{Addr: sess.addr, Transport: "resp", Database: db}, cred)
 	if err != nil {
-		return nil, s.refuse(sess, errWrongPass)
+		return nil, s.refuse(sess, wrongPass(err))
 	}
+	sess.credGen = s.admin.CredentialGeneration()
 	return g, ""
+}
+
+// wrongPass is the WRONGPASS reply for a refused credential: one text for every kind,
+// except that JWT refusals carry sqld's code (AUTH_JWT_EXPIRED, …) after the prefix.
+func wrongPass(err error) string {
+	if msg := admin.ErrorMessage(err); strings.HasPrefix(msg, "AUTH_JWT_") {
+		return "WRONGPASS " + msg
+	}
+	return errWrongPass
 }
 
 // refuse counts a refused credential and returns the reply to send.
@@ -137,10 +149,12 @@ func (s *Server) refresh(sess *session) string {
 		sess.deselect()
 		return "ERR the selected database was deleted; SELECT another"
 	}
-	if d.Generation() == sess.gen {
+	expired := s.dropExpired(sess)
+	credGen := s.admin.CredentialGeneration()
+	if d.Generation() == sess.gen && credGen == sess.credGen && !expired {
 		return ""
 	}
-	sess.gen = d.Generation()
+	sess.gen, sess.credGen = d.Generation(), credGen
 	if sess.authCred != nil {
 		sess.authGrant, _ = s.admin.Recheck(sess.authCred)
 	}
@@ -151,12 +165,29 @@ func (s *Server) refresh(sess *session) string {
 	if sess.access == admin.AccessNone {
 		hadCred := sess.selKey != nil || sess.authCred != nil
 		sess.deselect()
-		if hadCred {
+		switch {
+		case expired:
+			return "WRONGPASS " + admin.JWTExpired + " the token has expired: AUTH again with a fresh one"
+		case hadCred:
 			return errWrongPass
 		}
 		return errNeedKey
 	}
 	return ""
+}
+
+// dropExpired forgets credentials whose time is up (JWTs, tokens) and says whether any
+// was dropped. It runs at every command, so expiry takes effect mid-session.
+func (s *Server) dropExpired(sess *session) bool {
+	now := s.cfg.Clock.Now()
+	dropped := false
+	if g := sess.authGrant; g != nil && !g.Expires.IsZero() && now.After(g.Expires) {
+		sess.authCred, sess.authGrant, dropped = nil, nil, true
+	}
+	if g := sess.selGrant; g != nil && !g.Expires.IsZero() && now.After(g.Expires) {
+		sess.selKey, sess.selGrant, dropped = nil, nil, true
+	}
+	return dropped
 }
 
 func adminGrant(g *admin.Grant) bool { return g != nil && g.Admin }

@@ -49,6 +49,8 @@ type Config struct {
 	// sending anything (default 60 s; negative: never).
 	PreAuthIdle time.Duration
 	Logger      *slog.Logger
+	// JWT is the policy for Ed25519 JWTs (keys, leeway, audience, issuer, wildcard).
+	JWT admin.JWTConfig
 	// Admin, when set, is used instead of opening Dir (the caller owns and closes it).
 	Admin *admin.Admin
 }
@@ -117,7 +119,7 @@ func Start(cfg Config) (*Server, error) {
 		closed: make(chan struct{})}
 	if s.admin == nil {
 		a, err := admin.Open(admin.Config{Dir: cfg.Dir, Secret: cfg.AdminSecret, KDF: cfg.KDF,
-			Sync: cfg.Sync, Clock: cfg.Clock, Logger: cfg.Logger})
+			Sync: cfg.Sync, Clock: cfg.Clock, Logger: cfg.Logger, JWT: cfg.JWT})
 		if err != nil {
 			return nil, err
 		}

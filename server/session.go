@@ -29,8 +29,9 @@ type session struct {
 	// The credential from AUTH, kept for later SELECTs without KEY.
 	authCred  []byte
 	authGrant *admin.Grant
-	authed    bool // a credential was accepted, or a database was selected
-	failures  int  // refused credentials on this connection
+	authed    bool   // a credential was accepted, or a database was selected
+	failures  int    // refused credentials on this connection
+	credGen   uint64 // admin's credential generation when the grants were derived
 	limits    *limitConn
 
 	multi   bool

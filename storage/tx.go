@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -80,6 +81,16 @@ func (tx *Tx) SysPut(name string, value []byte) error {
 		return ErrReadOnlyTx
 	}
 	return tx.btx.Bucket(bucketSys).Put([]byte(name), value)
+}
+
+// SysPrefix returns every raw sys entry whose name starts with prefix, as name/value pairs.
+func (tx *Tx) SysPrefix(prefix string) [][2][]byte {
+	var out [][2][]byte
+	c := tx.btx.Bucket(bucketSys).Cursor()
+	for k, v := c.Seek([]byte(prefix)); k != nil && strings.HasPrefix(string(k), prefix); k, v = c.Next() {
+		out = append(out, [2][]byte{append([]byte(nil), k...), append([]byte(nil), v...)})
+	}
+	return out
 }
 
 // SysDelete removes a value of the reserved sys bucket.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/seed6aa118f9/herodb/admin"
 	"github.com/seed6aa118f9/herodb/crypto"
@@ -27,6 +28,10 @@ type serveFlags struct {
 	enableRPC          bool
 	rpcPort            int
 	rpcBind, rpcSocket string
+	// JWT verification.
+	jwtKeyFile, jwtAudience, jwtIssuer string
+	jwtLeeway                          time.Duration
+	jwtWildcard                        bool
 	// HeroDB's flags that herodb accepts and explains.
 	encrypt, sled bool
 	encKey        string
@@ -48,6 +53,11 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.IntVar(&f.rpcPort, "rpc-port", 8080, "JSON-RPC HTTP port")
 	fs.StringVar(&f.rpcBind, "rpc-bind", "127.0.0.1", "JSON-RPC HTTP address")
 	fs.StringVar(&f.rpcSocket, "rpc-socket", "", "JSON-RPC Unix socket path")
+	fs.StringVar(&f.jwtKeyFile, "jwt-key-file", "", "Ed25519 public keys for JWTs (PEM blocks or base64url lines); or env HERODB_JWT_KEY")
+	fs.DurationVar(&f.jwtLeeway, "jwt-leeway", 0, "leeway added to a JWT's exp (at most 60s)")
+	fs.StringVar(&f.jwtAudience, "jwt-audience", "", "require this aud in JWTs")
+	fs.StringVar(&f.jwtIssuer, "jwt-issuer", "", "require this iss in JWTs")
+	fs.BoolVar(&f.jwtWildcard, "jwt-allow-wildcard", false, "honour \"*\" (every database but DB 0) in JWT claims")
 	fs.BoolVar(&f.encrypt, "encrypt", false, "accepted for HeroDB compatibility: herodb always encrypts")
 	fs.StringVar(&f.encKey, "encryption-key", "", "accepted for HeroDB compatibility: ignored (keys are per database)")
 	fs.StringVar(&f.encKey, "encryption_key", "", "alias of --encryption-key")
@@ -110,12 +120,19 @@ func serve(f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	jwtCfg, err := jwtConfig(f)
+	if err != nil {
+		return err
+	}
 	srv, err := server.Start(server.Config{
 		Dir: f.dir, Bind: f.bind, Port: f.port, AdminSecret: secret,
-		Sync: mode, MaxClients: f.maxClients, Logger: log,
+		Sync: mode, MaxClients: f.maxClients, Logger: log, JWT: jwtCfg,
 	})
 	if err != nil {
 		return err
+	}
+	if ids := srv.Admin().JWTKeyIDs(); len(ids) > 0 {
+		log.Info("JWT keys loaded", "kids", strings.Join(ids, ","))
 	}
 	if f.dev {
 		if err := devSetup(srv, f, log); err != nil {
@@ -129,11 +146,38 @@ func serve(f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	s := <-sig
-	log.Info("stopping", "signal", s.String())
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	for s := range sig {
+		if s == syscall.SIGHUP {
+			if err := srv.Admin().ReloadJWTKeys(); err != nil {
+				log.Error("JWT key reload failed; the old keys stay", "err", err)
+			} else {
+				log.Info("JWT keys reloaded", "kids", strings.Join(srv.Admin().JWTKeyIDs(), ","))
+			}
+			continue
+		}
+		log.Info("stopping", "signal", s.String())
+		break
+	}
 	rpcStop()
 	return srv.Close()
+}
+
+// jwtConfig reads the JWT policy; the key text comes from --jwt-key-file or env
+// HERODB_JWT_KEY (not both), and is read again on every reload.
+func jwtConfig(f *serveFlags) (admin.JWTConfig, error) {
+	cfg := admin.JWTConfig{Leeway: f.jwtLeeway, Audience: f.jwtAudience, Issuer: f.jwtIssuer, AllowWildcard: f.jwtWildcard}
+	env := os.Getenv("HERODB_JWT_KEY")
+	switch {
+	case f.jwtKeyFile != "" && env != "":
+		return cfg, errors.New("JWT keys given twice: use --jwt-key-file or HERODB_JWT_KEY, not both")
+	case f.jwtKeyFile != "":
+		path := f.jwtKeyFile
+		cfg.Load = func() ([]byte, error) { return os.ReadFile(path) }
+	case env != "":
+		cfg.Load = func() ([]byte, error) { return []byte(os.Getenv("HERODB_JWT_KEY")), nil }
+	}
+	return cfg, nil
 }
 
 // adminSecret reads the secret from --admin-secret-file, --admin-secret or

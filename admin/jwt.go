@@ -1,0 +1,447 @@
+package admin
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/seed6aa118f9/herodb/crypto"
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+// JWT verification follows libSQL sqld (Ed25519 public keys, its "p" claims), made
+// strict: exp is required, a token must name its databases, DB 0 is never granted.
+
+// MaxJWTSize bounds a token before any decoding.
+const MaxJWTSize = 8 << 10
+
+// jwtSkew is the clock skew allowed for nbf and iat.
+const jwtSkew = 60 * time.Second
+
+// JWTConfig is the server-wide JWT policy.
+type JWTConfig struct {
+	// Load returns the server-wide key text (PUBLIC KEY PEM blocks or base64url keys);
+	// nil means no server-wide keys. It is called at start and on every reload.
+	Load          func() ([]byte, error)
+	Leeway        time.Duration // added to exp; at most 60 s
+	Audience      string        // when set, aud must contain it
+	Issuer        string        // when set, iss must equal it
+	AllowWildcard bool          // honour "*" (every database but DB 0)
+}
+
+// sqld's error codes, carried after the WRONGPASS prefix.
+const (
+	JWTInvalid  = "AUTH_JWT_INVALID"
+	JWTExpired  = "AUTH_JWT_EXPIRED"
+	JWTImmature = "AUTH_JWT_IMMATURE"
+)
+
+func jwtErr(code, msg string) *Error { return &Error{Code: EUNAUTHORIZED, Message: code + " " + msg} }
+
+type jwtState struct {
+	cfg   JWTConfig
+	mu    sync.RWMutex
+	keys  []crypto.PublicKey
+	deny  map[string]int64 // jti → exp (unix seconds)
+	cache map[[32]byte]jwtCached
+}
+
+type jwtCached struct {
+	grant *Grant
+	gen   uint64
+}
+
+var jwtShapeStrict = regexp.MustCompile(`^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$`)
+
+func looksLikeJWT(cred []byte) bool {
+	return len(cred) > 3 && string(cred[:3]) == "eyJ" && jwtShapeStrict.Match(cred)
+}
+
+// initJWT loads the policy, the server-wide keys and the denylist from DB 0.
+func (a *Admin) initJWT(cfg JWTConfig) error {
+	if cfg.Leeway < 0 || cfg.Leeway > 60*time.Second {
+		return Errorf(EINVALID, "JWT leeway must be between 0 and 60 seconds")
+	}
+	a.jwt = &jwtState{cfg: cfg, deny: map[string]int64{}, cache: map[[32]byte]jwtCached{}}
+	if err := a.ReloadJWTKeys(); err != nil {
+		return err
+	}
+	now := a.clock.Now().Unix()
+	return a.db0.View(func(tx *storage.Tx) error {
+		for _, kv := range tx.SysPrefix("jwt-deny:") {
+			exp, _ := strconv.ParseInt(string(kv[1]), 10, 64)
+			if exp > now {
+				a.jwt.deny[strings.TrimPrefix(string(kv[0]), "jwt-deny:")] = exp
+			}
+		}
+		return nil
+	})
+}
+
+// ReloadJWTKeys reads the server-wide keys again (SIGHUP, RPC reloadJwtKeys). On error
+// the old keys stay. Cached verifications are dropped at once.
+func (a *Admin) ReloadJWTKeys() error {
+	var keys []crypto.PublicKey
+	if a.jwt.cfg.Load != nil {
+		text, err := a.jwt.cfg.Load()
+		if err != nil {
+			return Errorf(EINVALID, "JWT keys: %v", err)
+		}
+		if keys, err = crypto.ParsePublicKeys(text); err != nil {
+			return Errorf(EINVALID, "JWT keys: %v", err)
+		}
+	}
+	a.jwt.mu.Lock()
+	a.jwt.keys = keys
+	a.jwt.cache = map[[32]byte]jwtCached{}
+	a.jwt.mu.Unlock()
+	a.credGen.Add(1)
+	return nil
+}
+
+// JWTKeyIDs lists the ids (RFC 7638 thumbprints) of the server-wide keys.
+func (a *Admin) JWTKeyIDs() []string {
+	a.jwt.mu.RLock()
+	defer a.jwt.mu.RUnlock()
+	var ids []string
+	for _, k := range a.jwt.keys {
+		ids = append(ids, k.ID)
+	}
+	return ids
+}
+
+// nsList is sqld's {"ns": [...]} (names or ids).
+type nsList struct {
+	NS []json.RawMessage `json:"ns"`
+}
+
+type jwtClaims struct {
+	P *struct {
+		RO *nsList `json:"ro"`
+		RW *nsList `json:"rw"`
+	} `json:"p,omitempty"`
+	ID string `json:"id,omitempty"` // sqld's legacy: one database
+	A  string `json:"a,omitempty"`  // with ro|rw (default rw)
+	jwt.RegisteredClaims
+}
+
+// named returns the database references of the claims with their access.
+func (c *jwtClaims) named() (map[string]Access, error) {
+	out := map[string]Access{}
+	add := func(l *nsList, acc Access) error {
+		if l == nil {
+			return nil
+		}
+		for _, raw := range l.NS {
+			var s string
+			var n uint64
+			switch {
+			case json.Unmarshal(raw, &s) == nil:
+			case json.Unmarshal(raw, &n) == nil:
+				s = strconv.FormatUint(n, 10)
+			default:
+				return errors.New("a namespace is neither a name nor an id")
+			}
+			out[s] = max(out[s], acc)
+		}
+		return nil
+	}
+	if c.P != nil {
+		if err := add(c.P.RO, AccessRead); err != nil {
+			return nil, err
+		}
+		if err := add(c.P.RW, AccessReadWrite); err != nil {
+			return nil, err
+		}
+	}
+	if c.ID != "" {
+		acc := AccessReadWrite
+		switch c.A {
+		case "", "rw":
+		case "ro":
+			acc = AccessRead
+		default:
+			return nil, errors.New(`claim "a" must be "ro" or "rw"`)
+		}
+		out[c.ID] = max(out[c.ID], acc)
+	}
+	return out, nil
+}
+
+// verifyJWT checks a token and returns its grant. Signature first, then times, so a
+// forged token never learns whether it would have been expired.
+func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
+	if len(token) > MaxJWTSize {
+		return nil, jwtErr(JWTInvalid, "token too large")
+	}
+	now := a.clock.Now()
+	digest := crypto.Digest(token)
+	gen := a.credGen.Load()
+	a.jwt.mu.RLock()
+	c, hit := a.jwt.cache[digest]
+	a.jwt.mu.RUnlock()
+	if hit && c.gen == gen {
+		if now.After(c.grant.Expires) {
+			return nil, jwtErr(JWTExpired, "the token has expired: get a fresh one and AUTH again")
+		}
+		return c.grant, nil
+	}
+	var claims jwtClaims
+	unverified, _, err := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"})).ParseUnverified(string(token), &claims)
+	if err != nil || unverified.Method.Alg() != "EdDSA" {
+		return nil, jwtErr(JWTInvalid, "not an EdDSA (Ed25519) JWT")
+	}
+	refs, err := claims.named()
+	if err != nil {
+		return nil, jwtErr(JWTInvalid, err.Error())
+	}
+	if len(refs) == 0 {
+		return nil, jwtErr(JWTInvalid, "the token names no database (claims p.ro.ns, p.rw.ns or id)")
+	}
+	if _, ok := refs["0"]; ok {
+		return nil, jwtErr(JWTInvalid, "the token names DB 0, which a JWT can never open")
+	}
+	wild, hasWild := refs["*"]
+	if hasWild && !a.jwt.cfg.AllowWildcard {
+		return nil, jwtErr(JWTInvalid, `"*" is not allowed on this server (--jwt-allow-wildcard)`)
+	}
+	delete(refs, "*")
+
+	// Each database is opened by the key that governs it: its own key when it has one,
+	// else the server-wide keys.
+	a.mu.RLock()
+	type group struct {
+		keys []crypto.PublicKey
+		dbs  map[uint64]Access
+	}
+	groups := map[string]*group{}
+	addTo := func(d *Database, acc Access) {
+		gk := "server"
+		var keys []crypto.PublicKey
+		if d.JWTKey != nil {
+			gk = "db:" + strconv.FormatUint(d.ID, 10)
+			keys = []crypto.PublicKey{{Key: d.JWTKey, ID: crypto.Thumbprint(d.JWTKey)}}
+		}
+		g := groups[gk]
+		if g == nil {
+			g = &group{keys: keys, dbs: map[uint64]Access{}}
+			groups[gk] = g
+		}
+		g.dbs[d.ID] = max(g.dbs[d.ID], acc)
+	}
+	for ref, acc := range refs {
+		d := a.lookupLocked(ref)
+		if d != nil {
+			addTo(d, acc)
+		}
+	}
+	if hasWild {
+		for _, d := range a.dbs {
+			if !d.Deleted() && d.JWTKey == nil {
+				addTo(d, wild)
+			}
+		}
+	}
+	a.mu.RUnlock()
+	if g := groups["server"]; g != nil {
+		a.jwt.mu.RLock()
+		g.keys = a.jwt.keys
+		a.jwt.mu.RUnlock()
+	}
+
+	grant := &Grant{Kind: "jwt", dbs: map[uint64]Access{}}
+	verified := false
+	for _, g := range groups {
+		if a.checkSignature(token, unverified.Header["kid"], g.keys) {
+			verified = true
+			for id, acc := range g.dbs {
+				grant.dbs[id] = acc
+			}
+		}
+	}
+	if !verified {
+		if len(groups) == 0 && a.checkSignature(token, unverified.Header["kid"], a.serverKeys()) {
+			return nil, jwtErr(JWTInvalid, "the token names no database that exists")
+		}
+		return nil, jwtErr(JWTInvalid, "the signature does not verify with the key of any database it names")
+	}
+	if err := a.checkTimes(&claims, now); err != nil {
+		return nil, err
+	}
+	if claims.RegisteredClaims.ID != "" {
+		a.jwt.mu.RLock()
+		_, denied := a.jwt.deny[claims.RegisteredClaims.ID]
+		a.jwt.mu.RUnlock()
+		if denied {
+			return nil, jwtErr(JWTInvalid, "the token was revoked")
+		}
+	}
+	grant.Expires = claims.ExpiresAt.Time.Add(a.jwt.cfg.Leeway)
+	a.jwt.mu.Lock()
+	if len(a.jwt.cache) > 100000 {
+		a.jwt.cache = map[[32]byte]jwtCached{}
+	}
+	a.jwt.cache[digest] = jwtCached{grant: grant, gen: gen}
+	a.jwt.mu.Unlock()
+	return grant, nil
+}
+
+func (a *Admin) serverKeys() []crypto.PublicKey {
+	a.jwt.mu.RLock()
+	defer a.jwt.mu.RUnlock()
+	return a.jwt.keys
+}
+
+// checkSignature verifies token with keys, or only the key named by kid when given.
+func (a *Admin) checkSignature(token []byte, kid any, keys []crypto.PublicKey) bool {
+	set := jwt.VerificationKeySet{}
+	for _, k := range keys {
+		if s, ok := kid.(string); ok && s != "" && s != k.ID {
+			continue
+		}
+		set.Keys = append(set.Keys, k.Key)
+	}
+	if len(set.Keys) == 0 {
+		return false
+	}
+	p := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithoutClaimsValidation())
+	_, err := p.ParseWithClaims(string(token), &jwtClaims{}, func(*jwt.Token) (any, error) { return set, nil })
+	return err == nil
+}
+
+// checkTimes applies exp (exact, plus the configured leeway), nbf and iat (60 s of
+// skew), and the aud and iss pins. golang-jwt has one leeway for all three times, so
+// herodb checks them itself after the signature.
+func (a *Admin) checkTimes(c *jwtClaims, now time.Time) error {
+	if c.ExpiresAt == nil {
+		return jwtErr(JWTInvalid, "the token has no exp: herodb accepts only tokens that expire")
+	}
+	if now.After(c.ExpiresAt.Time.Add(a.jwt.cfg.Leeway)) {
+		return jwtErr(JWTExpired, "the token has expired: get a fresh one and AUTH again")
+	}
+	if c.NotBefore != nil && c.NotBefore.Time.After(now.Add(jwtSkew)) {
+		return jwtErr(JWTImmature, "the token is not valid yet (nbf)")
+	}
+	if c.IssuedAt != nil && c.IssuedAt.Time.After(now.Add(jwtSkew)) {
+		return jwtErr(JWTImmature, "the token was issued in the future (iat)")
+	}
+	if a.jwt.cfg.Audience != "" {
+		ok := false
+		for _, aud := range c.Audience {
+			ok = ok || aud == a.jwt.cfg.Audience
+		}
+		if !ok {
+			return jwtErr(JWTInvalid, "the token's aud does not name this server")
+		}
+	}
+	if a.jwt.cfg.Issuer != "" && c.Issuer != a.jwt.cfg.Issuer {
+		return jwtErr(JWTInvalid, "the token's iss is not the expected issuer")
+	}
+	return nil
+}
+
+// lookupLocked finds a live database by id or name; a.mu must be held.
+func (a *Admin) lookupLocked(ref string) *Database {
+	var d *Database
+	if id, err := strconv.ParseUint(ref, 10, 64); err == nil {
+		d = a.dbs[id]
+	} else if id, ok := a.names[ref]; ok {
+		d = a.dbs[id]
+	}
+	if d == nil || d.Deleted() {
+		return nil
+	}
+	return d
+}
+
+// SetDatabaseJWTKey gives database id its own JWT public key (PEM or base64url; empty
+// removes it): tokens for it must then verify against that key, and the server-wide
+// keys no longer open it. Takes effect at once, also on open connections.
+func (a *Admin) SetDatabaseJWTKey(id uint64, text string) error {
+	var key ed25519.PublicKey
+	if text != "" {
+		keys, err := crypto.ParsePublicKeys([]byte(text))
+		if err != nil {
+			return Errorf(EINVALID, "jwt key: %v", err)
+		}
+		if len(keys) != 1 {
+			return Errorf(EINVALID, "jwt key: give exactly one public key")
+		}
+		key = keys[0].Key
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d := a.dbs[id]
+	if d == nil || d.Deleted() {
+		return Errorf(ENOTFOUND, "database %d does not exist", id)
+	}
+	val := ""
+	if key != nil {
+		val = base64.RawURLEncoding.EncodeToString(key)
+	}
+	err := a.db0.Update(func(tx *storage.Tx) error {
+		if val == "" {
+			_, err := tx.HDel(metaKey(id), [][]byte{[]byte("jwt_key")})
+			return err
+		}
+		_, err := tx.HSet(metaKey(id), [][]byte{[]byte("jwt_key"), []byte(val)})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	nd := *d
+	nd.JWTKey = key
+	a.dbs[id] = &nd
+	d.gen.Add(1)
+	a.credGen.Add(1)
+	return nil
+}
+
+// RevokeJWT refuses every token with this jti until exp (unix seconds), at once and on
+// open connections at their next command. The entry is kept in DB 0 until exp.
+func (a *Admin) RevokeJWT(jti string, exp int64) error {
+	if jti == "" {
+		return Errorf(EINVALID, "jti must not be empty")
+	}
+	now := a.clock.Now().Unix()
+	if exp <= now {
+		return Errorf(EINVALID, "exp must be in the future (unix seconds): a token past its exp is refused anyway")
+	}
+	err := a.db0.Update(func(tx *storage.Tx) error {
+		for _, kv := range tx.SysPrefix("jwt-deny:") { // drop entries whose tokens expired
+			if e, _ := strconv.ParseInt(string(kv[1]), 10, 64); e <= now {
+				if err := tx.SysDelete(string(kv[0])); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.SysPut("jwt-deny:"+jti, []byte(strconv.FormatInt(exp, 10)))
+	})
+	if err != nil {
+		return err
+	}
+	a.jwt.mu.Lock()
+	for j, e := range a.jwt.deny {
+		if e <= now {
+			delete(a.jwt.deny, j)
+		}
+	}
+	a.jwt.deny[jti] = exp
+	a.jwt.mu.Unlock()
+	a.credGen.Add(1)
+	return nil
+}
+
+// CredentialGeneration changes whenever a credential may have been revoked server-wide
+// (JWT keys reloaded, a jti revoked, a per-database key set); sessions re-check their
+// credentials when it moves.
+func (a *Admin) CredentialGeneration() uint64 { return a.credGen.Load() }
