@@ -67,6 +67,12 @@ type Admin struct {
 	jwt   *jwtState
 	// credGen moves whenever a credential may have been revoked server-wide.
 	credGen atomic.Uint64
+
+	tokMu    sync.Mutex
+	tokens   map[string]*Token
+	tokenUse map[string]int64 // id → last use (unix s), batched into DB 0
+	tokStop  chan struct{}
+	tokDone  chan struct{}
 }
 
 type kdfRecord struct {
@@ -112,6 +118,13 @@ func Open(cfg Config) (*Admin, error) {
 		db0.Close()
 		return nil, err
 	}
+	a.tokens, a.tokenUse = map[string]*Token{}, map[string]int64{}
+	if err := a.loadTokens(); err != nil {
+		db0.Close()
+		return nil, err
+	}
+	a.tokStop, a.tokDone = make(chan struct{}), make(chan struct{})
+	go a.tokenUseLoop(10*time.Second, a.tokStop, a.tokDone)
 	a.files = storage.NewManager(cfg.Dir, opts, cfg.IdleClose, a.unlockDB)
 	return a, nil
 }
@@ -224,6 +237,8 @@ func (a *Admin) Dir() string { return a.dir }
 
 // Close closes every database file and DB 0 last.
 func (a *Admin) Close() error {
+	close(a.tokStop)
+	<-a.tokDone
 	a.files.Close()
 	return a.db0.Close()
 }

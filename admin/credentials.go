@@ -11,10 +11,16 @@ import (
 // Grant is what one accepted credential allows. Every entry point (RESP SELECT and AUTH,
 // the RPC's bearer header) gets its grant from Authenticate, the one credential check.
 type Grant struct {
-	Kind    string            // admin, access-key (jwt and token later)
+	Kind    string            // admin, access-key, jwt or token
 	Admin   bool              // the admin secret: every database, DB 0 read-only
 	dbs     map[uint64]Access // an access key: the databases it was added to
 	Expires time.Time         // zero: never
+
+	// Named tokens: the token's id and scopes (for "no escalation" checks), and its
+	// rights over other tokens.
+	TokenID               string
+	Scopes                []Scope
+	TokenRead, TokenWrite bool
 }
 
 // On is the access the grant gives on database id.
@@ -88,6 +94,10 @@ func (g *Grant) Names() bool { return g != nil && (g.Kind == "jwt" || g.Kind == 
 func (a *Admin) authenticate(cred []byte) (*Grant, string, error) {
 	if len(cred) == 0 {
 		return nil, "unknown", ErrWrongCredential
+	}
+	if looksLikeToken(cred) {
+		g, err := a.checkToken(cred)
+		return g, "token", err
 	}
 	if looksLikeJWT(cred) {
 		g, err := a.verifyJWT(cred)

@@ -120,7 +120,7 @@ func (s *Service) bearer(r *http.Request) (*Caller, *jsonrpc2.Error) {
 	h := r.Header.Get("Authorization")
 	scheme, cred, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || cred == "" {
-		return nil, rpcError(CodeUnauthorized, "missing credential: send Authorization: Bearer <admin secret>")
+		return nil, rpcError(CodeUnauthorized, "missing credential: send Authorization: Bearer <admin secret or token>")
 	}
 	g, err := s.cfg.Admin.Authenticate(admin.Attempt{Addr: r.RemoteAddr, Transport: "rpc"}, []byte(strings.TrimSpace(cred)))
 	if err != nil { // admin's auth log has recorded it

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/seed6aa118f9/herodb/admin"
 )
@@ -17,12 +18,14 @@ import (
 type Right int
 
 const (
-	RightAny   Right = iota // any valid credential
-	RightAdmin              // the admin secret (or the socket)
+	RightAny        Right = iota // any valid credential
+	RightAdmin                   // the admin secret, an admin-scoped token, or the socket
+	RightTokenRead               // a token scope with read (or admin)
+	RightTokenWrite              // a token scope with write (or admin)
 )
 
 func (r Right) String() string {
-	return [...]string{"any valid credential", "admin"}[r]
+	return [...]string{"any valid credential", "admin", "token read", "token write"}[r]
 }
 
 // Caller is who is calling: the grant of its credential. The Unix socket's callers are
@@ -37,6 +40,10 @@ func (c *Caller) has(r Right) bool {
 		return c.Grant != nil
 	case RightAdmin:
 		return c.Grant != nil && c.Grant.Admin
+	case RightTokenRead:
+		return c.Grant != nil && (c.Grant.Admin || c.Grant.TokenRead)
+	case RightTokenWrite:
+		return c.Grant != nil && (c.Grant.Admin || c.Grant.TokenWrite)
 	}
 	return false
 }
@@ -120,7 +127,7 @@ func (s *Service) Call(ctx context.Context, c *Caller, method string, params *js
 		return nil, rpcError(CodeMethodNotFound, fmt.Sprintf("method %q not found: methods are herodb_<name> or hero_<name>; rpc.discover lists them", clip(method)))
 	}
 	if c == nil || c.Grant == nil {
-		return nil, rpcError(CodeUnauthorized, "no valid credential: send Authorization: Bearer <admin secret>")
+		return nil, rpcError(CodeUnauthorized, "no valid credential: send Authorization: Bearer <admin secret or token>")
 	}
 	if !c.has(m.Right) {
 		return nil, rpcError(CodeForbidden, fmt.Sprintf("%s needs %s", method, m.Right))
@@ -195,6 +202,24 @@ func methodTable() []*Method {
 			Example: `["3f2a-…",1800000000]`, call: revokeJwt},
 		{Name: "reloadJwtKeys", Summary: "Reads the server-wide JWT keys again (as SIGHUP does); returns their ids.",
 			Result: "array", Right: RightAdmin, Errors: []int64{CodeInvalidParams}, Example: `[]`, call: reloadJwtKeys},
+		{Name: "createToken", Summary: "Creates a named token with scopes within the caller's own; the reply is the only one that holds the token.",
+			Params: []Param{{Name: "name", Schema: "string", Doc: "what the token is for, e.g. \"ci\""},
+				{Name: "scopes", Schema: "array", Doc: `[{"type":"database","name":"app"|"7"|"*","permissions":["read","write"]}, {"type":"token","name":"*","permissions":["read","write"]}, {"type":"admin"}]`},
+				{Name: "expires_in", Schema: "integer|null", Optional: true, Doc: "seconds until it expires; null: never"}},
+			Result: "object", Right: RightTokenWrite, Errors: []int64{CodeInvalidParams, CodeNotFound, CodeForbidden},
+			Example: `["ci",[{"type":"database","name":"app","permissions":["read"]}],2592000]`, call: createToken},
+		{Name: "listTokens", Summary: "The tokens within the caller's scopes: active ones, or all (expired and revoked too). Never a secret.",
+			Params: []Param{{Name: "all", Schema: "boolean", Optional: true, Doc: "include expired and revoked tokens"}},
+			Result: "array", Right: RightTokenRead, Example: `[false]`, call: listTokens},
+		{Name: "getToken", Summary: "One token: id, name, scopes, created_at, updated_at, expires_at, last_used_at, created_by, revoked_at.",
+			Params: []Param{{Name: "id", Schema: "string", Doc: "the token's id (16 hex characters)"}},
+			Result: "object", Right: RightTokenRead, Errors: []int64{CodeNotFound}, Example: `["0123456789abcdef"]`, call: getToken},
+		{Name: "revokeToken", Summary: "Revokes a token at once: open connections fail at their next command.",
+			Params: []Param{{Name: "id", Schema: "string", Doc: "the token's id"}},
+			Result: "boolean", Right: RightTokenWrite, Errors: []int64{CodeNotFound}, Example: `["0123456789abcdef"]`, call: revokeToken},
+		{Name: "rotateToken", Summary: "Gives a token a new secret (returned once, as createToken); the old secret dies at once.",
+			Params: []Param{{Name: "id", Schema: "string", Doc: "the token's id"}},
+			Result: "object", Right: RightTokenWrite, Errors: []int64{CodeInvalidParams, CodeNotFound}, Example: `["0123456789abcdef"]`, call: rotateToken},
 		{Name: "getServerInfo", Summary: "Version, uptime, databases and connections; no secrets.",
 			Result: "object", Right: RightAny, Example: `[]`, call: getServerInfo},
 	}
@@ -394,4 +419,59 @@ func reloadJwtKeys(_ context.Context, s *Service, _ *Caller, _ *args) (any, erro
 		ids = []string{}
 	}
 	return ids, nil
+}
+
+func createToken(_ context.Context, s *Service, c *Caller, a *args) (any, error) {
+	name, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	if a.null(1) {
+		return nil, a.bad(1, "an array of scopes")
+	}
+	scopes, err := admin.ParseScopes(a.vals[1])
+	if err != nil {
+		return nil, err
+	}
+	var ttl time.Duration
+	if !a.null(2) {
+		var secs int64
+		if json.Unmarshal(a.vals[2], &secs) != nil || secs <= 0 {
+			return nil, a.bad(2, "a positive number of seconds, or null")
+		}
+		ttl = time.Duration(secs) * time.Second
+	}
+	return s.cfg.Admin.CreateToken(c.Grant, name, scopes, ttl)
+}
+
+func listTokens(_ context.Context, s *Service, c *Caller, a *args) (any, error) {
+	all, err := a.boolean(0, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Admin.ListTokens(c.Grant, all), nil
+}
+
+func getToken(_ context.Context, s *Service, c *Caller, a *args) (any, error) {
+	id, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Admin.GetToken(c.Grant, id)
+}
+
+func revokeToken(_ context.Context, s *Service, c *Caller, a *args) (any, error) {
+	id, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	return true, s.cfg.Admin.RevokeToken(c.Grant, id)
+}
+
+func rotateToken(_ context.Context, s *Service, c *Caller, a *args) (any, error) {
+	id, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Admin.RotateToken(c.Grant, id)
 }

@@ -126,7 +126,8 @@ func (s *Server) auth(sess *session, user, cred []byte) string {
 		sess.choose(d.ID, s.access(sess, d), d.Generation(), nil, nil)
 		return ""
 	}
-	sess.authCred, sess.authGrant, sess.authed = cred, g, true
+	sess.authCred, sess.authGrant = cred, g
+	sess.authenticated() // lifts the pre-auth limits even when nothing gets selected
 	if id, ok := g.Only(); ok {
 		if d, ok := s.admin.DatabaseByID(id); ok && !d.Deleted() {
 			sess.choose(d.ID, s.access(sess, d), d.Generation(), nil, nil)
@@ -151,7 +152,7 @@ func (s *Server) refresh(sess *session) string {
 	}
 	expired := s.dropExpired(sess)
 	credGen := s.admin.CredentialGeneration()
-	if d.Generation() == sess.gen && credGen == sess.credGen && !expired {
+	if d.Generation() == sess.gen && credGen == sess.credGen && expired == "" {
 		return ""
 	}
 	sess.gen, sess.credGen = d.Generation(), credGen
@@ -166,8 +167,8 @@ func (s *Server) refresh(sess *session) string {
 		hadCred := sess.selKey != nil || sess.authCred != nil
 		sess.deselect()
 		switch {
-		case expired:
-			return "WRONGPASS " + admin.JWTExpired + " the token has expired: AUTH again with a fresh one"
+		case expired != "":
+			return expired
 		case hadCred:
 			return errWrongPass
 		}
@@ -176,18 +177,30 @@ func (s *Server) refresh(sess *session) string {
 	return ""
 }
 
-// dropExpired forgets credentials whose time is up (JWTs, tokens) and says whether any
-// was dropped. It runs at every command, so expiry takes effect mid-session.
-func (s *Server) dropExpired(sess *session) bool {
+// dropExpired forgets credentials whose time is up (JWTs, tokens) and returns the reply
+// for it ("" when none expired). It runs at every command, so expiry takes effect
+// mid-session.
+func (s *Server) dropExpired(sess *session) string {
 	now := s.cfg.Clock.Now()
-	dropped := false
-	if g := sess.authGrant; g != nil && !g.Expires.IsZero() && now.After(g.Expires) {
-		sess.authCred, sess.authGrant, dropped = nil, nil, true
+	msg := ""
+	expired := func(g *admin.Grant) bool {
+		if g == nil || g.Expires.IsZero() || !now.After(g.Expires) {
+			return false
+		}
+		if g.Kind == "jwt" {
+			msg = "WRONGPASS " + admin.JWTExpired + " the token has expired: AUTH again with a fresh one"
+		} else {
+			msg = "WRONGPASS the token has expired: AUTH again with a new one"
+		}
+		return true
 	}
-	if g := sess.selGrant; g != nil && !g.Expires.IsZero() && now.After(g.Expires) {
-		sess.selKey, sess.selGrant, dropped = nil, nil, true
+	if expired(sess.authGrant) {
+		sess.authCred, sess.authGrant = nil, nil
 	}
-	return dropped
+	if expired(sess.selGrant) {
+		sess.selKey, sess.selGrant = nil, nil
+	}
+	return msg
 }
 
 func adminGrant(g *admin.Grant) bool { return g != nil && g.Admin }

@@ -39,13 +39,15 @@ func (cf *clientFlags) register(fs *flag.FlagSet) {
 }
 
 func (cf *clientFlags) client() (*client, error) {
-	cred := os.Getenv("HERODB_ADMIN_SECRET")
+	// A token, when set, is used instead of the admin secret, so day-to-day operation
+	// keeps the secret offline.
+	cred := os.Getenv("HERODB_TOKEN")
 	if cred == "" {
-		cred = os.Getenv("HERODB_TOKEN")
+		cred = os.Getenv("HERODB_ADMIN_SECRET")
 	}
 	isHTTP := strings.HasPrefix(cf.rpc, "http://") || strings.HasPrefix(cf.rpc, "https://")
 	if isHTTP && cred == "" {
-		return nil, errors.New("no credential: set HERODB_ADMIN_SECRET (or HERODB_TOKEN), or use --rpc <socket path>")
+		return nil, errors.New("no credential: set HERODB_TOKEN or HERODB_ADMIN_SECRET, or use --rpc <socket path>")
 	}
 	return &client{target: cf.rpc, cred: cred}, nil
 }

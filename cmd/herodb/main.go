@@ -32,6 +32,8 @@ func run(args []string) int {
 		return manage("key", keyCommands, args[1:])
 	case "jwt":
 		return manage("jwt", jwtCommands, args[1:])
+	case "token":
+		return manage("token", tokenCommands, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return 0
@@ -53,10 +55,11 @@ Usage:
   herodb version           print the version
   herodb db <command>      create, list, info, delete databases; make them public
   herodb key <command>     add, list, delete access keys
+  herodb token <command>   create, list, revoke, rotate named tokens
   herodb jwt <command>     keygen, mint: Ed25519 JWTs for people without an auth service
 
 Management commands talk to the JSON-RPC API: --rpc URL|socket (env HERODB_RPC,
-default http://127.0.0.1:8080), credential from HERODB_ADMIN_SECRET.
+default http://127.0.0.1:8080), credential from HERODB_TOKEN or HERODB_ADMIN_SECRET.
 
 Run 'herodb serve --help' for the server's flags.
 `

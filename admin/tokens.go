@@ -1,0 +1,507 @@
+package admin
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seed6aa118f9/herodb/crypto"
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+// Named tokens, in the shape of the npm registry's token API: created with a name and
+// scopes, listed, revoked, rotated, and shown once. DB 0 keeps each token's record under
+// meta:token:<id> (sealed like every DB 0 value): its fields and sha256(secret), never
+// the secret.
+
+// Scope is one permission of a token, in the npm API's shape.
+type Scope struct {
+	Type        string   `json:"type"`                  // database, token or admin
+	Name        string   `json:"name,omitempty"`        // database: a name, an id or "*"; token: "*"
+	Permissions []string `json:"permissions,omitempty"` // read and/or write
+}
+
+// Token is what DB 0 keeps of a named token, and what listTokens shows.
+type Token struct {
+	ID         string  `json:"id"`
+	Name       string  `json:"name"`
+	Scopes     []Scope `json:"scopes"`
+	CreatedAt  int64   `json:"created_at"`
+	UpdatedAt  int64   `json:"updated_at"`
+	ExpiresAt  *int64  `json:"expires_at"`
+	LastUsedAt *int64  `json:"last_used_at"`
+	CreatedBy  string  `json:"created_by"`
+	RevokedAt  *int64  `json:"revoked_at"`
+	Hash       string  `json:"-"` // sha256 hex of the secret part
+}
+
+// NewToken is the one reply that holds the secret: createToken and rotateToken.
+type NewToken struct {
+	ID        string  `json:"id"`
+	Token     string  `json:"token"`
+	Name      string  `json:"name"`
+	Scopes    []Scope `json:"scopes"`
+	CreatedAt int64   `json:"created_at"`
+	ExpiresAt *int64  `json:"expires_at"`
+}
+
+const tokenPrefix = "hdbt_"
+
+var tokenRE = regexp.MustCompile(`^hdbt_([0-9a-f]{16})_([0-9A-Za-z]{20,64})$`)
+
+func looksLikeToken(cred []byte) bool { return bytes.HasPrefix(cred, []byte(tokenPrefix)) }
+
+// ParseScopes reads scopes strictly: an unknown type or permission, a missing name, or
+// an empty list is an error; nothing is matched by substring.
+func ParseScopes(raw json.RawMessage) ([]Scope, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var scopes []Scope
+	if err := dec.Decode(&scopes); err != nil {
+		return nil, Errorf(EINVALID, "scopes must be an array of {type, name, permissions}: %v", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if len(scopes) == 0 {
+		return nil, Errorf(EINVALID, "scopes must not be empty")
+	}
+	for i := range scopes {
+		if err := checkScope(&scopes[i]); err != nil {
+			return nil, err
+		}
+	}
+	return scopes, nil
+}
+
+func checkScope(s *Scope) error {
+	perms := func() error {
+		if len(s.Permissions) == 0 {
+			return Errorf(EINVALID, "a %s scope needs permissions: [\"read\"], [\"write\"] or both", s.Type)
+		}
+		for _, p := range s.Permissions {
+			if p != "read" && p != "write" {
+				return Errorf(EINVALID, "unknown permission %q: want \"read\" or \"write\"", p)
+			}
+		}
+		return nil
+	}
+	switch s.Type {
+	case "database":
+		if s.Name == "" {
+			return Errorf(EINVALID, "a database scope needs a name: a database name, an id, or \"*\"")
+		}
+		if s.Name == "0" {
+			return Errorf(EINVALID, "a database scope cannot name DB 0: use an admin scope")
+		}
+		return perms()
+	case "token":
+		if s.Name == "" {
+			s.Name = "*"
+		}
+		if s.Name != "*" {
+			return Errorf(EINVALID, "a token scope's name must be \"*\"")
+		}
+		return perms()
+	case "admin":
+		if s.Name != "" || len(s.Permissions) != 0 {
+			return Errorf(EINVALID, "an admin scope takes no name and no permissions")
+		}
+		return nil
+	}
+	return Errorf(EINVALID, "unknown scope type %q: want database, token or admin", s.Type)
+}
+
+func (s Scope) has(p string) bool { return slices.Contains(s.Permissions, p) }
+
+// dbAccess is what a database scope grants.
+func (s Scope) dbAccess() Access {
+	if s.has("write") {
+		return AccessReadWrite
+	}
+	return AccessRead
+}
+
+// covers reports whether scopes allow everything in want: no escalation.
+func covers(have, want []Scope) bool {
+	for _, h := range have {
+		if h.Type == "admin" {
+			return true
+		}
+	}
+	for _, w := range want {
+		ok := false
+		for _, h := range have {
+			if h.Type != w.Type {
+				continue
+			}
+			if w.Type == "database" && h.Name != "*" && h.Name != w.Name {
+				continue
+			}
+			all := true
+			for _, p := range w.Permissions {
+				all = all && h.has(p)
+			}
+			ok = ok || all
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseDuration reads "30d", "12h", "90m" or seconds.
+func ParseDuration(s string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	if strings.HasSuffix(s, "d") {
+		if n, err := strconv.ParseInt(strings.TrimSuffix(s, "d"), 10, 64); err == nil && n > 0 && n < 365000 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return d, nil
+	}
+	return 0, Errorf(EINVALID, "invalid duration %q: want e.g. 30d, 12h, 90m or seconds", s)
+}
+
+func tokenKey(id string) []byte { return []byte("meta:token:" + id) }
+
+// base62 of 32 random bytes: 43 characters.
+func newSecret() string {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	n := new(big.Int).SetBytes(crypto.Random(32))
+	var b []byte
+	base := big.NewInt(62)
+	mod := new(big.Int)
+	for n.Sign() > 0 {
+		n.DivMod(n, base, mod)
+		b = append(b, alphabet[mod.Int64()])
+	}
+	for len(b) < 43 {
+		b = append(b, '0')
+	}
+	return string(b)
+}
+
+func (t *Token) save(tx *storage.Tx) error {
+	rec, err := json.Marshal(struct {
+		*Token
+		Hash string `json:"hash"`
+	}{t, t.Hash})
+	if err != nil {
+		return err
+	}
+	_, err = tx.HSet(tokenKey(t.ID), [][]byte{[]byte("record"), rec})
+	return err
+}
+
+// loadTokens reads every token record from DB 0.
+func (a *Admin) loadTokens() error {
+	return a.db0.View(func(tx *storage.Tx) error {
+		keys, err := tx.Keys([]byte("meta:token:*"))
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			v, ok, err := tx.HGet(k, []byte("record"))
+			if err != nil || !ok {
+				return err
+			}
+			var rec struct {
+				Token
+				Hash string `json:"hash"`
+			}
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("token record %s: %w", k, err)
+			}
+			t := rec.Token
+			t.Hash = rec.Hash
+			a.tokens[t.ID] = &t
+		}
+		return nil
+	})
+}
+
+func (t *Token) active(now int64) bool {
+	return t.RevokedAt == nil && (t.ExpiresAt == nil || *t.ExpiresAt > now)
+}
+
+func (t *Token) public() Token {
+	c := *t
+	c.Scopes = slices.Clone(t.Scopes)
+	return c
+}
+
+// resolveScopes checks that every named database exists (so a typo is an error now,
+// not a token that silently opens nothing).
+func (a *Admin) resolveScopes(scopes []Scope) error {
+	for _, s := range scopes {
+		if s.Type == "database" && s.Name != "*" {
+			if _, ok := a.Database(s.Name); !ok {
+				return Errorf(ENOTFOUND, "database %q does not exist", s.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// CreateToken makes a token with scopes the caller itself holds. expiresIn 0: never.
+func (a *Admin) CreateToken(caller *Grant, name string, scopes []Scope, expiresIn time.Duration) (*NewToken, error) {
+	if strings.TrimSpace(name) == "" || len(name) > 128 {
+		return nil, Errorf(EINVALID, "a token needs a name (1 to 128 characters)")
+	}
+	if len(scopes) == 0 {
+		return nil, Errorf(EINVALID, "scopes must not be empty")
+	}
+	if !callerCovers(caller, scopes) {
+		return nil, Errorf(EFORBIDDEN, "a token may only be given scopes its creator holds")
+	}
+	if err := a.resolveScopes(scopes); err != nil {
+		return nil, err
+	}
+	now := a.clock.Now().Unix()
+	t := &Token{ID: hex.EncodeToString(crypto.Random(8)), Name: name, Scopes: scopes,
+		CreatedAt: now, UpdatedAt: now, CreatedBy: caller.describe()}
+	if expiresIn > 0 {
+		e := now + int64(expiresIn/time.Second)
+		t.ExpiresAt = &e
+	}
+	secret := newSecret()
+	t.Hash = crypto.SHA256Hex([]byte(secret))
+	a.tokMu.Lock()
+	defer a.tokMu.Unlock()
+	if err := a.db0.Update(t.save); err != nil {
+		return nil, err
+	}
+	a.tokens[t.ID] = t
+	return &NewToken{ID: t.ID, Token: tokenPrefix + t.ID + "_" + secret, Name: t.Name, Scopes: t.Scopes,
+		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}, nil
+}
+
+func callerCovers(caller *Grant, scopes []Scope) bool {
+	if caller == nil {
+		return false
+	}
+	if caller.Admin {
+		return true
+	}
+	return covers(caller.Scopes, scopes)
+}
+
+func (g *Grant) describe() string {
+	switch {
+	case g.TokenID != "":
+		return "token:" + g.TokenID
+	case g.Admin:
+		return "admin"
+	}
+	return g.Kind
+}
+
+// visible returns token id if the caller may see it (its scopes lie within the caller's).
+func (a *Admin) visible(caller *Grant, id string) (*Token, error) {
+	t := a.tokens[id]
+	if t == nil || !callerCovers(caller, t.Scopes) {
+		return nil, Errorf(ENOTFOUND, "no token with id %q", id)
+	}
+	return t, nil
+}
+
+// ListTokens lists the tokens the caller may see: active ones, or all with all.
+func (a *Admin) ListTokens(caller *Grant, all bool) []Token {
+	now := a.clock.Now().Unix()
+	a.tokMu.Lock()
+	defer a.tokMu.Unlock()
+	out := []Token{}
+	for _, t := range a.tokens {
+		if callerCovers(caller, t.Scopes) && (all || t.active(now)) {
+			out = append(out, a.withUse(t))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].CreatedAt != out[j].CreatedAt {
+			return out[i].CreatedAt < out[j].CreatedAt
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// GetToken describes one token the caller may see.
+func (a *Admin) GetToken(caller *Grant, id string) (*Token, error) {
+	a.tokMu.Lock()
+	defer a.tokMu.Unlock()
+	t, err := a.visible(caller, id)
+	if err != nil {
+		return nil, err
+	}
+	c := a.withUse(t)
+	return &c, nil
+}
+
+// withUse is t with its in-memory last use folded in; a.tokMu held.
+func (a *Admin) withUse(t *Token) Token {
+	c := t.public()
+	if u, ok := a.tokenUse[t.ID]; ok && (c.LastUsedAt == nil || u > *c.LastUsedAt) {
+		c.LastUsedAt = &u
+	}
+	return c
+}
+
+// RevokeToken kills a token at once: open connections fail at their next command.
+func (a *Admin) RevokeToken(caller *Grant, id string) error {
+	a.tokMu.Lock()
+	defer a.tokMu.Unlock()
+	t, err := a.visible(caller, id)
+	if err != nil {
+		return err
+	}
+	if t.RevokedAt != nil {
+		return nil
+	}
+	now := a.clock.Now().Unix()
+	c := t.public()
+	c.RevokedAt, c.UpdatedAt = &now, now
+	c.Hash = t.Hash
+	if err := a.db0.Update(c.save); err != nil {
+		return err
+	}
+	a.tokens[id] = &c
+	a.credGen.Add(1)
+	return nil
+}
+
+// RotateToken gives a token a new secret; the old one dies at once.
+func (a *Admin) RotateToken(caller *Grant, id string) (*NewToken, error) {
+	a.tokMu.Lock()
+	defer a.tokMu.Unlock()
+	t, err := a.visible(caller, id)
+	if err != nil {
+		return nil, err
+	}
+	now := a.clock.Now().Unix()
+	if !t.active(now) {
+		return nil, Errorf(EINVALID, "token %s is revoked or expired: create a new one", id)
+	}
+	secret := newSecret()
+	c := t.public()
+	c.Hash, c.UpdatedAt = crypto.SHA256Hex([]byte(secret)), now
+	if err := a.db0.Update(c.save); err != nil {
+		return nil, err
+	}
+	a.tokens[id] = &c
+	a.credGen.Add(1)
+	return &NewToken{ID: c.ID, Token: tokenPrefix + c.ID + "_" + secret, Name: c.Name, Scopes: c.Scopes,
+		CreatedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt}, nil
+}
+
+// checkToken authenticates hdbt_<id>_<secret>: a lookup by the public id, then one
+// constant-time compare of the secret's digest.
+func (a *Admin) checkToken(cred []byte) (*Grant, error) {
+	m := tokenRE.FindSubmatch(cred)
+	digest := crypto.SHA256Hex(cred) // compared on every path, even a malformed token
+	id, secret := "", []byte(nil)
+	if m != nil {
+		id, secret = string(m[1]), m[2]
+		digest = crypto.SHA256Hex(secret)
+	}
+	now := a.clock.Now().Unix()
+	a.tokMu.Lock()
+	t := a.tokens[id]
+	stored := strings.Repeat("0", 64)
+	if t != nil {
+		stored = t.Hash
+	}
+	match := subtle.ConstantTimeCompare([]byte(stored), []byte(digest)) == 1
+	if !match || t == nil || !t.active(now) {
+		a.tokMu.Unlock()
+		return nil, ErrWrongCredential
+	}
+	a.tokenUse[id] = now
+	scopes := slices.Clone(t.Scopes)
+	var expires time.Time
+	if t.ExpiresAt != nil {
+		expires = time.Unix(*t.ExpiresAt, 0)
+	}
+	a.tokMu.Unlock()
+
+	g := &Grant{Kind: "token", TokenID: id, Scopes: scopes, Expires: expires, dbs: map[uint64]Access{}}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	for _, s := range scopes {
+		switch s.Type {
+		case "admin":
+			g.Admin = true
+		case "token":
+			g.TokenRead = g.TokenRead || s.has("read")
+			g.TokenWrite = g.TokenWrite || s.has("write")
+		case "database":
+			if s.Name == "*" {
+				for _, d := range a.dbs {
+					if !d.Deleted() {
+						g.dbs[d.ID] = max(g.dbs[d.ID], s.dbAccess())
+					}
+				}
+			} else if d := a.lookupLocked(s.Name); d != nil {
+				g.dbs[d.ID] = max(g.dbs[d.ID], s.dbAccess())
+			}
+		}
+	}
+	return g, nil
+}
+
+// flushTokenUse writes the batched last-used times to DB 0: one write per interval, not
+// one per command.
+func (a *Admin) flushTokenUse() error {
+	a.tokMu.Lock()
+	var changed []Token
+	for id, u := range a.tokenUse {
+		t := a.tokens[id]
+		if t != nil && (t.LastUsedAt == nil || *t.LastUsedAt < u) {
+			c := t.public()
+			c.Hash = t.Hash
+			uu := u
+			c.LastUsedAt = &uu
+			a.tokens[id] = &c
+			changed = append(changed, c)
+		}
+	}
+	a.tokenUse = map[string]int64{}
+	a.tokMu.Unlock()
+	if len(changed) == 0 {
+		return nil
+	}
+	return a.db0.Update(func(tx *storage.Tx) error {
+		for i := range changed {
+			if err := changed[i].save(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// tokenUseLoop flushes last-used times every interval until stop closes.
+func (a *Admin) tokenUseLoop(interval time.Duration, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			a.flushTokenUse()
+		case <-stop:
+			a.flushTokenUse()
+			return
+		}
+	}
+}
