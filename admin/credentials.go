@@ -70,12 +70,26 @@ var ErrWrongCredential = Errorf(EUNAUTHORIZED, "invalid credential")
 func (a *Admin) Authenticate(at Attempt, cred []byte) (*Grant, error) {
 	a.guard.throttle(at.Addr)
 	g, kind, err := a.authenticate(cred)
-	reason := "ok"
-	if err != nil {
+	ok, reason := err == nil, "ok"
+	switch {
+	case err != nil:
 		reason = ErrorMessage(err)
+	case at.Database != "" && !a.opens(g, at.Database):
+		// A valid credential for the wrong database is a refused attempt too: it is
+		// logged and counted as one (the caller answers WRONGPASS or NOPERM).
+		ok, reason = false, "credential does not open this database"
 	}
-	a.guard.record(at, cred, kind, err == nil, reason, a.clock.Now())
+	a.guard.record(at, cred, kind, ok, reason, a.clock.Now())
 	return g, err
+}
+
+// opens reports whether g opens the database named ref (an id, a name or "0").
+func (a *Admin) opens(g *Grant, ref string) bool {
+	if ref == "0" {
+		return g.Admin
+	}
+	d, ok := a.Database(ref)
+	return ok && g.On(d.ID) != AccessNone
 }
 
 // Recheck re-derives the grant of a credential accepted earlier, after a revocation

@@ -280,9 +280,8 @@ func (a *Admin) SetPublic(id uint64, p Access) error {
 	nd := *d
 	nd.Public = p
 	a.dbs[id] = &nd
-	if p < d.Public {
-		d.gen.Add(1)
-	}
+	d.gen.Add(1) // open connections re-derive their access: less, or more
+
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"regexp"
 	"slices"
@@ -157,20 +158,27 @@ func covers(have, want []Scope) bool {
 	return true
 }
 
-// ParseDuration reads "30d", "12h", "90m" or seconds.
+// ParseDuration reads "30d", "12h", "90m" or seconds: at least one second, and no more
+// than a time.Duration holds (about 292 years), so a large number is an error rather
+// than a lifetime that wrapped around.
 func ParseDuration(s string) (time.Duration, error) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
-		return time.Duration(n) * time.Second, nil
+	scaled := func(n int64, unit time.Duration) (time.Duration, bool) {
+		return time.Duration(n) * unit, n > 0 && n <= int64(math.MaxInt64/unit)
 	}
-	if strings.HasSuffix(s, "d") {
-		if n, err := strconv.ParseInt(strings.TrimSuffix(s, "d"), 10, 64); err == nil && n > 0 && n < 365000 {
-			return time.Duration(n) * 24 * time.Hour, nil
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if d, ok := scaled(n, time.Second); ok {
+			return d, nil
 		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+	} else if strings.HasSuffix(s, "d") {
+		if n, err := strconv.ParseInt(strings.TrimSuffix(s, "d"), 10, 64); err == nil {
+			if d, ok := scaled(n, 24*time.Hour); ok {
+				return d, nil
+			}
+		}
+	} else if d, err := time.ParseDuration(s); err == nil && d >= time.Second {
 		return d, nil
 	}
-	return 0, Errorf(EINVALID, "invalid duration %q: want e.g. 30d, 12h, 90m or seconds", s)
+	return 0, Errorf(EINVALID, "invalid duration %q: want e.g. 30d, 12h, 90m or seconds (1 s to 292 years)", s)
 }
 
 func tokenKey(id string) []byte { return []byte("meta:token:" + id) }

@@ -1277,3 +1277,38 @@ func TestAccessNoSecretLeaks(t *testing.T) {
 		t.Logf("log:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+// TestAccessRefusalsAndRevocationEdges: a valid key refused for another database is a
+// failure in the auth log, and INFO does not outlive a revocation.
+func TestAccessRefusalsAndRevocationEdges(t *testing.T) {
+	e := accSetup(t, herodbtest.Options{})
+	addr := e.srv.Addr()
+	t.Run("refused key logged as success", func(t *testing.T) {
+		adm := e.admin(t)
+		accDo(t, adm, accOK, "AUTHLOG", "RESET")
+		c := tDial(t, addr)
+		accDo(t, c, accWP, "SELECT", "priv", "KEY", e.rk["other"])
+		accDo(t, c, accWP, "SELECT", "nosuch", "KEY", e.rk["priv"])
+		accDo(t, c, accWP, "AUTH", "priv", e.rk["other"])
+		log, _ := accAuthLog(t, adm)
+		for i, l := range log {
+			if l["result"] != "failure" {
+				t.Errorf("refused attempt %d (object %q) logged as %q", i, l["object"], l["result"])
+			}
+		}
+	})
+	t.Run("INFO after revocation", func(t *testing.T) {
+		c := tDial(t, addr)
+		accDo(t, c, accOK, "SELECT", "priv", "KEY", e.rk["priv"])
+		tNoErr(t, "DeleteAccessKey", e.srv.Admin().DeleteAccessKey(e.id["priv"], accSHA(e.rk["priv"])))
+		if got := c.do("INFO", "keyspace"); strings.Contains(got, fmt.Sprintf("db%d:", e.id["priv"])) {
+			t.Errorf("INFO keyspace after the key was deleted: %q", got)
+		}
+		p := tDial(t, addr)
+		accDo(t, p, accOK, "SELECT", "pub")
+		tNoErr(t, "SetPublic", e.srv.Admin().SetPublic(e.id["pub"], admin.AccessNone))
+		if got := p.do("INFO", "keyspace"); strings.Contains(got, fmt.Sprintf("db%d:", e.id["pub"])) {
+			t.Errorf("INFO keyspace after the database was made private: %q", got)
+		}
+	})
+}

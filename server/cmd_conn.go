@@ -75,6 +75,9 @@ func resetCmd(c *call) error {
 	sess := c.sess
 	sess.deselect()
 	sess.authCred, sess.authGrant, sess.authed = nil, nil, false
+	if sess.limits != nil {
+		sess.limits.unauthenticated()
+	}
 	sess.multi, sess.dirty, sess.queue = false, false, nil
 	sess.mu.Lock()
 	sess.name = ""

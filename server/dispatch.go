@@ -89,6 +89,9 @@ func (s *Server) permit(sess *session, row *command) string {
 		if !sess.authed {
 			return errNoAuth
 		}
+		if sess.selected {
+			return s.refresh(sess) // INFO and friends must not outlive a revocation either
+		}
 		return ""
 	}
 	if !sess.selected {

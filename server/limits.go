@@ -68,6 +68,12 @@ func (c *limitConn) authenticated() {
 	}
 }
 
+// unauthenticated puts the limits back (RESET).
+func (c *limitConn) unauthenticated() {
+	c.pending.Store(0)
+	c.authed.Store(false)
+}
+
 // preAuthCheck applies Redis's argument limits to a command from an unauthenticated
 // connection; a violation closes the connection after the reply.
 func preAuthCheck(args [][]byte) string {
