@@ -16,7 +16,7 @@ func init() {
 			syntax: "ECHO message", summary: "Answers the message."},
 		&command{name: "select", arity: -2, flags: flagStateless | flagConn | flagNoMulti | flagFast, run: selectCmd,
 			syntax: "SELECT db [KEY key]", summary: "Selects a database by id or name; KEY presents its credential.",
-			differs: "db may be a name; KEY is herodb's (HeroDB's) credential; private databases need a key; DB 0 needs the admin secret and is read-only."},
+			differs: "db may be a name; KEY is herodb's (HeroDB's) credential; private databases need a key; DB 0 needs the admin secret and is read-only; refused inside MULTI."},
 		&command{name: "auth", arity: -2, flags: flagStateless | flagConn | flagNoMulti | flagFast, run: authCmd,
 			syntax: "AUTH [username] credential", summary: "Presents a credential for this connection.",
 			differs: "user \"default\" means no database; the admin secret grants every database."},

@@ -139,7 +139,7 @@ func scanOptions(args [][]byte, allowType bool) (match []byte, count int, typ st
 				match = nil
 			}
 		case opt == "count":
-			n, err := strconv.ParseInt(string(args[i+1]), 10, 64)
+			n, err := storage.ParseInt(args[i+1])
 			if err != nil || n > math.MaxInt32 {
 				return nil, 0, 0, errNotInteger
 			}
@@ -235,7 +235,7 @@ func expireCmd(c *call) error {
 		c.r.err("ERR GT and LT options at the same time are not compatible")
 		return nil
 	}
-	n, err := strconv.ParseInt(string(c.args[2]), 10, 64)
+	n, err := storage.ParseInt(c.args[2])
 	if err != nil {
 		c.r.err(errNotInteger)
 		return nil

@@ -5,7 +5,6 @@ package server
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/seed6aa118f9/herodb/storage"
@@ -71,7 +70,7 @@ func getCmd(c *call) error {
 // parseExpiryOption reads EX/PX/EXAT/PXAT value at args[i] (the option) and args[i+1];
 // it returns the absolute unix ms or an error reply.
 func parseExpiryOption(cmd string, opt string, val []byte, now int64) (int64, string) {
-	n, err := strconv.ParseInt(string(val), 10, 64)
+	n, err := storage.ParseInt(val)
 	if err != nil {
 		return 0, errNotInteger
 	}
@@ -350,8 +349,8 @@ func strlenCmd(c *call) error {
 
 // GETRANGE key start end
 func getrangeCmd(c *call) error {
-	start, err1 := strconv.ParseInt(string(c.args[2]), 10, 64)
-	end, err2 := strconv.ParseInt(string(c.args[3]), 10, 64)
+	start, err1 := storage.ParseInt(c.args[2])
+	end, err2 := storage.ParseInt(c.args[3])
 	if err1 != nil || err2 != nil {
 		c.r.err(errNotInteger)
 		return nil
@@ -382,7 +381,7 @@ func getrangeCmd(c *call) error {
 
 // SETRANGE key offset value
 func setrangeCmd(c *call) error {
-	off, err := strconv.ParseInt(string(c.args[2]), 10, 64)
+	off, err := storage.ParseInt(c.args[2])
 	if err != nil {
 		c.r.err(errNotInteger)
 		return nil
