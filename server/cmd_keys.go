@@ -59,26 +59,16 @@ func init() {
 }
 
 // DEL key [key ...] / UNLINK
-func delCmd(c *call) error {
-	n := int64(0)
-	for _, k := range c.args[1:] {
-		ok, err := c.tx.Del(k)
-		if err != nil {
-			return c.fail(err)
-		}
-		if ok {
-			n++
-		}
-	}
-	c.r.int(n)
-	return nil
-}
+func delCmd(c *call) error { return countKeys(c, c.tx.Del) }
 
 // EXISTS key [key ...] / TOUCH
-func existsCmd(c *call) error {
+func existsCmd(c *call) error { return countKeys(c, c.tx.Exists) }
+
+// countKeys replies how many of the key arguments fn says yes to.
+func countKeys(c *call, fn func([]byte) (bool, error)) error {
 	n := int64(0)
 	for _, k := range c.args[1:] {
-		ok, err := c.tx.Exists(k)
+		ok, err := fn(k)
 		if err != nil {
 			return c.fail(err)
 		}

@@ -104,6 +104,20 @@ func sortedKeys(m map[string]subcommand) []string {
 	return out
 }
 
+// start parses a management command's flags and its n positional arguments, and
+// connects to the RPC.
+func (cf *clientFlags) start(fs *flag.FlagSet, args []string, n int, what string) ([]string, *client, error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := wantArgs(pos, n, what); err != nil {
+		return nil, nil, err
+	}
+	c, err := cf.client()
+	return pos, c, err
+}
+
 func wantArgs(args []string, n int, what string) error {
 	if len(args) != n {
 		return fmt.Errorf("want %s (see --help)", what)
@@ -194,14 +208,7 @@ func when(ts int64) string {
 }
 
 func dbList(fs *flag.FlagSet, cf *clientFlags, args []string) error {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 0, "no arguments"); err != nil {
-		return err
-	}
-	c, err := cf.client()
+	_, c, err := cf.start(fs, args, 0, "no arguments")
 	if err != nil {
 		return err
 	}
@@ -233,14 +240,7 @@ func orDash(s string) string {
 }
 
 func dbInfo(fs *flag.FlagSet, cf *clientFlags, args []string) error {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 1, "<db>"); err != nil {
-		return err
-	}
-	c, err := cf.client()
+	pos, c, err := cf.start(fs, args, 1, "<db>")
 	if err != nil {
 		return err
 	}
@@ -265,14 +265,7 @@ func dbInfo(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 }
 
 func dbDelete(fs *flag.FlagSet, cf *clientFlags, args []string) error {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 1, "<db>"); err != nil {
-		return err
-	}
-	c, err := cf.client()
+	pos, c, err := cf.start(fs, args, 1, "<db>")
 	if err != nil {
 		return err
 	}
@@ -359,14 +352,7 @@ func keyAdd(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 }
 
 func keyList(fs *flag.FlagSet, cf *clientFlags, args []string) error {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 1, "<db>"); err != nil {
-		return err
-	}
-	c, err := cf.client()
+	pos, c, err := cf.start(fs, args, 1, "<db>")
 	if err != nil {
 		return err
 	}
@@ -391,14 +377,7 @@ func keyList(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 }
 
 func keyDelete(fs *flag.FlagSet, cf *clientFlags, args []string) error {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 2, "<db> <hash>"); err != nil {
-		return err
-	}
-	c, err := cf.client()
+	pos, c, err := cf.start(fs, args, 2, "<db> <hash>")
 	if err != nil {
 		return err
 	}

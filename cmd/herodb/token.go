@@ -171,14 +171,7 @@ func tokenList(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 }
 
 func tokenRevoke(fs *flag.FlagSet, cf *clientFlags, args []string) error {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 1, "<id>"); err != nil {
-		return err
-	}
-	c, err := cf.client()
+	pos, c, err := cf.start(fs, args, 1, "<id>")
 	if err != nil {
 		return err
 	}
@@ -190,14 +183,7 @@ func tokenRevoke(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 }
 
 func tokenRotate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 1, "<id>"); err != nil {
-		return err
-	}
-	c, err := cf.client()
+	pos, c, err := cf.start(fs, args, 1, "<id>")
 	if err != nil {
 		return err
 	}
