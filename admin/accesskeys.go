@@ -28,6 +28,8 @@ func ValidateAccessKey(key string) error {
 	switch {
 	case len(key) < MinAccessKeyLen:
 		return Errorf(EINVALID, "access key too short: at least %d bytes (e.g. 'openssl rand -hex 24')", MinAccessKeyLen)
+	case strings.TrimSpace(key) != key || strings.ContainsAny(key, "\r\n\x00"):
+		return Errorf(EINVALID, "access key must not start or end with spaces or hold control characters")
 	case strings.HasPrefix(key, "hdbt_"):
 		return Errorf(EINVALID, "access key looks like a named token (hdbt_…): choose another key")
 	case jwtShape.MatchString(key) && strings.HasPrefix(key, "eyJ"):

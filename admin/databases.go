@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"fmt"
 	"crypto/ed25519"
 	"encoding/base64"
 	"regexp"
@@ -139,6 +140,10 @@ func (a *Admin) load() error {
 	})
 }
 
+// MinMaxSize is the smallest max_size accepted: an empty bbolt file is 32 KiB and a
+// cap below twice that leaves no room for writes.
+const MinMaxSize = 64 << 10
+
 // CreateOptions describe a new database.
 type CreateOptions struct {
 	Name          string // optional
@@ -157,8 +162,8 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 			return nil, err
 		}
 	}
-	if o.MaxSize < 0 {
-		return nil, Errorf(EINVALID, "max_size must not be negative")
+	if o.MaxSize < 0 || (o.MaxSize > 0 && o.MaxSize < MinMaxSize) {
+		return nil, Errorf(EINVALID, "max_size must be 0 (no cap) or at least %d bytes: a database file needs room to grow", MinMaxSize)
 	}
 	if o.Backend == "" {
 		o.Backend = "bbolt"
@@ -202,10 +207,16 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 	// Create the file now, so a full disk or a bad directory shows here, not later.
 	a.mu.Unlock()
 	_, release, err := a.files.Acquire(d.ID)
-	a.mu.Lock()
 	if err != nil {
+		// Leave nothing half-made behind: the registration goes (its id and name stay
+		// burned, as for any deleted database).
+		if derr := a.DeleteDatabase(d.ID); derr != nil {
+			err = fmt.Errorf("%w (and removing the registration failed: %v)", err, derr)
+		}
+		a.mu.Lock()
 		return nil, err
 	}
+	a.mu.Lock()
 	release()
 	return d, nil
 }
@@ -319,8 +330,8 @@ func (a *Admin) DeleteDatabase(id uint64) error {
 
 // Info is a database's description for operators: never a key.
 type Info struct {
-	ID         uint64 `json:"id"`
-	Name       string `json:"name,omitempty"`
+	ID         uint64  `json:"id"`
+	Name       *string `json:"name"` // null when the database has none
 	Backend    string `json:"backend"`
 	Encrypted  bool   `json:"encrypted"`
 	Public     any    `json:"public"` // true, false or "read"
@@ -348,7 +359,11 @@ func (a *Admin) DatabaseInfo(id uint64) (*Info, error) {
 	if !ok || d.Deleted() {
 		return nil, Errorf(ENOTFOUND, "database %d does not exist", id)
 	}
-	info := &Info{ID: d.ID, Name: d.Name, Backend: d.Backend, Encrypted: true, Public: PublicJSON(d.Public),
+	var name *string
+	if d.Name != "" {
+		name = &d.Name
+	}
+	info := &Info{ID: d.ID, Name: name, Backend: d.Backend, Encrypted: true, Public: PublicJSON(d.Public),
 		CreatedAt: d.CreatedAt, LastAccess: d.LastAccess(), MaxSize: d.MaxSize}
 	last := d.LastAccess()
 	db, release, err := a.files.Acquire(id)

@@ -100,12 +100,17 @@ func (s *Service) one(r *http.Request, caller *Caller, raw json.RawMessage) (res
 	if json.Unmarshal(raw, &probe) != nil || probe["method"] == nil || json.Unmarshal(raw, &req) != nil {
 		return response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest, `not a JSON-RPC 2.0 request: want {"jsonrpc":"2.0","id":…,"method":…,"params":…}`)}, false
 	}
+	if v := probe["jsonrpc"]; string(bytes.TrimSpace(v)) != `"2.0"` {
+		return response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest, `not a JSON-RPC 2.0 request: "jsonrpc" must be "2.0"`)}, false
+	}
+	// A notification has no id at all; "id": null is a request that gets a reply.
+	_, hasID := probe["id"]
 	var id any
-	if !req.Notif {
+	if hasID && !req.Notif {
 		id = req.ID
 	}
 	res, err := s.Call(r.Context(), caller, req.Method, req.Params)
-	if req.Notif {
+	if !hasID {
 		return response{}, true
 	}
 	if err != nil {

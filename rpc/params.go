@@ -133,6 +133,9 @@ func (a *args) db(adm *admin.Admin, i int) (*admin.Database, error) {
 	}
 	d, ok := adm.Database(ref)
 	if !ok {
+		if n != "" {
+			return nil, rpcError(CodeNotFound, fmt.Sprintf("database %s does not exist", ref))
+		}
 		return nil, rpcError(CodeNotFound, fmt.Sprintf("database %s does not exist", strconv.Quote(ref)))
 	}
 	return d, nil

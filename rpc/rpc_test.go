@@ -44,9 +44,26 @@ type rpcEnv struct {
 	secrets []string
 }
 
-func newRPCEnv(t *testing.T) *rpcEnv {
+// startServer starts a herodbtest server and waits until it answers a PING. Without the
+// wait, a test that never speaks RESP can close the server before its accept loop
+// started, and server.Close then waits forever (see the report: redcon's Close before
+// Serve is a no-op).
+func startServer(t *testing.T) *herodbtest.Server {
 	t.Helper()
 	srv := herodbtest.Start(t, herodbtest.Options{})
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING the test server: %v", err)
+	}
+	return srv
+}
+
+func newRPCEnv(t *testing.T) *rpcEnv {
+	t.Helper()
+	srv := startServer(t)
 	svc := rpc.NewService(rpc.Config{Admin: srv.Admin(), Info: srv.Info})
 	hs := httptest.NewServer(svc.HTTPHandler())
 	e := &rpcEnv{t: t, srv: srv, svc: svc, hs: hs, secrets: []string{herodbtest.AdminSecret}}
@@ -1141,5 +1158,55 @@ func TestSetDatabasePublicOverRESP(t *testing.T) {
 	}
 	if d := asInfo(t, mustOK(t, call, "herodb_getDatabaseInfo", []any{id})); d.Public != false || d.KeyCount != 1 {
 		t.Errorf("info after the round trip: %+v", d)
+	}
+}
+
+// TestDeleteDatabaseCutsConnections: a connection on a deleted database gets an error at
+// its next command, and the database's data is gone for good.
+func TestDeleteDatabaseCutsConnections(t *testing.T) {
+	t.Parallel()
+	e := newRPCEnv(t)
+	call := e.callFn()
+	id := asID(t, mustOK(t, call, "hero_createDatabase", []any{"Redb", map[string]any{"name": "doomed", "public": true}, nil}))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rdb := redis.NewClient(&redis.Options{Addr: e.srv.Addr(), DB: int(id), PoolSize: 1, MaxRetries: -1})
+	defer rdb.Close()
+	if err := rdb.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	wantTrue(t, "deleteDatabase", mustOK(t, call, "hero_deleteDatabase", []any{"doomed"}))
+	if v, err := rdb.Get(ctx, "k").Result(); err == nil {
+		t.Errorf("GET on a deleted database answered %q", v)
+	}
+	fresh := redis.NewClient(&redis.Options{Addr: e.srv.Addr(), DB: int(id), PoolSize: 1, MaxRetries: -1})
+	defer fresh.Close()
+	if err := fresh.Get(ctx, "k").Err(); err == nil || err == redis.Nil {
+		t.Errorf("SELECT of a deleted database: %v, want an error", err)
+	}
+}
+
+// TestCreateDatabaseTinyMaxSize: a max_size too small for an empty database file must be
+// refused up front (or the create rolled back); it must never leave a registered
+// database whose file cannot open, which breaks listDatabases for every database.
+func TestCreateDatabaseTinyMaxSize(t *testing.T) {
+	t.Parallel()
+	e := newRPCEnv(t)
+	call := e.callFn()
+	asID(t, mustOK(t, call, "herodb_createDatabase", []any{"Redb", map[string]any{"name": "fine"}, nil}))
+	for _, n := range []int{1, 16384, 32767} {
+		res, rerr, raw := call(t, "herodb_createDatabase", []any{"Redb", map[string]any{"name": fmt.Sprintf("tiny%d", n), "max_size": n}, nil})
+		if rerr == nil {
+			// Accepted: it must then be a working database.
+			asInfo(t, mustOK(t, call, "herodb_getDatabaseInfo", []any{asID(t, res)}))
+			continue
+		}
+		if rerr.Code != rpc.CodeInvalidParams || !strings.Contains(rerr.Message, "max_size") {
+			t.Errorf("max_size %d: %s, want -32602 naming max_size", n, raw)
+		}
+		mustFail(t, call, "herodb_getDatabaseInfo", []any{fmt.Sprintf("tiny%d", n)}, rpc.CodeNotFound)
+	}
+	if dbs := asInfos(t, mustOK(t, call, "herodb_listDatabases", nil)); len(dbs) != 1 {
+		t.Errorf("listDatabases after refused creates: %+v", dbs)
 	}
 }

@@ -36,7 +36,7 @@ func sockDir(t *testing.T) string {
 
 func newSocketEnv(t *testing.T) (*rpc.Service, string, *rpc.SocketServer) {
 	t.Helper()
-	srv := herodbtest.Start(t, herodbtest.Options{})
+	srv := startServer(t)
 	svc := rpc.NewService(rpc.Config{Admin: srv.Admin(), Info: srv.Info})
 	path := filepath.Join(sockDir(t), "rpc.sock")
 	ss, err := svc.ListenSocket(path)
@@ -130,7 +130,7 @@ func TestSocketFileMode(t *testing.T) {
 
 func TestSocketStaleReplaced(t *testing.T) {
 	t.Parallel()
-	srv := herodbtest.Start(t, herodbtest.Options{})
+	srv := startServer(t)
 	svc := rpc.NewService(rpc.Config{Admin: srv.Admin(), Info: srv.Info})
 	path := filepath.Join(sockDir(t), "rpc.sock")
 	// A stale socket: bound, then closed without unlinking, as after a crash.
@@ -167,7 +167,7 @@ func TestSocketStaleReplaced(t *testing.T) {
 
 func TestSocketRegularFileRefused(t *testing.T) {
 	t.Parallel()
-	srv := herodbtest.Start(t, herodbtest.Options{})
+	srv := startServer(t)
 	svc := rpc.NewService(rpc.Config{Admin: srv.Admin(), Info: srv.Info})
 	dir := sockDir(t)
 	path := filepath.Join(dir, "rpc.sock")

@@ -159,6 +159,9 @@ func (s *Server) Close() error {
 	s.closing = true
 	s.runMu.Unlock()
 	err := s.rs.Close()
+	// redcon's Close does nothing when Serve has not started yet; closing the listener
+	// ourselves makes Serve return either way.
+	s.ln.Close()
 	<-s.closed
 	// Every handler holds runMu for reading while it runs: this waits for them.
 	s.runMu.Lock()
