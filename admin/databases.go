@@ -1,9 +1,9 @@
 package admin
 
 import (
-	"fmt"
 	"crypto/ed25519"
 	"encoding/base64"
+	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
@@ -332,14 +332,14 @@ func (a *Admin) DeleteDatabase(id uint64) error {
 type Info struct {
 	ID         uint64  `json:"id"`
 	Name       *string `json:"name"` // null when the database has none
-	Backend    string `json:"backend"`
-	Encrypted  bool   `json:"encrypted"`
-	Public     any    `json:"public"` // true, false or "read"
-	SizeOnDisk int64  `json:"size_on_disk"`
-	KeyCount   int64  `json:"key_count"`
-	CreatedAt  int64  `json:"created_at"`
-	LastAccess int64  `json:"last_access"`
-	MaxSize    int64  `json:"max_size"`
+	Backend    string  `json:"backend"`
+	Encrypted  bool    `json:"encrypted"`
+	Public     any     `json:"public"` // true, false or "read"
+	SizeOnDisk int64   `json:"size_on_disk"`
+	KeyCount   int64   `json:"key_count"`
+	CreatedAt  int64   `json:"created_at"`
+	LastAccess int64   `json:"last_access"`
+	MaxSize    int64   `json:"max_size"`
 }
 
 // PublicJSON is the public flag as the RPC shows it: true, false or "read".

@@ -196,8 +196,14 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 	}
 	var claims jwtClaims
 	unverified, _, err := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"})).ParseUnverified(string(token), &claims)
-	if err != nil || unverified.Method.Alg() != "EdDSA" {
+	switch {
+	case err != nil:
+		return nil, jwtErr(JWTInvalid, "malformed token, or a claim of the wrong type")
+	case unverified.Method.Alg() != "EdDSA":
 		return nil, jwtErr(JWTInvalid, "not an EdDSA (Ed25519) JWT")
+	case unverified.Header["crit"] != nil:
+		// RFC 7515: a recipient must refuse critical extensions it does not understand.
+		return nil, jwtErr(JWTInvalid, "the token has a crit header this server does not understand")
 	}
 	refs, err := claims.named()
 	if err != nil {

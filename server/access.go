@@ -18,11 +18,18 @@ const errTooMany = "ERR too many failed attempts"
 // present checks a credential presented on sess. A refusal counts toward the
 // connection's limit; at the limit the connection is closed after the reply.
 func (s *Server) present(sess *session, cred []byte, db string) (*admin.Grant, string) {
+	// The generation is read before the check, so a revocation that lands during it is
+	// still noticed at the next command. It only moves when the connection holds no
+	// other credential: one held from before (AUTH, an earlier KEY) has not been
+	// rechecked against what changed, and must be at the next command.
+	gen := s.admin.CredentialGeneration()
 	g, err := s.admin.Authenticate(admin.Attempt{Addr: sess.addr, Transport: "resp", Database: db}, cred)
 	if err != nil {
 		return nil, s.refuse(sess, wrongPass(err))
 	}
-	sess.credGen = s.admin.CredentialGeneration()
+	if sess.authCred == nil && sess.selKey == nil {
+		sess.credGen = gen
+	}
 	return g, ""
 }
 
@@ -89,11 +96,22 @@ func (s *Server) selectDB(sess *session, ref string, key []byte) string {
 	if kg != nil && kg.On(d.ID) == admin.AccessNone {
 		return s.denied(sess, kg)
 	}
-	saved := sess.selGrant
+	// What the AUTH credential grants now, not when it was presented: it may have been
+	// revoked since (an access key deleted, JWT keys reloaded, a jti revoked) or grant
+	// more (a database created for a "*" JWT). The session's own state is left for the
+	// next command's refresh, which re-derives it and reports expiry.
+	savedAuth, savedSel := sess.authGrant, sess.selGrant
+	var authErr error
+	if sess.authCred != nil {
+		sess.authGrant, authErr = s.admin.Recheck(sess.authCred)
+	}
 	sess.selGrant = kg
 	acc := s.access(sess, d)
-	sess.selGrant = saved
+	sess.authGrant, sess.selGrant = savedAuth, savedSel
 	if acc == admin.AccessNone {
+		if authErr != nil && kg == nil && strings.HasPrefix(admin.ErrorMessage(authErr), "AUTH_JWT_") {
+			return wrongPass(authErr) // the AUTH token no longer holds: say why (expired, …)
+		}
 		return errNeedKey
 	}
 	sess.choose(d.ID, acc, d.Generation(), key, kg)
