@@ -99,6 +99,7 @@ func (a *Admin) AddAccessKey(id uint64, key string, perm Access) error {
 	}
 	a.keys[hash][id] = perm
 	d.gen.Add(1) // open connections re-derive their access: less, or more
+	a.credGen.Add(1)
 	return nil
 }
 
@@ -145,6 +146,7 @@ func (a *Admin) DeleteAccessKey(id uint64, hash string) error {
 		delete(a.keys, hash)
 	}
 	d.gen.Add(1)
+	a.credGen.Add(1)
 	return nil
 }
 

@@ -421,6 +421,9 @@ func reloadJwtKeys(_ context.Context, s *Service, _ *Caller, _ *args) (any, erro
 	return ids, nil
 }
 
+// maxTokenLifetime bounds expires_in (100 years), well inside time.Duration's range.
+const maxTokenLifetime = 100 * 365 * 24 * 3600
+
 func createToken(_ context.Context, s *Service, c *Caller, a *args) (any, error) {
 	name, err := a.str(0)
 	if err != nil {
@@ -436,8 +439,8 @@ func createToken(_ context.Context, s *Service, c *Caller, a *args) (any, error)
 	var ttl time.Duration
 	if !a.null(2) {
 		var secs int64
-		if json.Unmarshal(a.vals[2], &secs) != nil || secs <= 0 {
-			return nil, a.bad(2, "a positive number of seconds, or null")
+		if json.Unmarshal(a.vals[2], &secs) != nil || secs <= 0 || secs > maxTokenLifetime {
+			return nil, a.bad(2, fmt.Sprintf("a number of seconds from 1 to %d (100 years), or null", maxTokenLifetime))
 		}
 		ttl = time.Duration(secs) * time.Second
 	}

@@ -18,17 +18,12 @@ const errTooMany = "ERR too many failed attempts"
 // present checks a credential presented on sess. A refusal counts toward the
 // connection's limit; at the limit the connection is closed after the reply.
 func (s *Server) present(sess *session, cred []byte, db string) (*admin.Grant, string) {
-	// The generation is read before the check, so a revocation that lands during it is
-	// still noticed at the next command. It only moves when the connection holds no
-	// other credential: one held from before (AUTH, an earlier KEY) has not been
-	// rechecked against what changed, and must be at the next command.
-	gen := s.admin.CredentialGeneration()
+	// Bring what the connection already holds up to date first: a revocation that
+	// lands during this check moves the generation again and is seen next command.
+	s.recheck(sess)
 	g, err := s.admin.Authenticate(admin.Attempt{Addr: sess.addr, Transport: "resp", Database: db}, cred)
 	if err != nil {
 		return nil, s.refuse(sess, wrongPass(err))
-	}
-	if sess.authCred == nil && sess.selKey == nil {
-		sess.credGen = gen
 	}
 	return g, ""
 }
@@ -69,6 +64,7 @@ func (s *Server) access(sess *session, d *admin.Database) admin.Access {
 // selectDB changes the selection, or leaves the connection as it was and returns the
 // error reply. key, when given, applies to this selection only.
 func (s *Server) selectDB(sess *session, ref string, key []byte) string {
+	expired, _ := s.recheck(sess) // the AUTH credential as it stands now
 	var kg *admin.Grant
 	if key != nil {
 		var msg string
@@ -96,21 +92,18 @@ func (s *Server) selectDB(sess *session, ref string, key []byte) string {
 	if kg != nil && kg.On(d.ID) == admin.AccessNone {
 		return s.denied(sess, kg)
 	}
-	// What the AUTH credential grants now, not when it was presented: it may have been
-	// revoked since (an access key deleted, JWT keys reloaded, a jti revoked) or grant
-	// more (a database created for a "*" JWT). The session's own state is left for the
-	// next command's refresh, which re-derives it and reports expiry.
-	savedAuth, savedSel := sess.authGrant, sess.selGrant
-	var authErr error
-	if sess.authCred != nil {
-		sess.authGrant, authErr = s.admin.Recheck(sess.authCred)
-	}
+	saved := sess.selGrant
 	sess.selGrant = kg
 	acc := s.access(sess, d)
-	sess.authGrant, sess.selGrant = savedAuth, savedSel
+	sess.selGrant = saved
 	if acc == admin.AccessNone {
-		if authErr != nil && kg == nil && strings.HasPrefix(admin.ErrorMessage(authErr), "AUTH_JWT_") {
-			return wrongPass(authErr) // the AUTH token no longer holds: say why (expired, …)
+		switch {
+		case expired != "" && kg == nil:
+			return expired // the AUTH token no longer holds: say why
+		case kg == nil && sess.authErr != nil && strings.HasPrefix(admin.ErrorMessage(sess.authErr), "AUTH_JWT_"):
+			return wrongPass(sess.authErr) // revoked, keys rotated: say why
+		case kg == nil && sess.authGrant.Names():
+			return "NOPERM this credential does not name this database"
 		}
 		return errNeedKey
 	}
@@ -132,7 +125,7 @@ func (s *Server) auth(sess *session, user, cred []byte) string {
 	}
 	if ref != "" {
 		if ref == "0" && adminGrant(g) {
-			sess.authCred, sess.authGrant, sess.authed = cred, g, true
+			sess.authCred, sess.authGrant, sess.authed, sess.authErr, sess.expiredMsg = cred, g, true, nil, ""
 			sess.choose(0, admin.AccessRead, 0, nil, nil)
 			return ""
 		}
@@ -140,11 +133,11 @@ func (s *Server) auth(sess *session, user, cred []byte) string {
 		if !ok || g.On(d.ID) == admin.AccessNone {
 			return s.denied(sess, g)
 		}
-		sess.authCred, sess.authGrant, sess.authed = cred, g, true
+		sess.authCred, sess.authGrant, sess.authed, sess.authErr, sess.expiredMsg = cred, g, true, nil, ""
 		sess.choose(d.ID, s.access(sess, d), d.Generation(), nil, nil)
 		return ""
 	}
-	sess.authCred, sess.authGrant = cred, g
+	sess.authCred, sess.authGrant, sess.authErr, sess.expiredMsg = cred, g, nil, ""
 	sess.authenticated() // lifts the pre-auth limits even when nothing gets selected
 	if id, ok := g.Only(); ok {
 		if d, ok := s.admin.DatabaseByID(id); ok && !d.Deleted() {
@@ -160,27 +153,31 @@ func (s *Server) auth(sess *session, user, cred []byte) string {
 // database: deleted, made private, a key deleted (a generation counter per database, so
 // this costs a map read per command, not a read of DB 0).
 func (s *Server) refresh(sess *session) string {
+	expired, changed := s.recheck(sess)
 	if sess.db == 0 {
-		return ""
+		if sess.isAdmin() {
+			return ""
+		}
+		sess.deselect()
+		if expired != "" {
+			return expired
+		}
+		return errWrongPass
 	}
 	d, ok := s.admin.DatabaseByID(sess.db)
 	if !ok || d.Deleted() {
 		sess.deselect()
 		return "ERR the selected database was deleted; SELECT another"
 	}
-	expired := s.dropExpired(sess)
-	credGen := s.admin.CredentialGeneration()
-	if d.Generation() == sess.gen && credGen == sess.credGen && expired == "" {
+	if d.Generation() == sess.gen && !changed {
 		return ""
 	}
-	sess.gen, sess.credGen = d.Generation(), credGen
-	if sess.authCred != nil {
-		sess.authGrant, _ = s.admin.Recheck(sess.authCred)
-	}
-	if sess.selKey != nil {
-		sess.selGrant, _ = s.admin.Recheck(sess.selKey)
-	}
+	sess.gen = d.Generation()
 	sess.access = s.access(sess, d)
+	if expired == "" {
+		expired = sess.expiredMsg
+	}
+	sess.expiredMsg = ""
 	if sess.access == admin.AccessNone {
 		hadCred := sess.selKey != nil || sess.authCred != nil
 		sess.deselect()
@@ -193,6 +190,33 @@ func (s *Server) refresh(sess *session) string {
 		return errNeedKey
 	}
 	return ""
+}
+
+// recheck keeps the connection's grants current: it drops expired ones and, when a
+// credential may have been revoked anywhere (admin's credential generation moved),
+// derives them again. It returns the reply for an expiry ("" when none) and whether the
+// grants may have changed. A few memory reads when nothing happened.
+func (s *Server) recheck(sess *session) (string, bool) {
+	expired := s.dropExpired(sess)
+	changed := expired != ""
+	if cg := s.admin.CredentialGeneration(); cg != sess.credGen {
+		sess.credGen, changed = cg, true
+		if sess.authCred != nil {
+			sess.authGrant, sess.authErr = s.admin.Recheck(sess.authCred)
+		}
+		if sess.selKey != nil {
+			sess.selGrant, _ = s.admin.Recheck(sess.selKey)
+		}
+	}
+	if changed {
+		// The selection's access is derived again at its next use, and an expiry noticed
+		// here (say, by a SELECT) is still reported there.
+		sess.gen = ^uint64(0)
+		if expired != "" {
+			sess.expiredMsg = expired
+		}
+	}
+	return expired, changed
 }
 
 // dropExpired forgets credentials whose time is up (JWTs, tokens) and returns the reply

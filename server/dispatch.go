@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/seed6aa118f9/herodb/admin"
 	"github.com/seed6aa118f9/herodb/storage"
@@ -78,6 +77,7 @@ func (s *Server) permit(sess *session, row *command) string {
 	case row.is(flagStateless):
 		return ""
 	case row.is(flagAdmin):
+		s.recheck(sess) // a revoked or expired admin token loses its rights here
 		if !sess.isAdmin() {
 			if !sess.authed {
 				return errNoAuth
@@ -139,7 +139,7 @@ func (s *Server) runOne(sess *session, args [][]byte, out []byte) []byte {
 		return r.b
 	}
 	s.countCmd(sess, row)
-	sess.setLast(row.name, time.Now())
+	sess.setLast(row.name, s.cfg.Clock.Now())
 	if row.data() {
 		return s.runGroup(sess, [][][]byte{args}, r.b)
 	}
@@ -164,7 +164,7 @@ func (s *Server) runGroup(sess *session, cmds [][][]byte, out []byte) []byte {
 	items := make([]item, len(cmds))
 	dbID := sess.db // a revocation noticed mid-group deselects; the group stays on its db
 	write := false
-	now := time.Now()
+	now := s.cfg.Clock.Now()
 	for i, args := range cmds {
 		items[i].args = args
 		items[i].row, items[i].pre = s.precheck(sess, args)

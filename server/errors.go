@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/seed6aa118f9/herodb/admin"
@@ -60,9 +61,16 @@ func errUnknown(args [][]byte) string {
 	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", clip(args[0]), a.String())
 }
 
+// errUnknownSub is Redis's text. The subcommand is echoed only when it looks like a
+// word: a forgotten subcommand ("AGE <identity> …") must not send a secret back.
 func errUnknownSub(cmd string, sub []byte) string {
-	return fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", clip(sub), strings.ToUpper(cmd))
+	if !subWord.Match(sub) {
+		return fmt.Sprintf("ERR unknown subcommand. Try %s HELP.", strings.ToUpper(cmd))
+	}
+	return fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", sub, strings.ToUpper(cmd))
 }
+
+var subWord = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,23}$`)
 
 func clip(b []byte) string { return clipN(b, 128) }
 

@@ -186,7 +186,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		return false
 	}
 	s.nextID++
-	sess := newSession(s.nextID, conn, time.Now())
+	sess := newSession(s.nextID, conn, s.cfg.Clock.Now())
 	s.sessions[sess.id] = sess
 	conn.SetContext(sess)
 	s.stats.conns.Add(1)

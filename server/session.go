@@ -27,12 +27,14 @@ type session struct {
 	selGrant *admin.Grant // what selKey grants; rechecked on revocation
 
 	// The credential from AUTH, kept for later SELECTs without KEY.
-	authCred  []byte
-	authGrant *admin.Grant
-	authed    bool   // a credential was accepted, or a database was selected
-	failures  int    // refused credentials on this connection
-	credGen   uint64 // admin's credential generation when the grants were derived
-	limits    *limitConn
+	authCred   []byte
+	authGrant  *admin.Grant
+	authed     bool   // a credential was accepted, or a database was selected
+	failures   int    // refused credentials on this connection
+	credGen    uint64 // admin's credential generation when the grants were derived
+	authErr    error  // why the AUTH credential was last refused on a recheck
+	expiredMsg string // an expiry noticed between commands, reported at the next one
+	limits     *limitConn
 
 	multi   bool
 	dirty   bool // a command failed to queue: EXEC aborts
