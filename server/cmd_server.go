@@ -274,13 +274,21 @@ func infoCmd(c *call) error {
 		}
 		section("stats", fmt.Sprintf("total_commands_processed:%d", n))
 	}
+	// Keyspace: a tenant sees its own database; the admin sees every open one.
 	var ks []string
-	if c.sess.selected && c.sess.db != 0 {
+	line := func(id uint64, db *storage.DB) {
+		var n, e int64
+		db.View(func(tx *storage.Tx) error { n, e = tx.DBSize(), tx.ExpiresCount(); return nil })
+		if n > 0 {
+			ks = append(ks, fmt.Sprintf("db%d:keys=%d,expires=%d,avg_ttl=0", id, n, e))
+		}
+	}
+	if admin {
+		s.admin.Files().Each(line)
+	} else if c.sess.selected && c.sess.db != 0 {
 		if db, release, err := s.admin.Acquire(c.sess.db); err == nil {
-			var n int64
-			db.View(func(tx *storage.Tx) error { n = tx.DBSize(); return nil })
+			line(c.sess.db, db)
 			release()
-			ks = append(ks, fmt.Sprintf("db%d:keys=%d,expires=0,avg_ttl=0", c.sess.db, n))
 		}
 	}
 	section("keyspace", ks...)

@@ -263,6 +263,11 @@ func (tx *Tx) DBSize() int64 {
 	return int64(tx.keyB.Stats().KeyN)
 }
 
+// ExpiresCount counts the keys that have an expiry (INFO's "expires").
+func (tx *Tx) ExpiresCount() int64 {
+	return int64(tx.expB.Stats().KeyN)
+}
+
 // Flush removes every key of the database. Key identities keep counting up.
 func (tx *Tx) Flush() error {
 	if !tx.writable {
