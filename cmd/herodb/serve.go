@@ -246,7 +246,8 @@ func devSetup(srv *server.Server, f *serveFlags, log *slog.Logger) error {
     Connect:   redis-cli -p %d
                SELECT 1            (or: SELECT demo)
     Admin:     SELECT 0 KEY $(cat %s)
+    RPC:       http://%s:%d   (herodb db list, with HERODB_ADMIN_SECRET set)
 
-`, strings.TrimSpace(string(secret)), secretPath, f.port, secretPath)
+`, strings.TrimSpace(string(secret)), secretPath, f.port, secretPath, f.rpcBind, f.rpcPort)
 	return nil
 }
