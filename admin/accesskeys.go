@@ -98,7 +98,7 @@ func (a *Admin) AddAccessKey(id uint64, key string, perm Access) error {
 		a.keys[hash] = map[uint64]Access{}
 	}
 	a.keys[hash][id] = perm
-	d.gen.Add(1) // open connections re-derive their access: less, or more
+	a.bump(id) // open connections re-derive their access: less, or more
 	a.credGen.Add(1)
 	return nil
 }
@@ -145,7 +145,7 @@ func (a *Admin) DeleteAccessKey(id uint64, hash string) error {
 	if len(a.keys[hash]) == 0 {
 		delete(a.keys, hash)
 	}
-	d.gen.Add(1)
+	a.bump(id)
 	a.credGen.Add(1)
 	return nil
 }

@@ -60,9 +60,10 @@ type Database struct {
 	DeletedAt int64             // unix seconds; 0: live
 	JWTKey    ed25519.PublicKey // the database's own JWT key (sqld's per-namespace key); nil: server-wide keys
 
-	// gen counts changes that may revoke access (made private, deleted); sessions compare
-	// it at each command instead of reading DB 0. Shared by every snapshot of a database.
-	gen *atomic.Uint64
+	// gen counts the changes to this database's access (public flag, keys, its JWT key,
+	// deletion). Each change makes a new snapshot with gen+1, so a snapshot's gen always
+	// matches its own fields; sessions compare it at each command instead of reading DB 0.
+	gen uint64
 	// lastAccess is when the database was last opened for a command (unix seconds).
 	lastAccess *atomic.Int64
 }
@@ -74,7 +75,7 @@ func (d *Database) LastAccess() int64 { return d.lastAccess.Load() }
 func (d *Database) Deleted() bool { return d.DeletedAt != 0 }
 
 // Generation is the database's revocation counter.
-func (d *Database) Generation() uint64 { return d.gen.Load() }
+func (d *Database) Generation() uint64 { return d.gen }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 
@@ -104,7 +105,7 @@ func (a *Admin) load() error {
 			if len(pairs) == 0 {
 				continue
 			}
-			d := &Database{ID: id, Public: AccessReadWrite, gen: new(atomic.Uint64), lastAccess: new(atomic.Int64)}
+			d := &Database{ID: id, Public: AccessReadWrite, lastAccess: new(atomic.Int64)}
 			for i := 0; i+1 < len(pairs); i += 2 {
 				val := string(pairs[i+1])
 				switch string(pairs[i]) {
@@ -182,7 +183,7 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 			return err
 		}
 		d = &Database{ID: uint64(id - 1), Name: o.Name, Public: o.Public, Backend: o.Backend,
-			CreatedAt: now, MaxSize: o.MaxSize, gen: new(atomic.Uint64), lastAccess: new(atomic.Int64)}
+			CreatedAt: now, MaxSize: o.MaxSize, lastAccess: new(atomic.Int64)}
 		wrapped, err := crypto.Wrap(a.dek0, dbAAD(d.ID), dek)
 		if err != nil {
 			return err
@@ -290,8 +291,8 @@ func (a *Admin) SetPublic(id uint64, p Access) error {
 	}
 	nd := *d
 	nd.Public = p
+	nd.gen++ // open connections re-derive their access: less, or more
 	a.dbs[id] = &nd
-	d.gen.Add(1) // open connections re-derive their access: less, or more
 
 	return nil
 }
@@ -322,8 +323,9 @@ func (a *Admin) DeleteDatabase(id uint64) error {
 	}
 	nd := *d
 	nd.DeletedAt = now
+	nd.gen++
 	a.dbs[id] = &nd
-	d.gen.Add(1)
+	a.credGen.Add(1)
 	a.mu.Unlock()
 	return a.files.Remove(id)
 }
@@ -375,4 +377,14 @@ func (a *Admin) DatabaseInfo(id uint64) (*Info, error) {
 	err = db.View(func(tx *storage.Tx) error { info.KeyCount = tx.DBSize(); return nil })
 	info.SizeOnDisk = db.Stats().SizeOnDisk
 	return info, err
+}
+
+// bump replaces database id's snapshot with one whose generation moved, so open
+// connections re-derive their access at their next command; a.mu must be held.
+func (a *Admin) bump(id uint64) {
+	if d := a.dbs[id]; d != nil {
+		nd := *d
+		nd.gen++
+		a.dbs[id] = &nd
+	}
 }

@@ -189,7 +189,7 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 	c, hit := a.jwt.cache[digest]
 	a.jwt.mu.RUnlock()
 	if hit && c.gen == gen {
-		if now.After(c.grant.Expires) {
+		if !now.Before(c.grant.Expires) { // RFC 7519: not on or after exp
 			return nil, jwtErr(JWTExpired, "the token has expired: get a fresh one and AUTH again")
 		}
 		return c.grant, nil
@@ -330,7 +330,7 @@ func (a *Admin) checkTimes(c *jwtClaims, now time.Time) error {
 	if c.ExpiresAt == nil {
 		return jwtErr(JWTInvalid, "the token has no exp: herodb accepts only tokens that expire")
 	}
-	if now.After(c.ExpiresAt.Time.Add(a.jwt.cfg.Leeway)) {
+	if !now.Before(c.ExpiresAt.Time.Add(a.jwt.cfg.Leeway)) { // RFC 7519: not on or after exp
 		return jwtErr(JWTExpired, "the token has expired: get a fresh one and AUTH again")
 	}
 	if c.NotBefore != nil && c.NotBefore.Time.After(now.Add(jwtSkew)) {
@@ -406,8 +406,8 @@ func (a *Admin) SetDatabaseJWTKey(id uint64, text string) error {
 	}
 	nd := *d
 	nd.JWTKey = key
+	nd.gen++
 	a.dbs[id] = &nd
-	d.gen.Add(1)
 	a.credGen.Add(1)
 	return nil
 }

@@ -173,7 +173,8 @@ func TestJWTClaimsAndTimes(t *testing.T) {
 		{"nbf 30 s ahead", jwt.MapClaims{"nbf": now.Add(30 * time.Second).Unix()}, "", AccessReadWrite, AccessNone},
 		{"nbf 60 s ahead", jwt.MapClaims{"nbf": now.Add(60 * time.Second).Unix()}, "", AccessReadWrite, AccessNone},
 		{"iat 60 s ahead", jwt.MapClaims{"iat": now.Add(60 * time.Second).Unix()}, "", AccessReadWrite, AccessNone},
-		{"exp exactly now", jwt.MapClaims{"exp": now.Unix()}, "", AccessReadWrite, AccessNone},
+		{"exp exactly now (RFC 7519: not on or after exp)", jwt.MapClaims{"exp": now.Unix()}, JWTExpired, AccessNone, AccessNone},
+		{"exp one second ahead", jwt.MapClaims{"exp": now.Add(time.Second).Unix()}, "", AccessReadWrite, AccessNone},
 
 		{"legacy a invalid", jwt.MapClaims{"p": nil, "id": "app", "a": "admin"}, JWTInvalid, 0, 0},
 		{"ns entry neither name nor id", jwt.MapClaims{"p": map[string]any{"rw": ns(true)}}, JWTInvalid, 0, 0},
@@ -300,7 +301,8 @@ func TestJWTLeewayAudienceIssuer(t *testing.T) {
 	}{
 		{"aud and iss", ok, ""},
 		{"aud in a list", with(jwt.MapClaims{"aud": []string{"other", "herodb"}}), ""},
-		{"expired within the leeway", with(jwt.MapClaims{"exp": now.Add(-30 * time.Second).Unix()}), ""},
+		{"expired within the leeway", with(jwt.MapClaims{"exp": now.Add(-29 * time.Second).Unix()}), ""},
+		{"expired at the leeway", with(jwt.MapClaims{"exp": now.Add(-30 * time.Second).Unix()}), JWTExpired},
 		{"expired beyond the leeway", with(jwt.MapClaims{"exp": now.Add(-31 * time.Second).Unix()}), JWTExpired},
 		{"no aud", with(jwt.MapClaims{"aud": nil}), JWTInvalid},
 		{"other aud", with(jwt.MapClaims{"aud": "other"}), JWTInvalid},

@@ -283,6 +283,13 @@ func (a *Admin) CreateToken(caller *Grant, name string, scopes []Scope, expiresI
 		e := now + int64(expiresIn/time.Second)
 		t.ExpiresAt = &e
 	}
+	// A token may not outlive the token that made it: otherwise an expiring token could
+	// extend itself forever through its children.
+	if !caller.Expires.IsZero() {
+		if limit := caller.Expires.Unix(); t.ExpiresAt == nil || *t.ExpiresAt > limit {
+			t.ExpiresAt = &limit
+		}
+	}
 	secret := newSecret()
 	t.Hash = crypto.SHA256Hex([]byte(secret))
 	a.tokMu.Lock()

@@ -226,7 +226,7 @@ func (s *Server) dropExpired(sess *session) string {
 	now := s.cfg.Clock.Now()
 	msg := ""
 	expired := func(g *admin.Grant) bool {
-		if g == nil || g.Expires.IsZero() || !now.After(g.Expires) {
+		if g == nil || g.Expires.IsZero() || now.Before(g.Expires) {
 			return false
 		}
 		if g.Kind == "jwt" {

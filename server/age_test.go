@@ -480,8 +480,11 @@ func TestAgeBeforeAuth(t *testing.T) {
 		"-ERR Protocol error: unauthenticated bulk length\r\n")
 	accClosed(t, c, "after an AGE argument over 16 KiB")
 
-	// Stateless commands also run inside MULTI before authentication.
+	// MULTI needs authentication (a queue would let an unauthenticated connection hold
+	// memory); after it, stateless commands run inside MULTI as any other.
 	c = tDial(t, srv.Addr())
+	tEq(t, "MULTI before auth", c.do("MULTI"), tErr(tNoAuth))
+	tEq(t, "AUTH", c.do("AUTH", herodbtest.AdminSecret), tOK)
 	tEq(t, "MULTI", c.do("MULTI"), tOK)
 	tEq(t, "queued", c.do("SYM", "KEYGEN"), "+QUEUED\r\n")
 	tEq(t, "queued", c.do("AGE", "ENCRYPT", recipient, "in multi"), "+QUEUED\r\n")

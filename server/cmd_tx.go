@@ -8,6 +8,7 @@ package server
 // connection to a watched key makes EXEC answer a null array.
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/seed6aa118f9/herodb/storage"
@@ -15,18 +16,21 @@ import (
 
 func init() {
 	register("transactions",
-		&command{name: "multi", arity: 1, flags: flagStateless | flagConn | flagNoMulti | flagFast, run: multiCmd,
+		&command{name: "multi", arity: 1, flags: flagConn | flagNoMulti | flagFast, run: multiCmd,
 			syntax: "MULTI", summary: "Starts a transaction."},
-		&command{name: "exec", arity: 1, flags: flagStateless | flagConn | flagNoMulti, run: execCmd,
+		&command{name: "exec", arity: 1, flags: flagConn | flagNoMulti, run: execCmd,
 			syntax: "EXEC", summary: "Runs the queued commands atomically, in one storage transaction."},
-		&command{name: "discard", arity: 1, flags: flagStateless | flagConn | flagNoMulti | flagFast, run: discardCmd,
+		&command{name: "discard", arity: 1, flags: flagConn | flagNoMulti | flagFast, run: discardCmd,
 			syntax: "DISCARD", summary: "Drops the queued commands."},
 		&command{name: "watch", arity: -2, flags: flagConn | flagNoMulti | flagFast, firstKey: 1, lastKey: -1, step: 1, run: watchCmd,
 			syntax: "WATCH key [key ...]", summary: "Makes the next EXEC fail if another connection writes one of the keys."},
-		&command{name: "unwatch", arity: 1, flags: flagStateless | flagConn | flagFast, run: unwatchCmd,
+		&command{name: "unwatch", arity: 1, flags: flagConn | flagFast, run: unwatchCmd,
 			syntax: "UNWATCH", summary: "Forgets every watched key."},
 	)
 }
+
+// maxQueued bounds a transaction, so one connection cannot hold unbounded memory.
+const maxQueued = 100000
 
 // MULTI
 func multiCmd(c *call) error {
@@ -48,6 +52,11 @@ func (s *Server) queue(sess *session, args [][]byte, r *reply) {
 	if msg != "" {
 		sess.dirty = true
 		r.err(msg)
+		return
+	}
+	if len(sess.queue) >= maxQueued {
+		sess.dirty = true
+		r.err(fmt.Sprintf("ERR too many commands in this transaction (at most %d)", maxQueued))
 		return
 	}
 	sess.queue = append(sess.queue, args)

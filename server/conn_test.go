@@ -149,7 +149,8 @@ func TestConnQuitReset(t *testing.T) {
 	tEq(t, "RESET", c.do("RESET"), "+RESET\r\n")
 	// RESET ends the transaction and the selection.
 	tEq(t, "GET after RESET", c.do("GET", "k"), tErr(tNoAuth))
-	tEq(t, "EXEC after RESET", c.do("EXEC"), tErr("ERR EXEC without MULTI"))
+	// RESET also forgets the credential: EXEC now needs authentication first.
+	tEq(t, "EXEC after RESET", c.do("EXEC"), tErr(tNoAuth))
 	tEq(t, "RESET arity", c.do("RESET", "x"), tErr("ERR wrong number of arguments for 'reset' command"))
 	tEq(t, "CLIENT SETNAME", c.do("CLIENT", "SETNAME", "n1"), tOK)
 	tEq(t, "RESET", c.do("RESET"), "+RESET\r\n")

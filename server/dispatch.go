@@ -89,8 +89,20 @@ func (s *Server) permit(sess *session, row *command) string {
 		if !sess.authed {
 			return errNoAuth
 		}
+		if row.is(flagConn) {
+			return "" // MULTI, EXEC, WATCH…: EXEC re-checks each queued command itself
+		}
 		if sess.selected {
 			return s.refresh(sess) // INFO and friends must not outlive a revocation either
+		}
+		expired, _ := s.recheck(sess)
+		if sess.authCred != nil && sess.authGrant == nil {
+			// The AUTH credential was revoked or expired: say so, as for data commands.
+			sess.authCred = nil
+			if expired != "" {
+				return expired
+			}
+			return errWrongPass
 		}
 		return ""
 	}
@@ -125,7 +137,7 @@ func (s *Server) runOne(sess *session, args [][]byte, out []byte) []byte {
 	if msg != "" {
 		s.countError(sess, msg)
 		switch {
-		case name == "exec":
+		case name == "exec" && (inMulti || !table["exec"].arityOK(len(args))):
 			// As Redis: a malformed EXEC discards the transaction, saying why.
 			sess.multi, sess.dirty, sess.queue = false, false, nil
 			s.unwatchAll(sess)

@@ -484,7 +484,7 @@ func TestJWTExpiryInSession(t *testing.T) {
 			}
 			jwtDo(t, c, okReply, first...)
 			jwtDo(t, c, tOK, "SET", "k", tc.name)
-			clock.Add(time.Minute) // exactly exp: still valid
+			clock.Add(time.Minute - time.Second) // a second before exp: still valid
 			jwtDo(t, c, tBulk(tc.name), "GET", "k")
 			clock.Add(time.Second)
 			jwtDo(t, c, jwtExpired, "GET", "k")

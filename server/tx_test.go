@@ -87,14 +87,20 @@ func TestTxMultiExec(t *testing.T) {
 		t.Errorf("EXEC of a DB 0 write: %q", got)
 	}
 
-	// Data commands in MULTI without a selected database.
+	// MULTI before authentication is refused: a queue would let an unauthenticated
+	// connection hold unbounded memory.
 	un := tDial(t, srv.Addr())
-	tEq(t, "MULTI unselected", un.do("MULTI"), tOK)
-	got = un.do("GET", "a")
+	tEq(t, "MULTI unauthenticated", un.do("MULTI"), tErr(tNoAuth))
+
+	// Data commands in MULTI without a selected database (authenticated, none selected).
+	un2 := tDial(t, srv.Addr())
+	tEq(t, "AUTH admin", un2.do("AUTH", herodbtest.AdminSecret), tOK)
+	tEq(t, "MULTI unselected", un2.do("MULTI"), tOK)
+	got = un2.do("GET", "a")
 	if got != "+QUEUED\r\n" && got != tErr(tNoAuth) {
 		t.Errorf("GET queued without selection: %q", got)
 	}
-	got = un.do("EXEC")
+	got = un2.do("EXEC")
 	if !strings.Contains(got, "NOAUTH") && !strings.HasPrefix(got, "-EXECABORT") {
 		t.Errorf("EXEC without selection: %q", got)
 	}
