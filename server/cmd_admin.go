@@ -12,9 +12,9 @@ import (
 
 func init() {
 	register("admin",
-		&command{name: "flushall", arity: -1, flags: flagAdmin, run: flushallCmd,
+		&command{name: "flushall", arity: -1, flags: flagAdmin | flagNoMulti, run: flushallCmd,
 			syntax: "FLUSHALL [ASYNC|SYNC]", summary: "Removes every key of every database (admin only; DB 0 is untouched).",
-			differs: "Admin only: a tenant cannot empty other tenants' databases."},
+			differs: "Admin only: a tenant cannot empty other tenants' databases. Refused inside MULTI."},
 		&command{name: "authlog", arity: -1, flags: flagAdmin, run: authlogCmd,
 			syntax: "AUTHLOG [count | RESET]", summary: "Recent authentication successes and failures, newest first (as ACL LOG; never a secret).",
 			differs: "herodb's own, in the shape of ACL LOG."},

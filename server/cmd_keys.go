@@ -130,9 +130,10 @@ func scanOptions(args [][]byte, allowType bool) (match []byte, count int, typ st
 			}
 		case opt == "count":
 			n, err := storage.ParseInt(args[i+1])
-			if err != nil || n > math.MaxInt32 {
+			if err != nil {
 				return nil, 0, 0, errNotInteger
 			}
+			n = min(n, math.MaxInt32) // Redis takes any 64-bit count; more is read in pieces anyway
 			if n < 1 {
 				return nil, 0, 0, errSyntax
 			}

@@ -16,9 +16,9 @@ import (
 
 func init() {
 	register("server",
-		&command{name: "info", arity: -1, run: infoCmd,
+		&command{name: "info", arity: -1, flags: flagNoMulti, run: infoCmd,
 			syntax: "INFO [section ...]", summary: "Server, clients, persistence, stats and keyspace sections.",
-			differs: "keyspace lists the databases this connection can see; no secrets, ever."},
+			differs: "keyspace lists the databases this connection can see; no secrets, ever. Refused inside MULTI."},
 		&command{name: "dbsize", arity: 1, flags: flagRead | flagFast, run: dbsizeCmd,
 			syntax: "DBSIZE", summary: "Number of keys in the selected database."},
 		&command{name: "flushdb", arity: -1, flags: flagWrite, run: flushdbCmd,

@@ -108,10 +108,17 @@ func execCmd(c *call) error {
 	dbID := sess.db
 	var body reply
 	aborted, checked := false, false
+	var touched []touchedKeys
 	fn := func(tx *storage.Tx) error {
 		body.reset()
+		touched = touched[:0]
 		if !checked {
 			aborted, checked = sess.casDirty.Load(), true
+			for _, at := range sess.watchExp {
+				if tx != nil && at <= tx.Now() {
+					aborted = true // a watched key expired since WATCH
+				}
+			}
 		}
 		if aborted {
 			return nil
@@ -127,11 +134,15 @@ func execCmd(c *call) error {
 				body.err(errNoAuth)
 				continue
 			}
+			before := 0
+			if tx != nil {
+				before = tx.Mutations()
+			}
 			if err := s.guard(ic); err != nil {
 				return err
 			}
-			if it.row.is(flagWrite) {
-				s.touch(dbID, it.row.keys(it.args), it.row.name)
+			if tx != nil && tx.Mutations() != before {
+				touched = append(touched, touchedKeys{it.row.keys(it.args), it.row.name})
 			}
 		}
 		return nil
@@ -144,7 +155,7 @@ func execCmd(c *call) error {
 		} else {
 			defer release()
 			if write {
-				err = db.Update(fn)
+				err = db.UpdateThen(fn, func() { s.touchAll(dbID, touched) })
 			} else {
 				err = db.View(fn)
 			}
@@ -174,6 +185,35 @@ func watchCmd(c *call) error {
 	if !c.sess.selected {
 		c.r.err(errNoAuth)
 		return nil
+	}
+	// Note when each watched key expires: a key that expires before EXEC counts as
+	// changed (Redis 7), though no command touched it.
+	if msg := c.s.refresh(c.sess); msg != "" {
+		c.r.err(msg)
+		return nil
+	}
+	db, release, err := c.s.admin.Acquire(c.sess.db)
+	if err != nil {
+		return err
+	}
+	err = db.View(func(tx *storage.Tx) error {
+		for _, k := range c.args[1:] {
+			at, err := tx.ExpireTime(k)
+			if err != nil {
+				return err
+			}
+			if at > 0 {
+				if c.sess.watchExp == nil {
+					c.sess.watchExp = map[watchKey]int64{}
+				}
+				c.sess.watchExp[watchKey{db: c.sess.db, key: string(k)}] = at
+			}
+		}
+		return nil
+	})
+	release()
+	if err != nil {
+		return c.fail(err)
 	}
 	c.s.watchMu.Lock()
 	for _, k := range c.args[1:] {
@@ -211,8 +251,21 @@ func (s *Server) unwatchAll(sess *session) {
 		}
 	}
 	s.watchMu.Unlock()
-	sess.watched = nil
+	sess.watched, sess.watchExp = nil, nil
 	sess.casDirty.Store(false)
+}
+
+// touchedKeys are the keys one command changed, for WATCH.
+type touchedKeys struct {
+	keys [][]byte
+	name string
+}
+
+// touchAll marks the watchers of every changed key; it runs after the commit.
+func (s *Server) touchAll(db uint64, touched []touchedKeys) {
+	for _, t := range touched {
+		s.touch(db, t.keys, t.name)
+	}
 }
 
 // touch marks every session watching one of keys of db as dirty. Whole-database writes

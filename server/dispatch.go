@@ -193,7 +193,9 @@ func (s *Server) runGroup(sess *session, cmds [][][]byte, out []byte) []byte {
 	db, release, err := s.admin.Acquire(dbID)
 	if err == nil {
 		defer release()
+		var touched []touchedKeys
 		fn := func(tx *storage.Tx) error {
+			touched = touched[:0]
 			for i := range items {
 				it := &items[i]
 				it.r.reset()
@@ -202,17 +204,19 @@ func (s *Server) runGroup(sess *session, cmds [][][]byte, out []byte) []byte {
 					continue
 				}
 				c := &call{s: s, sess: sess, args: it.args, row: it.row, tx: tx, r: &it.r}
+				before := tx.Mutations()
 				if err := s.guard(c); err != nil {
 					return err
 				}
-				if it.row.is(flagWrite) {
-					s.touch(dbID, it.row.keys(it.args), it.row.name)
+				if tx.Mutations() != before {
+					touched = append(touched, touchedKeys{it.row.keys(it.args), it.row.name})
 				}
 			}
 			return nil
 		}
 		if write {
-			err = db.Update(fn)
+			// WATCHers learn of the change after the commit and before the next one.
+			err = db.UpdateThen(fn, func() { s.touchAll(dbID, touched) })
 		} else {
 			err = db.View(fn)
 		}

@@ -36,10 +36,11 @@ type session struct {
 	expiredMsg string // an expiry noticed between commands, reported at the next one
 	limits     *limitConn
 
-	multi   bool
-	dirty   bool // a command failed to queue: EXEC aborts
-	queue   [][][]byte
-	watched []watchKey
+	multi    bool
+	dirty    bool // a command failed to queue: EXEC aborts
+	queue    [][][]byte
+	watched  []watchKey
+	watchExp map[watchKey]int64 // expiry (unix ms) of watched keys that had one
 	// casDirty is set by other connections' writes to a watched key.
 	casDirty atomic.Bool
 

@@ -67,9 +67,10 @@ type DB struct {
 }
 
 type writeReq struct {
-	fn   func(*Tx) error
-	err  error
-	done chan struct{}
+	fn    func(*Tx) error
+	after func() // run once fn's commit succeeded, before the next commit starts
+	err   error
+	done  chan struct{}
 }
 
 // Open opens (creating if absent) the database file at path. id is bound into every
@@ -213,8 +214,13 @@ func (db *DB) View(fn func(*Tx) error) error {
 // fn may run more than once: when any writer in a group fails, the group is rolled back
 // and each writer runs again alone. fn must therefore produce its output afresh on each
 // run, and have no effect outside the transaction.
-func (db *DB) Update(fn func(*Tx) error) error {
-	r := &writeReq{fn: fn, done: make(chan struct{})}
+func (db *DB) Update(fn func(*Tx) error) error { return db.UpdateThen(fn, nil) }
+
+// UpdateThen is Update, with after run once fn's commit has succeeded and before any
+// later commit starts: what after does (such as telling WATCHers that keys changed) is
+// ordered between this commit and the next, never before this one.
+func (db *DB) UpdateThen(fn func(*Tx) error, after func()) error {
+	r := &writeReq{fn: fn, after: after, done: make(chan struct{})}
 	db.closeMu.Lock()
 	if db.closed {
 		db.closeMu.Unlock()
@@ -293,6 +299,9 @@ func (db *DB) commit(batch []*writeReq) {
 	if err == nil || len(batch) == 1 {
 		for _, r := range batch {
 			r.err = db.mapErr(err)
+			if err == nil && r.after != nil {
+				r.after()
+			}
 			close(r.done)
 		}
 		return
@@ -304,6 +313,9 @@ func (db *DB) commit(batch []*writeReq) {
 			tx.writable = true
 			return runGuarded(r.fn, tx)
 		}))
+		if r.err == nil && r.after != nil {
+			r.after()
+		}
 		close(r.done)
 	}
 }

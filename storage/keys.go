@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/binary"
+	bolt "go.etcd.io/bbolt"
 	"math/rand/v2"
 )
 
@@ -259,13 +260,19 @@ func (tx *Tx) RandomKey() ([]byte, error) {
 }
 
 // DBSize counts the keys stored, including expired ones not yet swept (as Redis does).
-func (tx *Tx) DBSize() int64 {
-	return int64(tx.keyB.Stats().KeyN)
-}
+// It walks the name index (no decryption), so it sees this transaction's own writes.
+func (tx *Tx) DBSize() int64 { return countEntries(tx.keyB) }
 
 // ExpiresCount counts the keys that have an expiry (INFO's "expires").
-func (tx *Tx) ExpiresCount() int64 {
-	return int64(tx.expB.Stats().KeyN)
+func (tx *Tx) ExpiresCount() int64 { return countEntries(tx.expB) }
+
+func countEntries(b *bolt.Bucket) int64 {
+	n := int64(0)
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
 }
 
 // Flush removes every key of the database. Key identities keep counting up.
@@ -273,6 +280,7 @@ func (tx *Tx) Flush() error {
 	if !tx.writable {
 		return ErrReadOnlyTx
 	}
+	tx.mutations++
 	seq := tx.dataB.Sequence()
 	for _, name := range [][]byte{bucketKeys, bucketData, bucketExpires} {
 		if err := tx.btx.DeleteBucket(name); err != nil {

@@ -77,6 +77,7 @@ func (tx *Tx) PutNamedKey(k NamedKey, replace bool) (bool, error) {
 	if b.Get(idx) != nil && !replace {
 		return false, nil
 	}
+	tx.mutations++
 	return true, b.Put(idx, tx.keys.Seal(tx.namedAAD(idx), k.encode()))
 }
 
@@ -111,6 +112,7 @@ func (tx *Tx) DeleteNamedKey(name []byte) (bool, error) {
 	if b.Get(idx) == nil {
 		return false, nil
 	}
+	tx.mutations++
 	return true, b.Delete(idx)
 }
 

@@ -66,7 +66,9 @@ func (tx *Tx) Set(name, value []byte, opt SetOptions) (SetResult, error) {
 		return res, nil
 	}
 	res.Done = true
+	keptExpiry := int64(0)
 	if m != nil && m.typ != TypeString {
+		keptExpiry = m.expireAt // KEEPTTL keeps it whatever the old type was, as Redis does
 		if err := tx.deleteKey(m); err != nil {
 			return res, err
 		}
@@ -83,8 +85,13 @@ func (tx *Tx) Set(name, value []byte, opt SetOptions) (SetResult, error) {
 			return res, err
 		}
 	}
-	if !opt.KeepTTL {
+	switch {
+	case !opt.KeepTTL:
 		if err := tx.setExpiryEntry(m, opt.ExpireAt); err != nil {
+			return res, err
+		}
+	case keptExpiry != 0 && m.expireAt == 0:
+		if err := tx.setExpiryEntry(m, keptExpiry); err != nil {
 			return res, err
 		}
 	}

@@ -43,14 +43,15 @@ const (
 // alone, in a group commit or in EXEC. Values it returns are copies, safe after the
 // transaction ends.
 type Tx struct {
-	db       *DB
-	btx      *bolt.Tx
-	keys     *crypto.Keyring
-	now      int64 // unix ms, fixed for the transaction
-	writable bool
-	keyB     *bolt.Bucket
-	dataB    *bolt.Bucket
-	expB     *bolt.Bucket
+	db        *DB
+	btx       *bolt.Tx
+	keys      *crypto.Keyring
+	now       int64 // unix ms, fixed for the transaction
+	writable  bool
+	mutations int // changes made so far: WATCH signals only commands that changed something
+	keyB      *bolt.Bucket
+	dataB     *bolt.Bucket
+	expB      *bolt.Bucket
 }
 
 func (db *DB) newTx(btx *bolt.Tx, kr *crypto.Keyring) *Tx {
@@ -63,6 +64,10 @@ func (db *DB) newTx(btx *bolt.Tx, kr *crypto.Keyring) *Tx {
 
 // Now is the transaction's time in unix milliseconds.
 func (tx *Tx) Now() int64 { return tx.now }
+
+// Mutations counts the changes made in this transaction so far; a command that leaves
+// it unchanged changed nothing (SETNX on an existing key, DEL of an absent one).
+func (tx *Tx) Mutations() int { return tx.mutations }
 
 // Writable reports whether the transaction may write.
 func (tx *Tx) Writable() bool { return tx.writable }
@@ -213,6 +218,7 @@ func (tx *Tx) putMeta(m *meta) error {
 		return ErrReadOnlyTx
 	}
 	idx := tx.nameIndex(m.name)
+	tx.mutations++
 	return tx.keyB.Put(idx, tx.keys.Seal(tx.metaAAD(idx), m.encode()))
 }
 
@@ -227,6 +233,7 @@ func (tx *Tx) deleteKey(m *meta) error {
 	if err := tx.deleteData(m.id); err != nil {
 		return err
 	}
+	tx.mutations++
 	return tx.keyB.Delete(tx.nameIndex(m.name))
 }
 
@@ -278,6 +285,9 @@ func (tx *Tx) getData(m *meta, slot []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("value record: %w", ErrCorrupt)
 	}
+	if pt == nil {
+		pt = []byte{} // an empty value is present: nil means "no record"
+	}
 	return pt, nil
 }
 
@@ -285,6 +295,7 @@ func (tx *Tx) putData(m *meta, slot, value []byte) error {
 	if !tx.writable {
 		return ErrReadOnlyTx
 	}
+	tx.mutations++
 	return tx.dataB.Put(dataKey(m.id, slot), tx.keys.Seal(tx.dataAAD(m.id, m.typ, slot), value))
 }
 
@@ -292,6 +303,7 @@ func (tx *Tx) deleteSlot(m *meta, slot []byte) error {
 	if !tx.writable {
 		return ErrReadOnlyTx
 	}
+	tx.mutations++
 	return tx.dataB.Delete(dataKey(m.id, slot))
 }
 
