@@ -3,6 +3,7 @@ package rpc
 import (
 	"errors"
 	"net/http"
+	"syscall"
 
 	"github.com/sourcegraph/jsonrpc2"
 
@@ -54,6 +55,9 @@ func toRPCError(err error) (e *jsonrpc2.Error, internal bool) {
 		return e, false
 	}
 	var ae *admin.Error
+	if errors.Is(err, syscall.ENOSPC) {
+		return rpcError(CodeInternal, "disk full: nothing was changed; free space and retry"), true
+	}
 	if !errors.As(err, &ae) {
 		return rpcError(CodeInternal, "internal error"), true
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"syscall"
 
 	"github.com/seed6aa118f9/herodb/admin"
 	"github.com/seed6aa118f9/herodb/storage"
@@ -123,6 +124,8 @@ func failureReply(err error) string {
 		return errDBFull
 	case errors.Is(err, storage.ErrCorrupt):
 		return errCorrupt
+	case errors.Is(err, syscall.ENOSPC):
+		return "ERR disk full: nothing of this transaction was stored; free space and retry"
 	case admin.ErrorCode(err) != admin.EINTERNAL:
 		return "ERR " + admin.ErrorMessage(err)
 	}
