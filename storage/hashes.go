@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 )
 
 // A hash's fields are one value record each. The slot is 'h' then the keyed digest of
@@ -234,17 +232,11 @@ func (tx *Tx) HIncrBy(name, field []byte, delta int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var n int64
-	if ok {
-		if n, err = ParseInt(v); err != nil {
-			return 0, err
-		}
+	n, out, err := addInt(v, ok, delta)
+	if err != nil {
+		return 0, err
 	}
-	if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
-		return 0, ErrOverflow
-	}
-	n += delta
-	if err := tx.putField(m, field, strconv.AppendInt(nil, n, 10)); err != nil {
+	if err := tx.putField(m, field, out); err != nil {
 		return 0, err
 	}
 	if !ok {
@@ -264,17 +256,10 @@ func (tx *Tx) HIncrByFloat(name, field []byte, delta float64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var f float64
-	if ok {
-		if f, err = ParseFloat(v); err != nil {
-			return nil, err
-		}
+	out, err := addFloat(v, ok, delta)
+	if err != nil {
+		return nil, err
 	}
-	f += delta
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, ErrNaN
-	}
-	out := FormatFloat(f)
 	if err := tx.putField(m, field, out); err != nil {
 		return nil, err
 	}

@@ -113,17 +113,11 @@ func (tx *Tx) IncrBy(name []byte, delta int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var n int64
-	if ok {
-		if n, err = ParseInt(v); err != nil {
-			return 0, err
-		}
+	n, out, err := addInt(v, ok, delta)
+	if err != nil {
+		return 0, err
 	}
-	if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
-		return 0, ErrOverflow
-	}
-	n += delta
-	return n, tx.update(name, strconv.AppendInt(nil, n, 10))
+	return n, tx.update(name, out)
 }
 
 // IncrByFloat adds delta to the number at name and returns the new value as stored.
@@ -132,8 +126,35 @@ func (tx *Tx) IncrByFloat(name []byte, delta float64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	out, err := addFloat(v, ok, delta)
+	if err != nil {
+		return nil, err
+	}
+	return out, tx.update(name, out)
+}
+
+// addInt is INCRBY's arithmetic on a stored value (absent: 0): the sum, and how it is
+// stored. ErrNotInteger, ErrOverflow.
+func addInt(v []byte, present bool, delta int64) (int64, []byte, error) {
+	var n int64
+	if present {
+		var err error
+		if n, err = ParseInt(v); err != nil {
+			return 0, nil, err
+		}
+	}
+	if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
+		return 0, nil, ErrOverflow
+	}
+	n += delta
+	return n, strconv.AppendInt(nil, n, 10), nil
+}
+
+// addFloat is INCRBYFLOAT's arithmetic on a stored value (absent: 0). ErrNotFloat, ErrNaN.
+func addFloat(v []byte, present bool, delta float64) ([]byte, error) {
 	var f float64
-	if ok {
+	if present {
+		var err error
 		if f, err = ParseFloat(v); err != nil {
 			return nil, err
 		}
@@ -142,8 +163,7 @@ func (tx *Tx) IncrByFloat(name []byte, delta float64) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, ErrNaN
 	}
-	out := FormatFloat(f)
-	return out, tx.update(name, out)
+	return FormatFloat(f), nil
 }
 
 // Append adds suffix to the string at name and returns the new length.
