@@ -222,6 +222,7 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 	return d, nil
 }
 
+// metaPairs is d's registration as the field/value pairs of its record in DB 0.
 func metaPairs(d *Database) [][]byte {
 	p := [][]byte{
 		[]byte("public"), []byte(publicValue(d.Public)),
@@ -239,16 +240,22 @@ func metaPairs(d *Database) [][]byte {
 func (a *Admin) Database(idOrName string) (*Database, bool) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
+	d := a.lookupLocked(idOrName)
+	return d, d != nil
+}
+
+// lookupLocked is Database for callers that hold a.mu.
+func (a *Admin) lookupLocked(ref string) *Database {
 	var d *Database
-	if id, err := strconv.ParseUint(idOrName, 10, 64); err == nil {
+	if id, err := strconv.ParseUint(ref, 10, 64); err == nil {
 		d = a.dbs[id]
-	} else if id, ok := a.names[idOrName]; ok {
+	} else if id, ok := a.names[ref]; ok {
 		d = a.dbs[id]
 	}
 	if d == nil || d.Deleted() {
-		return nil, false
+		return nil
 	}
-	return d, true
+	return d
 }
 
 // DatabaseByID returns the current snapshot of database id, live or deleted.
@@ -367,13 +374,11 @@ func (a *Admin) DatabaseInfo(id uint64) (*Info, error) {
 	}
 	info := &Info{ID: d.ID, Name: name, Backend: d.Backend, Encrypted: true, Public: PublicJSON(d.Public),
 		CreatedAt: d.CreatedAt, LastAccess: d.LastAccess(), MaxSize: d.MaxSize}
-	last := d.LastAccess()
-	db, release, err := a.files.Acquire(id)
+	db, release, err := a.files.Acquire(id) // not a.Acquire: looking is not using
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	d.lastAccess.Store(last) // looking is not using
 	err = db.View(func(tx *storage.Tx) error { info.KeyCount = tx.DBSize(); return nil })
 	info.SizeOnDisk = db.Stats().SizeOnDisk
 	return info, err

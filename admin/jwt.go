@@ -354,20 +354,6 @@ func (a *Admin) checkTimes(c *jwtClaims, now time.Time) error {
 	return nil
 }
 
-// lookupLocked finds a live database by id or name; a.mu must be held.
-func (a *Admin) lookupLocked(ref string) *Database {
-	var d *Database
-	if id, err := strconv.ParseUint(ref, 10, 64); err == nil {
-		d = a.dbs[id]
-	} else if id, ok := a.names[ref]; ok {
-		d = a.dbs[id]
-	}
-	if d == nil || d.Deleted() {
-		return nil
-	}
-	return d
-}
-
 // SetDatabaseJWTKey gives database id its own JWT public key (PEM or base64url; empty
 // removes it): tokens for it must then verify against that key, and the server-wide
 // keys no longer open it. Takes effect at once, also on open connections.

@@ -149,10 +149,7 @@ func (a *args) into(i int, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(a.vals[i]))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		msg := err.Error()
-		if strings.HasPrefix(msg, "json: ") {
-			msg = msg[len("json: "):]
-		}
+		msg := strings.TrimPrefix(err.Error(), "json: ")
 		return rpcError(CodeInvalidParams, fmt.Sprintf("param %q: %s", a.method.Params[i].Name, msg))
 	}
 	return nil

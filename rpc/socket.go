@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-
 	"errors"
 	"fmt"
 	"net"
@@ -80,11 +79,7 @@ func (ss *SocketServer) serve() {
 			return
 		}
 		h := jsonrpc2.HandlerWithError(func(ctx context.Context, _ *jsonrpc2.Conn, req *jsonrpc2.Request) (any, error) {
-			res, err := ss.svc.Call(ctx, caller, req.Method, req.Params)
-			if err != nil {
-				return nil, err // always a *jsonrpc2.Error (Service.Call's contract)
-			}
-			return res, nil
+			return ss.svc.Call(ctx, caller, req.Method, req.Params) // errors are *jsonrpc2.Error (Call's contract)
 		}).SuppressErrClosed()
 		c := jsonrpc2.NewConn(context.Background(), jsonrpc2.NewPlainObjectStream(nc), h,
 			jsonrpc2.SetLogger(slogAdapter{ss.svc}))

@@ -92,10 +92,7 @@ func (s *Server) selectDB(sess *session, ref string, key []byte) string {
 	if kg != nil && kg.On(d.ID) == admin.AccessNone {
 		return s.denied(sess, kg)
 	}
-	saved := sess.selGrant
-	sess.selGrant = kg
-	acc := s.access(sess, d)
-	sess.selGrant = saved
+	acc := max(d.Public, sess.authGrant.On(d.ID), kg.On(d.ID)) // s.access, with kg as the KEY
 	if acc == admin.AccessNone {
 		switch {
 		case expired != "" && kg == nil:

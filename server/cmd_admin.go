@@ -23,7 +23,7 @@ func init() {
 
 // FLUSHALL [ASYNC|SYNC]
 func flushallCmd(c *call) error {
-	if len(c.args) > 2 || (len(c.args) == 2 && !strings.EqualFold(string(c.args[1]), "async") && !strings.EqualFold(string(c.args[1]), "sync")) {
+	if !flushArgsOK(c.args) {
 		c.r.err(errSyntax)
 		return nil
 	}

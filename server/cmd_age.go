@@ -120,8 +120,16 @@ func ageVerify(c *call) error {
 	if err != nil {
 		return cryptoErr(c, err)
 	}
-	c.r.bulkString(map[bool]string{true: "1", false: "0"}[ok])
+	c.r.bulkString(verdict(ok))
 	return nil
+}
+
+// verdict is AGE VERIFY's answer: the string "1" or "0", as HeroDB's clients expect.
+func verdict(ok bool) string {
+	if ok {
+		return "1"
+	}
+	return "0"
 }
 
 // AGE KEYGEN name [REPLACE] / AGE SIGNKEYGEN name [REPLACE]
@@ -229,7 +237,7 @@ func ageVerifyName(c *call) error {
 		if err != nil {
 			return cryptoErr(c, err)
 		}
-		c.r.bulkString(map[bool]string{true: "1", false: "0"}[ok])
+		c.r.bulkString(verdict(ok))
 		return nil
 	})
 }

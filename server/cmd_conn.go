@@ -277,16 +277,16 @@ func clientKillCmd(c *call) error {
 		return nil
 	}
 	filter, val := strings.ToLower(string(c.args[2])), string(c.args[3])
+	if filter != "id" && filter != "addr" {
+		c.r.err(errSyntax)
+		return nil
+	}
 	n := 0
 	for _, sess := range c.s.sessionList() {
 		if (filter == "id" && strconv.FormatInt(sess.id, 10) == val) || (filter == "addr" && sess.addr == val) {
 			sess.conn.NetConn().Close()
 			n++
 		}
-	}
-	if filter != "id" && filter != "addr" {
-		c.r.err(errSyntax)
-		return nil
 	}
 	c.r.int(int64(n))
 	return nil

@@ -48,7 +48,7 @@ func dbsizeCmd(c *call) error { c.r.int(c.tx.DBSize()); return nil }
 
 // FLUSHDB [ASYNC|SYNC]
 func flushdbCmd(c *call) error {
-	if len(c.args) > 2 || (len(c.args) == 2 && !strings.EqualFold(string(c.args[1]), "async") && !strings.EqualFold(string(c.args[1]), "sync")) {
+	if !flushArgsOK(c.args) {
 		c.r.err(errSyntax)
 		return nil
 	}
@@ -57,6 +57,18 @@ func flushdbCmd(c *call) error {
 	}
 	c.r.ok()
 	return nil
+}
+
+// flushArgsOK checks FLUSHDB's and FLUSHALL's one optional argument, ASYNC or SYNC
+// (both flush synchronously here).
+func flushArgsOK(args [][]byte) bool {
+	switch len(args) {
+	case 1:
+		return true
+	case 2:
+		return strings.EqualFold(string(args[1]), "async") || strings.EqualFold(string(args[1]), "sync")
+	}
+	return false
 }
 
 // TIME
@@ -248,17 +260,19 @@ func infoCmd(c *call) error {
 	)
 	if admin {
 		var commits, writes int64
+		open := 0
 		s.admin.Files().Each(func(_ uint64, db *storage.DB) {
 			st := db.Stats()
 			commits += int64(st.Commits)
 			writes += int64(st.Writes)
+			open++
 		})
 		section("persistence",
 			"loading:0",
 			"appendfsync:"+s.cfg.Sync.String(),
 			fmt.Sprintf("group_commits:%d", commits),
 			fmt.Sprintf("group_commit_writers:%d", writes),
-			fmt.Sprintf("open_database_files:%d", countOpen(s)),
+			fmt.Sprintf("open_database_files:%d", open),
 		)
 		section("stats",
 			fmt.Sprintf("total_connections_received:%d", s.stats.conns.Load()),
@@ -294,10 +308,4 @@ func infoCmd(c *call) error {
 	section("keyspace", ks...)
 	c.r.bulkString(b.String())
 	return nil
-}
-
-func countOpen(s *Server) int {
-	n := 0
-	s.admin.Files().Each(func(uint64, *storage.DB) { n++ })
-	return n
 }

@@ -67,8 +67,8 @@ func getCmd(c *call) error {
 	return nil
 }
 
-// parseExpiryOption reads EX/PX/EXAT/PXAT value at args[i] (the option) and args[i+1];
-// it returns the absolute unix ms or an error reply.
+// parseExpiryOption reads the value val of option opt (ex, px, exat or pxat) of command
+// cmd; it returns the absolute unix ms or an error reply naming cmd.
 func parseExpiryOption(cmd string, opt string, val []byte, now int64) (int64, string) {
 	n, err := storage.ParseInt(val)
 	if err != nil {

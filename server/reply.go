@@ -21,8 +21,14 @@ func (r *reply) int(n int64)         { r.b = redcon.AppendInt(r.b, n) }
 func (r *reply) null()               { r.b = redcon.AppendNull(r.b) }
 func (r *reply) nullArray()          { r.b = append(r.b, "*-1\r\n"...) }
 func (r *reply) array(n int)         { r.b = redcon.AppendArray(r.b, n) }
-func (r *reply) bool(v bool)         { r.int(map[bool]int64{false: 0, true: 1}[v]) }
-func (r *reply) bulkInt(n int64)     { r.bulk(strconv.AppendInt(nil, n, 10)) }
+func (r *reply) bool(v bool) {
+	if v {
+		r.int(1)
+	} else {
+		r.int(0)
+	}
+}
+func (r *reply) bulkInt(n int64) { r.bulk(strconv.AppendInt(nil, n, 10)) }
 func (r *reply) bulks(items [][]byte) {
 	r.array(len(items))
 	for _, it := range items {

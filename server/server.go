@@ -258,7 +258,7 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 	}
 }
 
-// Sessions returns a snapshot of the open sessions, for CLIENT LIST and INFO.
+// sessionList returns a snapshot of the open sessions, for CLIENT LIST and INFO.
 func (s *Server) sessionList() []*session {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,11 +1,12 @@
 package server
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
-// flag is a command's nature, in the spirit of Redis's command flags. Dispatch, the
+// cmdFlag is a command's nature, in the spirit of Redis's command flags. Dispatch, the
 // permission check, MULTI and COMMAND all read these; there is no other list.
 type cmdFlag uint32
 
@@ -115,20 +116,11 @@ func (c *command) arityOK(n int) bool {
 }
 
 // sortedCommands returns the table's top-level rows by name.
-func sortedCommands() []*command {
-	out := make([]*command, 0, len(table))
-	for _, c := range table {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
-}
+func sortedCommands() []*command { return byName(table) }
 
-func sortedSubs(c *command) []*command {
-	out := make([]*command, 0, len(c.subs))
-	for _, s := range c.subs {
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
+// sortedSubs returns c's subcommand rows by name.
+func sortedSubs(c *command) []*command { return byName(c.subs) }
+
+func byName(rows map[string]*command) []*command {
+	return slices.SortedFunc(maps.Values(rows), func(a, b *command) int { return strings.Compare(a.name, b.name) })
 }

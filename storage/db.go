@@ -55,15 +55,14 @@ type DB struct {
 	mu   sync.RWMutex
 	keys *crypto.Keyring
 
-	reqs     chan *writeReq
-	stop     chan struct{}
-	done     chan struct{}
-	closeMu  sync.Mutex
-	closed   bool
-	commits  uint64 // stats, guarded by statsMu
-	batched  uint64
-	statsMu  sync.Mutex
-	lastSync time.Time
+	reqs    chan *writeReq
+	stop    chan struct{}
+	done    chan struct{}
+	closeMu sync.Mutex
+	closed  bool
+	commits uint64 // stats, guarded by statsMu
+	batched uint64
+	statsMu sync.Mutex
 }
 
 type writeReq struct {

@@ -234,29 +234,22 @@ func (tx *Tx) Persist(name []byte) (bool, error) {
 
 // RandomKey returns a random live key name, nil when there is none.
 func (tx *Tx) RandomKey() ([]byte, error) {
-	for try := 0; try < 16; try++ {
-		var name []byte
-		start := binary.BigEndian.AppendUint64(nil, rand.Uint64())
-		found := false
-		err := tx.forEachKey(start, func(_ []byte, m *meta) (bool, error) {
-			name, found = m.name, true
-			return false, nil
-		})
-		if err != nil {
+	var name []byte
+	found := false
+	first := func(_ []byte, m *meta) (bool, error) {
+		name, found = m.name, true
+		return false, nil
+	}
+	// The first key at or after a random digest, wrapping round to the first of all.
+	if err := tx.forEachKey(binary.BigEndian.AppendUint64(nil, rand.Uint64()), first); err != nil {
+		return nil, err
+	}
+	if !found {
+		if err := tx.forEachKey(nil, first); err != nil || !found {
 			return nil, err
 		}
-		if !found {
-			err = tx.forEachKey(nil, func(_ []byte, m *meta) (bool, error) {
-				name, found = m.name, true
-				return false, nil
-			})
-			if err != nil || !found {
-				return nil, err
-			}
-		}
-		return name, nil
 	}
-	return nil, nil
+	return name, nil
 }
 
 // DBSize counts the keys stored, including expired ones not yet swept (as Redis does).

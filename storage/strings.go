@@ -182,7 +182,7 @@ func (tx *Tx) Append(name, suffix []byte) (int64, error) {
 // SetRange overwrites the string at name from offset, padding with zero bytes, and
 // returns the new length. An empty value changes nothing (and creates nothing).
 func (tx *Tx) SetRange(name []byte, offset int64, value []byte) (int64, error) {
-	v, ok, err := tx.Get(name)
+	v, _, err := tx.Get(name)
 	if err != nil {
 		return 0, err
 	}
@@ -197,7 +197,6 @@ func (tx *Tx) SetRange(name []byte, offset int64, value []byte) (int64, error) {
 		v = append(v, make([]byte, end-len(v))...)
 	}
 	copy(v[offset:], value)
-	_ = ok
 	return int64(len(v)), tx.update(name, v)
 }
 
