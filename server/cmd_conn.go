@@ -74,7 +74,7 @@ func resetCmd(c *call) error {
 	c.s.unwatchAll(c.sess)
 	sess := c.sess
 	sess.deselect()
-	sess.authCred, sess.authGrant, sess.authed = nil, nil, false
+	sess.authCred, sess.authGrant, sess.authed, sess.authErr, sess.expiredMsg = nil, nil, false, nil, ""
 	if sess.limits != nil {
 		sess.limits.unauthenticated()
 	}
@@ -244,14 +244,14 @@ func clientSetInfoCmd(c *call) error {
 func (s *Server) clientLine(sess *session) string {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
-	now := sess.lastAt
+	now := s.cfg.Clock.Now()
 	db := "-"
 	if sess.listDB >= 0 {
 		db = strconv.FormatInt(sess.listDB, 10)
 	}
 	return fmt.Sprintf("id=%d addr=%s laddr=%s name=%s age=%d idle=%d db=%s cmd=%s lib-name=%s lib-ver=%s\n",
 		sess.id, sess.addr, s.Addr(), sess.name, int(now.Sub(sess.created).Seconds()),
-		int(s.cfg.Clock.Now().Sub(now).Seconds()), db, sess.lastCmd, sess.libName, sess.libVer)
+		int(now.Sub(sess.lastAt).Seconds()), db, sess.lastCmd, sess.libName, sess.libVer)
 }
 
 // CLIENT INFO

@@ -223,3 +223,13 @@ func TestReviewWatchMissesInFlightWrite(t *testing.T) {
 	}
 	t.Logf("seen %q exec %q", seen, exec)
 }
+
+// The empty string is a valid key name: RANDOMKEY and KEYS return it, not nil.
+func TestReviewEmptyKeyName(t *testing.T) {
+	srv, db := tServer(t, herodbtest.Options{})
+	c := tSelected(t, srv.Addr(), db)
+	tEq(t, "SET", c.do("SET", "", "v"), tOK)
+	tEq(t, "RANDOMKEY", c.do("RANDOMKEY"), "$0\r\n\r\n")
+	tEq(t, "KEYS", c.do("KEYS", "*"), "*1\r\n$0\r\n\r\n")
+	tEq(t, "GET", c.do("GET", ""), "$1\r\nv\r\n")
+}

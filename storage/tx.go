@@ -139,7 +139,7 @@ func decodeMeta(b []byte) (*meta, error) {
 		expireAt: int64(binary.BigEndian.Uint64(b[9:])),
 		count:    int64(binary.BigEndian.Uint64(b[17:])),
 		head:     binary.BigEndian.Uint64(b[25:]),
-		name:     append([]byte(nil), b[metaFixed:]...),
+		name:     append([]byte{}, b[metaFixed:]...), // never nil: "" is a valid key name
 	}, nil
 }
 
