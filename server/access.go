@@ -51,7 +51,7 @@ func (s *Server) refuse(sess *session, msg string) string {
 // token says NOPERM; an access key of another database must look like a wrong key.
 func (s *Server) denied(sess *session, g *admin.Grant) string {
 	if g.Names() {
-		return "NOPERM this credential does not name this database"
+		return errNotNamed
 	}
 	return s.refuse(sess, errWrongPass)
 }
@@ -77,7 +77,7 @@ func (s *Server) selectDB(sess *session, ref string, key []byte) string {
 			if kg != nil {
 				return s.denied(sess, kg)
 			}
-			return "NOAUTH DB 0 needs the admin secret: SELECT 0 KEY <admin secret>"
+			return errNeedAdminDB0
 		}
 		sess.choose(0, admin.AccessRead, 0, key, kg)
 		return ""
@@ -100,7 +100,7 @@ func (s *Server) selectDB(sess *session, ref string, key []byte) string {
 		case kg == nil && sess.authErr != nil && strings.HasPrefix(admin.ErrorMessage(sess.authErr), "AUTH_JWT_"):
 			return wrongPass(sess.authErr) // revoked, keys rotated: say why
 		case kg == nil && sess.authGrant.Names():
-			return "NOPERM this credential does not name this database"
+			return errNotNamed
 		}
 		return errNeedKey
 	}
@@ -164,7 +164,7 @@ func (s *Server) refresh(sess *session) string {
 	d, ok := s.admin.DatabaseByID(sess.db)
 	if !ok || d.Deleted() {
 		sess.deselect()
-		return "ERR the selected database was deleted; SELECT another"
+		return errDBDeleted
 	}
 	if d.Generation() == sess.gen && !changed {
 		return ""

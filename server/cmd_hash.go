@@ -223,7 +223,7 @@ func hincrbyfloatCmd(c *call) error {
 func hscanCmd(c *call) error {
 	cur, ok := parseCursor(c.args[2])
 	if !ok {
-		c.r.err("ERR invalid cursor")
+		c.r.err(errInvalidCursor)
 		return nil
 	}
 	// As Redis: an absent key answers an empty scan before the options are read.

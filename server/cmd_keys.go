@@ -156,7 +156,7 @@ func parseCursor(b []byte) (uint64, bool) {
 func scanCmd(c *call) error {
 	cur, ok := parseCursor(c.args[1])
 	if !ok {
-		c.r.err("ERR invalid cursor")
+		c.r.err(errInvalidCursor)
 		return nil
 	}
 	match, count, typ, msg := scanOptions(c.args[2:], true)

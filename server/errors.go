@@ -42,7 +42,11 @@ const (
 	errDBFull        = "ERR database is full: it reached its max_size (deletes are still allowed)"
 	errCorrupt       = "ERR a stored record failed to open (tampered, moved or under another key); see the server log"
 	errInternal      = "ERR internal error"
-	errTimeout       = "ERR timeout is not an integer or out of range"
+	errNotNamed      = "NOPERM this credential does not name this database"
+	errNeedAdminDB0  = "NOAUTH DB 0 needs the admin secret: SELECT 0 KEY <admin secret>"
+	errDBDeleted     = "ERR the selected database was deleted; SELECT another"
+	errInvalidCursor = "ERR invalid cursor"
+	errDiskFull      = "ERR disk full: nothing of this transaction was stored; free space and retry"
 )
 
 func errWrongArgs(name string) string {
@@ -125,7 +129,7 @@ func failureReply(err error) string {
 	case errors.Is(err, storage.ErrCorrupt):
 		return errCorrupt
 	case errors.Is(err, syscall.ENOSPC):
-		return "ERR disk full: nothing of this transaction was stored; free space and retry"
+		return errDiskFull
 	case admin.ErrorCode(err) != admin.EINTERNAL:
 		return "ERR " + admin.ErrorMessage(err)
 	}
