@@ -127,7 +127,10 @@ func (s *Server) permit(sess *session, row *command) string {
 // queueing, and data commands that came alone.
 func (s *Server) runOne(sess *session, args [][]byte, out []byte) []byte {
 	r := &reply{b: out}
-	name := strings.ToLower(string(args[0]))
+	name := ""
+	if top, _ := lookup(args); top != nil {
+		name = top.name
+	}
 	inMulti := sess.multi
 	if inMulti && name != "exec" && name != "discard" && name != "multi" && name != "watch" && name != "quit" && name != "reset" {
 		s.queue(sess, args, r)

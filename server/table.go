@@ -91,13 +91,25 @@ func register(group string, cmds ...*command) {
 			continue
 		}
 		table[c.name] = c
+		tableUpper[strings.ToUpper(c.name)] = c
 	}
 }
+
+// tableUpper indexes the same rows by upper-case name, for lookup only.
+var tableUpper = map[string]*command{}
 
 // lookup finds the row for args: the subcommand's when the command has subcommands.
 // It returns the top-level row and the row to run (equal when there are no subcommands).
 func lookup(args [][]byte) (top, row *command) {
-	top = table[strings.ToLower(string(args[0]))]
+	// Clients send names in lower case (go-redis) or upper case (redis-cli, benchmarks):
+	// both are found without allocating; only mixed case pays for ToLower.
+	top = table[string(args[0])]
+	if top == nil {
+		top = tableUpper[string(args[0])]
+	}
+	if top == nil {
+		top = table[strings.ToLower(string(args[0]))]
+	}
 	if top == nil || top.subs == nil || len(args) < 2 {
 		return top, top
 	}
