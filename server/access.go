@@ -122,7 +122,7 @@ func (s *Server) auth(sess *session, user, cred []byte) string {
 	}
 	if ref != "" {
 		if ref == "0" && adminGrant(g) {
-			sess.authCred, sess.authGrant, sess.authed, sess.authErr, sess.expiredMsg = cred, g, true, nil, ""
+			sess.setAuth(cred, g)
 			sess.choose(0, admin.AccessRead, 0, nil, nil)
 			return ""
 		}
@@ -130,12 +130,11 @@ func (s *Server) auth(sess *session, user, cred []byte) string {
 		if !ok || g.On(d.ID) == admin.AccessNone {
 			return s.denied(sess, g)
 		}
-		sess.authCred, sess.authGrant, sess.authed, sess.authErr, sess.expiredMsg = cred, g, true, nil, ""
+		sess.setAuth(cred, g)
 		sess.choose(d.ID, s.access(sess, d), d.Generation(), nil, nil)
 		return ""
 	}
-	sess.authCred, sess.authGrant, sess.authErr, sess.expiredMsg = cred, g, nil, ""
-	sess.authenticated() // lifts the pre-auth limits even when nothing gets selected
+	sess.setAuth(cred, g) // lifts the pre-auth limits even when nothing gets selected
 	if id, ok := g.Only(); ok {
 		if d, ok := s.admin.DatabaseByID(id); ok && !d.Deleted() {
 			sess.choose(d.ID, s.access(sess, d), d.Generation(), nil, nil)

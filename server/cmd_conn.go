@@ -74,7 +74,7 @@ func resetCmd(c *call) error {
 	c.s.unwatchAll(c.sess)
 	sess := c.sess
 	sess.deselect()
-	sess.authCred, sess.authGrant, sess.authed, sess.authErr, sess.expiredMsg = nil, nil, false, nil, ""
+	sess.authCred, sess.authGrant, sess.authErr, sess.expiredMsg, sess.authed = nil, nil, nil, "", false
 	if sess.limits != nil {
 		sess.limits.unauthenticated()
 	}

@@ -81,6 +81,12 @@ func (s *session) choose(db uint64, acc admin.Access, gen uint64, key []byte, kg
 	s.authenticated()
 }
 
+// setAuth remembers an accepted AUTH credential and forgets what the last one left.
+func (s *session) setAuth(cred []byte, g *admin.Grant) {
+	s.authCred, s.authGrant, s.authErr, s.expiredMsg = cred, g, nil, ""
+	s.authenticated()
+}
+
 // authenticated lifts the pre-authentication limits of the connection.
 func (s *session) authenticated() {
 	s.authed = true
