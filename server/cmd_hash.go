@@ -13,7 +13,6 @@ import (
 )
 
 func init() {
-	k1 := func(c *command) *command { c.firstKey, c.lastKey, c.step = 1, 1, 1; return c }
 	register("hash",
 		k1(&command{name: "hset", arity: -4, flags: flagWrite | flagFast, run: hsetCmd,
 			syntax: "HSET key field value [field value ...]", summary: "Sets fields; answers how many were new."}),

@@ -12,8 +12,6 @@ import (
 )
 
 func init() {
-	k1 := func(c *command) *command { c.firstKey, c.lastKey, c.step = 1, 1, 1; return c }
-	kAll := func(c *command) *command { c.firstKey, c.lastKey, c.step = 1, -1, 1; return c }
 	register("generic",
 		kAll(&command{name: "del", arity: -2, flags: flagWrite, run: delCmd,
 			syntax: "DEL key [key ...]", summary: "Removes keys; answers how many existed."}),

@@ -11,8 +11,6 @@ import (
 )
 
 func init() {
-	k1 := func(c *command) *command { c.firstKey, c.lastKey, c.step = 1, 1, 1; return c }
-	k12 := func(c *command) *command { c.firstKey, c.lastKey, c.step = 1, 2, 1; return c }
 	register("list",
 		k1(&command{name: "lpush", arity: -3, flags: flagWrite | flagFast, run: pushCmd,
 			syntax: "LPUSH key element [element ...]", summary: "Prepends elements one by one; answers the new length."}),

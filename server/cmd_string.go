@@ -11,7 +11,6 @@ import (
 )
 
 func init() {
-	k1 := func(c *command) *command { c.firstKey, c.lastKey, c.step = 1, 1, 1; return c }
 	register("string",
 		k1(&command{name: "get", arity: 2, flags: flagRead | flagFast, run: getCmd,
 			syntax: "GET key", summary: "The string at key, or nil."}),

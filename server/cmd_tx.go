@@ -17,7 +17,8 @@ import (
 func init() {
 	register("transactions",
 		&command{name: "multi", arity: 1, flags: flagConn | flagNoMulti | flagFast, run: multiCmd,
-			syntax: "MULTI", summary: "Starts a transaction."},
+			syntax: "MULTI", summary: "Starts a transaction.",
+			differs: "Needs an authenticated connection; a transaction holds at most 100,000 commands."},
 		&command{name: "exec", arity: 1, flags: flagConn | flagNoMulti, run: execCmd,
 			syntax: "EXEC", summary: "Runs the queued commands atomically, in one storage transaction."},
 		&command{name: "discard", arity: 1, flags: flagConn | flagNoMulti | flagFast, run: discardCmd,

@@ -76,6 +76,12 @@ func (c *command) keys(args [][]byte) [][]byte {
 	return out
 }
 
+// Key positions for register: the first argument is the key (k1), every argument is a
+// key (kAll), or the first two are (k12).
+func k1(c *command) *command   { c.firstKey, c.lastKey, c.step = 1, 1, 1; return c }
+func kAll(c *command) *command { c.firstKey, c.lastKey, c.step = 1, -1, 1; return c }
+func k12(c *command) *command  { c.firstKey, c.lastKey, c.step = 1, 2, 1; return c }
+
 // table holds every command herodb answers. A command missing here is refused.
 var table = map[string]*command{}
 

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/seed6aa118f9/herodb/admin"
 	"github.com/seed6aa118f9/herodb/crypto"
 )
 
@@ -177,19 +178,6 @@ func dbCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	return nil
 }
 
-type dbInfoJSON struct {
-	ID         uint64 `json:"id"`
-	Name       string `json:"name"`
-	Backend    string `json:"backend"`
-	Encrypted  bool   `json:"encrypted"`
-	Public     any    `json:"public"`
-	SizeOnDisk int64  `json:"size_on_disk"`
-	KeyCount   int64  `json:"key_count"`
-	CreatedAt  int64  `json:"created_at"`
-	LastAccess int64  `json:"last_access"`
-	MaxSize    int64  `json:"max_size"`
-}
-
 func publicText(v any) string {
 	switch v {
 	case true:
@@ -216,7 +204,7 @@ func dbList(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	if err := c.call("herodb_listDatabases", nil, &raw); err != nil {
 		return err
 	}
-	var dbs []dbInfoJSON
+	var dbs []admin.Info
 	if err := json.Unmarshal(raw, &dbs); err != nil {
 		return err
 	}
@@ -227,9 +215,16 @@ func dbList(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tPUBLIC\tKEYS\tSIZE\tMAX SIZE\tCREATED")
 	for _, d := range dbs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", d.ID, orDash(d.Name), publicText(d.Public), d.KeyCount, d.SizeOnDisk, d.MaxSize, when(d.CreatedAt))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", d.ID, nameOf(d.Name), publicText(d.Public), d.KeyCount, d.SizeOnDisk, d.MaxSize, when(d.CreatedAt))
 	}
 	return tw.Flush()
+}
+
+func nameOf(name *string) string {
+	if name == nil {
+		return "-"
+	}
+	return orDash(*name)
 }
 
 func orDash(s string) string {
@@ -244,7 +239,7 @@ func dbInfo(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	var d dbInfoJSON
+	var d admin.Info
 	if err := c.call("herodb_getDatabaseInfo", []any{dbRef(pos[0])}, &d); err != nil {
 		return err
 	}
@@ -254,7 +249,7 @@ func dbInfo(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	for _, row := range [][2]string{
-		{"id", strconv.FormatUint(d.ID, 10)}, {"name", orDash(d.Name)}, {"backend", d.Backend},
+		{"id", strconv.FormatUint(d.ID, 10)}, {"name", nameOf(d.Name)}, {"backend", d.Backend},
 		{"encrypted", strconv.FormatBool(d.Encrypted)}, {"public", publicText(d.Public)},
 		{"keys", strconv.FormatInt(d.KeyCount, 10)}, {"size on disk", strconv.FormatInt(d.SizeOnDisk, 10)},
 		{"max size", strconv.FormatInt(d.MaxSize, 10)}, {"created", when(d.CreatedAt)}, {"last access", when(d.LastAccess)},
