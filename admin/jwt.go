@@ -195,10 +195,13 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 		return c.grant, nil
 	}
 	var claims jwtClaims
-	unverified, _, err := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"})).ParseUnverified(string(token), &claims)
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"}))
+	unverified, parts, err := parser.ParseUnverified(string(token), &claims)
 	switch {
 	case err != nil:
 		return nil, jwtErr(JWTInvalid, "malformed token, or a claim of the wrong type")
+	case !numericDates(parser, parts[1]):
+		return nil, jwtErr(JWTInvalid, "exp, nbf and iat must be JSON numbers (RFC 7519 NumericDate)")
 	case unverified.Method.Alg() != "EdDSA":
 		return nil, jwtErr(JWTInvalid, "not an EdDSA (Ed25519) JWT")
 	case unverified.Header["crit"] != nil:
@@ -298,6 +301,31 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 	a.jwt.cache[digest] = jwtCached{grant: grant, gen: gen}
 	a.jwt.mu.Unlock()
 	return grant, nil
+}
+
+// numericDates reports whether the claims segment's exp, nbf and iat, where present, are
+// JSON numbers, as RFC 7519 requires. golang-jwt reads them through json.Number, which
+// also takes a string that holds a number ("exp": "1800000000") and reads null as absent.
+// encoding/json matches member names without regard to case, so every spelling that
+// lands in those fields is checked (of exact duplicates, the last: the one that is used).
+func numericDates(p *jwt.Parser, seg string) bool {
+	body, err := p.DecodeSegment(seg)
+	if err != nil {
+		return false
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(body, &members) != nil {
+		return false
+	}
+	for name, v := range members {
+		if !strings.EqualFold(name, "exp") && !strings.EqualFold(name, "nbf") && !strings.EqualFold(name, "iat") {
+			continue
+		}
+		if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *Admin) serverKeys() []crypto.PublicKey {

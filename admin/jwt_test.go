@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -575,5 +576,67 @@ func TestJWTRevoke(t *testing.T) {
 	}
 	if _, ok := f.a.jwt.deny["j-short"]; ok {
 		t.Error("an expired denylist entry was loaded")
+	}
+}
+
+// RFC 7519 §2: exp, nbf and iat are NumericDates, JSON numbers. golang-jwt reads them
+// through json.Number, which also takes a string holding a number ("1800000000"); herodb
+// refuses anything but a JSON number, null included, as an invalid token.
+func TestJWTTimesMustBeNumbers(t *testing.T) {
+	f := newJWTFixture(t, JWTConfig{})
+	now := f.clock.Now()
+	exp := now.Add(time.Hour).Unix()
+	past := now.Add(-time.Minute).Unix()
+	str := func(n int64) string { return strconv.FormatInt(n, 10) }
+	cases := []struct {
+		name string
+		set  jwt.MapClaims
+		code string // "" accepted
+	}{
+		{"exp a number", nil, ""},
+		{"exp a fraction", jwt.MapClaims{"exp": float64(exp) + 0.5}, ""},
+		{"exp in exponent form", jwt.MapClaims{"exp": json.Number("1.7000036e9")}, ""},
+		{"nbf and iat numbers", jwt.MapClaims{"nbf": past, "iat": past}, ""},
+		{"exp a numeric string", jwt.MapClaims{"exp": str(exp)}, JWTInvalid},
+		{"exp a string in exponent form", jwt.MapClaims{"exp": "1.7000036e9"}, JWTInvalid},
+		{"exp a word", jwt.MapClaims{"exp": "tomorrow"}, JWTInvalid},
+		{"exp null", jwt.MapClaims{"exp": json.RawMessage("null")}, JWTInvalid},
+		{"exp true", jwt.MapClaims{"exp": true}, JWTInvalid},
+		{"exp an array", jwt.MapClaims{"exp": []any{exp}}, JWTInvalid},
+		{"exp an object", jwt.MapClaims{"exp": map[string]any{"n": exp}}, JWTInvalid},
+		{"nbf a numeric string", jwt.MapClaims{"nbf": str(past)}, JWTInvalid},
+		{"nbf null", jwt.MapClaims{"nbf": json.RawMessage("null")}, JWTInvalid},
+		{"iat a numeric string", jwt.MapClaims{"iat": str(past)}, JWTInvalid},
+		{"iat false", jwt.MapClaims{"iat": false}, JWTInvalid},
+		// encoding/json folds case, so "EXP" would land in exp: it is held to the same rule.
+		{"EXP a numeric string beside exp", jwt.MapClaims{"EXP": str(exp)}, JWTInvalid},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := f.mint(t, tc.set)
+			_, err := f.a.verifyJWT([]byte(tok))
+			if got := jwtCode(t, err); got != tc.code {
+				t.Fatalf("code %q, want %q (err: %v)", got, tc.code, err)
+			}
+			// Through the one credential check, as AUTH and the RPC see it.
+			_, err = f.a.Authenticate(Attempt{Addr: "127.0.0.1:1", Transport: "resp"}, []byte(tok))
+			if got := jwtCode(t, err); got != tc.code {
+				t.Fatalf("Authenticate: code %q, want %q (err: %v)", got, tc.code, err)
+			}
+		})
+	}
+	// A duplicate exp whose last value is a string is refused like a single one (Go's
+	// decoder keeps the last member of an object).
+	tok := f.mint(t, nil)
+	parts := strings.Split(tok, ".")
+	body := fmt.Sprintf(`{"p":{"rw":{"ns":["app"]}},"exp":%d,"exp":"%d"}`, exp, exp)
+	forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(body))
+	sig, err := jwt.SigningMethodEdDSA.Sign(forged, f.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged += "." + base64.RawURLEncoding.EncodeToString(sig)
+	if _, err := f.a.verifyJWT([]byte(forged)); jwtCode(t, err) != JWTInvalid {
+		t.Errorf("duplicate exp ending in a string: %v, want %s", err, JWTInvalid)
 	}
 }
