@@ -1,5 +1,28 @@
 package storage
 
+// Lock order — the one rule for all of herodb (other files point here):
+//
+//	No lock is held across a call into another component.
+//
+// A component is anything with locks of its own that we call: the file cache
+// (storage.Manager), the admin registry (admin.Admin), the UnlockFunc a Manager is given
+// (it is admin's), the callbacks of Manager.Each, a server's sessions, the RPC. Each
+// mutex guards its own in-memory state only: take it, read or change that state, let it
+// go, and only then call out. So locks never nest across components, and no cycle (A
+// holds a and waits for b while B holds b and waits for a) can form. Concretely:
+//   - Manager.mu is never held while opening or closing a file or calling UnlockFunc:
+//     an open in progress is an entry with a ready channel (one open per database,
+//     Acquires of other databases go on meanwhile).
+//   - admin's mu is never held across a call into the file cache (Acquire, release,
+//     Remove, Close), which may call back into admin's UnlockFunc and take admin's mu.
+//   - A storage.DB is a leaf: it takes only its own locks and calls nothing of ours
+//     back, so admin may keep its mu across a transaction of DB 0, the file it owns
+//     (that is how a registry change and its durable record stay one step). The
+//     functions given to Update/View must then not take that mu themselves.
+// Issue 11, finding 3 was this rule broken: Manager.Acquire held Manager.mu while
+// calling admin's UnlockFunc (which takes admin's mu), and CreateDatabase called
+// release (which takes Manager.mu) while holding admin's mu.
+
 import (
 	"errors"
 	"fmt"
@@ -13,7 +36,8 @@ import (
 )
 
 // UnlockFunc returns the keyring and size cap of database id; the manager calls it when
-// it opens the file. It knows nothing of where keys come from.
+// it opens the file, with no lock of its own held. It knows nothing of where keys come
+// from.
 type UnlockFunc func(id uint64) (kr *crypto.Keyring, maxSize int64, err error)
 
 // Manager is the cache of open database files under one directory: opened on first use,
@@ -24,15 +48,33 @@ type Manager struct {
 	unlock UnlockFunc
 	idle   time.Duration
 
-	mu     sync.Mutex
-	open   map[uint64]*entry
-	closed bool
-	stop   chan struct{}
-	done   chan struct{}
+	mu   sync.Mutex
+	open map[uint64]*entry // opening or open
+	// closing holds, per id, the last entry taken out of open whose file may not be
+	// closed yet: a new open of that id waits for it, as bbolt's file lock would.
+	closing map[uint64]*entry
+	closed  bool
+	stop    chan struct{}
+	done    chan struct{}
 }
 
+// entry is one database file in the cache, from the start of its open to its close.
+// db and err are written once, before ready is closed; refs, lastUsed, opened and taken
+// are guarded by Manager.mu.
+//
+// Whoever takes an entry out of Manager.open (Remove, the idle sweep, Close) owns its
+// close: it waits for ready, closes db if the open succeeded, then closes gone. An open
+// that finishes after its entry was taken out answers ErrClosed, never the file. A
+// failed open not yet taken out takes itself out (there is nothing to close).
 type entry struct {
-	db       *DB
+	id    uint64
+	ready chan struct{}
+	db    *DB
+	err   error
+	gone  chan struct{} // closed once db is closed (or there was none)
+
+	opened   bool // ready, with no error, and still in Manager.open
+	taken    bool // out of Manager.open: its close is owned (see above)
 	refs     int
 	lastUsed time.Time
 }
@@ -43,7 +85,8 @@ func NewManager(dir string, opts Options, idle time.Duration, unlock UnlockFunc)
 		idle = 5 * time.Minute
 	}
 	m := &Manager{dir: dir, opts: opts.withDefaults(), unlock: unlock, idle: idle,
-		open: map[uint64]*entry{}, stop: make(chan struct{}), done: make(chan struct{})}
+		open: map[uint64]*entry{}, closing: map[uint64]*entry{},
+		stop: make(chan struct{}), done: make(chan struct{})}
 	go m.loop()
 	return m
 }
@@ -54,50 +97,132 @@ func (m *Manager) Path(id uint64) string {
 }
 
 // Acquire returns database id, opening it if needed; release must be called when the
-// caller is done, so an idle close never pulls a file from under a command.
+// caller is done, so an idle close never pulls a file from under a command. Concurrent
+// Acquires of one closed database share one open (and its error, which is not kept:
+// the next Acquire tries again); Acquires of other databases are not held up by it.
 func (m *Manager) Acquire(id uint64) (*DB, func(), error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.closed {
+		m.mu.Unlock()
 		return nil, nil, ErrClosed
 	}
 	e := m.open[id]
-	if e == nil {
-		kr, maxSize, err := m.unlock(id)
-		if err != nil {
-			return nil, nil, err
-		}
-		opts := m.opts
-		opts.MaxSize = maxSize
-		db, err := Open(m.Path(id), id, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		db.Unlock(kr)
-		e = &entry{db: db}
+	opener := e == nil
+	if opener {
+		e = &entry{id: id, ready: make(chan struct{}), gone: make(chan struct{})}
 		m.open[id] = e
 	}
-	e.refs++
+	e.refs++ // a waiter holds its ref too, so nothing closes what it is about to get
+	prev := m.closing[id]
+	m.mu.Unlock()
+
+	if opener {
+		m.openEntry(e, prev)
+	}
+	<-e.ready
+	m.mu.Lock()
+	if !e.opened {
+		e.refs--
+		m.mu.Unlock()
+		if e.err != nil {
+			return nil, nil, e.err
+		}
+		return nil, nil, ErrClosed // removed or closed while opening
+	}
 	e.lastUsed = m.opts.Clock.Now()
+	m.mu.Unlock()
 	var once sync.Once
 	return e.db, func() {
 		once.Do(func() {
 			m.mu.Lock()
 			e.refs--
+			e.lastUsed = m.opts.Clock.Now()
 			m.mu.Unlock()
 		})
 	}, nil
 }
 
-// Remove closes database id (if open) and deletes its file. Callers destroy its key
-// first, so what is left on disk can never be read again.
+// openEntry opens e's file with no lock held, after the previous file of the same id
+// (prev, if any) is closed, and publishes the outcome.
+func (m *Manager) openEntry(e *entry, prev *entry) {
+	if prev != nil {
+		<-prev.gone
+	}
+	db, err := m.openFile(e.id)
+	m.mu.Lock()
+	nothingToClose := false
+	if err != nil {
+		e.err = err
+		if !e.taken {
+			// Not kept: the next Acquire tries again. Nobody else owns this entry's
+			// close, and there is no file to close.
+			delete(m.open, e.id)
+			e.taken, nothingToClose = true, true
+		}
+	} else {
+		e.db = db
+		e.opened = !e.taken
+	}
+	close(e.ready)
+	m.mu.Unlock()
+	if nothingToClose {
+		close(e.gone)
+	}
+}
+
+func (m *Manager) openFile(id uint64) (*DB, error) {
+	kr, maxSize, err := m.unlock(id)
+	if err != nil {
+		return nil, err
+	}
+	opts := m.opts
+	opts.MaxSize = maxSize
+	db, err := Open(m.Path(id), id, opts)
+	if err != nil {
+		return nil, err
+	}
+	db.Unlock(kr)
+	return db, nil
+}
+
+// takeLocked moves e out of the cache; the caller then owns its close (retire).
+// m.mu must be held.
+func (m *Manager) takeLocked(e *entry) {
+	delete(m.open, e.id)
+	m.closing[e.id] = e
+	e.taken, e.opened = true, false
+}
+
+// retire closes the file of an entry taken out with takeLocked, once its open is done.
+// No lock is held meanwhile: closing flushes and may wait for readers.
+func (m *Manager) retire(e *entry) {
+	<-e.ready
+	if e.db != nil {
+		e.db.Close()
+	}
+	m.mu.Lock()
+	if m.closing[e.id] == e {
+		delete(m.closing, e.id)
+	}
+	m.mu.Unlock()
+	close(e.gone)
+}
+
+// Remove closes database id (if open, even in use: its users get ErrClosed; if opening,
+// once that open is done) and deletes its file. Callers destroy its key first, so what
+// is left on disk can never be read again, and no later open can succeed.
 func (m *Manager) Remove(id uint64) error {
 	m.mu.Lock()
 	e := m.open[id]
-	delete(m.open, id)
+	if e != nil {
+		m.takeLocked(e)
+	}
+	wait := m.closing[id] // ours, or an idle close still under way
 	m.mu.Unlock()
 	if e != nil {
-		e.db.Close()
+		m.retire(e)
+	} else if wait != nil {
+		<-wait.gone
 	}
 	err := os.Remove(m.Path(id))
 	if errors.Is(err, os.ErrNotExist) {
@@ -106,21 +231,24 @@ func (m *Manager) Remove(id uint64) error {
 	return err
 }
 
-// Each calls fn for every open database, in id order.
+// Each calls fn for every open database, in id order, with no lock held; each file
+// stays open (not idle-closed) until fn returns. Files still opening are skipped.
 func (m *Manager) Each(fn func(id uint64, db *DB)) {
 	m.mu.Lock()
-	ids := make([]uint64, 0, len(m.open))
-	for id := range m.open {
-		ids = append(ids, id)
-	}
-	dbs := make([]*DB, 0, len(ids))
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		dbs = append(dbs, m.open[id].db)
+	es := make([]*entry, 0, len(m.open))
+	for _, e := range m.open {
+		if e.opened {
+			e.refs++
+			es = append(es, e)
+		}
 	}
 	m.mu.Unlock()
-	for i, id := range ids {
-		fn(id, dbs[i])
+	sort.Slice(es, func(i, j int) bool { return es[i].id < es[j].id })
+	for _, e := range es {
+		fn(e.id, e.db)
+		m.mu.Lock()
+		e.refs--
+		m.mu.Unlock()
 	}
 }
 
@@ -142,17 +270,17 @@ func (m *Manager) loop() {
 // active expiry) and closes files idle for too long.
 func (m *Manager) sweep() {
 	now := m.opts.Clock.Now()
-	var idle []*DB
+	var idle []*entry
 	m.mu.Lock()
-	for id, e := range m.open {
-		if e.refs == 0 && now.Sub(e.lastUsed) > m.idle {
-			idle = append(idle, e.db)
-			delete(m.open, id)
+	for _, e := range m.open {
+		if e.opened && e.refs == 0 && now.Sub(e.lastUsed) > m.idle {
+			m.takeLocked(e)
+			idle = append(idle, e)
 		}
 	}
 	m.mu.Unlock()
-	for _, db := range idle {
-		db.Close()
+	for _, e := range idle {
+		m.retire(e)
 	}
 	m.Each(func(_ uint64, db *DB) { SweepDB(db) })
 }
@@ -166,7 +294,8 @@ func SweepDB(db *DB) {
 	}
 }
 
-// Close stops the sweeper and closes every open file, finishing queued writes.
+// Close stops the sweeper and closes every open file, finishing queued writes; opens in
+// progress are waited for and closed, their Acquires answer ErrClosed.
 func (m *Manager) Close() {
 	m.mu.Lock()
 	if m.closed {
@@ -174,12 +303,25 @@ func (m *Manager) Close() {
 		return
 	}
 	m.closed = true
-	open := m.open
-	m.open = map[uint64]*entry{}
+	var es []*entry
+	for _, e := range m.open {
+		m.takeLocked(e)
+		es = append(es, e)
+	}
 	m.mu.Unlock()
 	close(m.stop)
 	<-m.done
-	for _, e := range open {
-		e.db.Close()
+	for _, e := range es {
+		m.retire(e)
+	}
+	// Files closing elsewhere (Remove, a sweep) finish before Close returns.
+	m.mu.Lock()
+	var rest []*entry
+	for _, e := range m.closing {
+		rest = append(rest, e)
+	}
+	m.mu.Unlock()
+	for _, e := range rest {
+		<-e.gone
 	}
 }
