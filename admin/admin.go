@@ -59,6 +59,8 @@ type Admin struct {
 	secret [32]byte // digest of the admin secret, for constant-time comparison
 	files  *storage.Manager
 
+	// mu guards the registry below; never held across a call into the file cache (the
+	// lock-order rule at the top of storage/manager.go).
 	mu    sync.RWMutex
 	dbs   map[uint64]*Database         // live and deleted
 	names map[string]uint64            // every name ever used, so none is reused
@@ -183,7 +185,9 @@ func (a *Admin) unlock(cfg Config) error {
 	})
 }
 
-// unlockDB unwraps database id's key for the file manager.
+// unlockDB unwraps database id's key for the file manager. The manager calls it with no
+// lock of its own held, and it takes a.mu only to read the snapshot (the lock-order rule
+// in storage/manager.go: nothing of ours is held across the DB 0 read or the unwrap).
 func (a *Admin) unlockDB(id uint64) (*crypto.Keyring, int64, error) {
 	a.mu.RLock()
 	d := a.dbs[id]
@@ -221,7 +225,8 @@ func (a *Admin) DB0() *storage.DB { return a.db0 }
 // Files is the cache of open tenant database files.
 func (a *Admin) Files() *storage.Manager { return a.files }
 
-// Acquire opens database id (0 is DB 0) for one use; release when done.
+// Acquire opens database id (0 is DB 0) for one use; release when done. Callers must
+// hold no lock of theirs that unlockDB's path could need (storage/manager.go's rule).
 func (a *Admin) Acquire(id uint64) (*storage.DB, func(), error) {
 	if id == 0 {
 		return a.db0, func() {}, nil

@@ -169,9 +169,11 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 	if o.Backend == "" {
 		o.Backend = "bbolt"
 	}
+	// Lock order (storage/manager.go): a.mu covers the registry and its DB 0 record, and
+	// is let go before the file cache is called, which calls back into unlockDB.
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if _, taken := a.names[o.Name]; o.Name != "" && taken {
+		a.mu.Unlock()
 		return nil, Errorf(ECONFLICT, "database name %q is taken (names are never reused)", o.Name)
 	}
 	dek := crypto.DeriveDataKey(crypto.Random(crypto.KeySize), o.EncryptionKey)
@@ -198,6 +200,7 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 		return err
 	})
 	if err != nil {
+		a.mu.Unlock()
 		return nil, err
 	}
 	a.dbs[d.ID] = d
@@ -205,8 +208,9 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 		a.names[d.Name] = d.ID
 	}
 	a.credGen.Add(1) // a wildcard JWT grant covers the newcomer from now on
-	// Create the file now, so a full disk or a bad directory shows here, not later.
 	a.mu.Unlock()
+	// Create the file now, so a full disk or a bad directory shows here, not later. No
+	// lock is held from here on: Acquire calls unlockDB, release takes the cache's lock.
 	_, release, err := a.files.Acquire(d.ID)
 	if err != nil {
 		// Leave nothing half-made behind: the registration goes (its id and name stay
@@ -214,10 +218,8 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 		if derr := a.DeleteDatabase(d.ID); derr != nil {
 			err = fmt.Errorf("%w (and removing the registration failed: %v)", err, derr)
 		}
-		a.mu.Lock()
 		return nil, err
 	}
-	a.mu.Lock()
 	release()
 	return d, nil
 }
@@ -333,6 +335,9 @@ func (a *Admin) DeleteDatabase(id uint64) error {
 	nd.gen++
 	a.dbs[id] = &nd
 	a.credGen.Add(1)
+	// Lock order (storage/manager.go): Remove waits for an open of this file in progress,
+	// whose unlockDB takes a.mu; so a.mu goes first. The open then finds the database
+	// deleted, or is closed by Remove.
 	a.mu.Unlock()
 	return a.files.Remove(id)
 }

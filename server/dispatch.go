@@ -156,7 +156,8 @@ func (s *Server) runOne(sess *session, args [][]byte, out []byte) []byte {
 	s.countCmd(sess, row)
 	sess.setLast(row.name, s.cfg.Clock.Now())
 	if row.data() {
-		return s.runGroup(sess, [][][]byte{args}, r.b)
+		out, _ := s.runGroup(sess, [][][]byte{args}, r.b)
+		return out
 	}
 	c := &call{s: s, sess: sess, args: args, row: row, r: r}
 	if err := s.guard(c); err != nil {
@@ -168,8 +169,10 @@ func (s *Server) runOne(sess *session, args [][]byte, out []byte) []byte {
 
 // runGroup runs consecutive data commands of one connection in one transaction: one
 // commit and one fsync for all (and, through storage's committer, for other
-// connections' writers too). Replies leave only after the commit.
-func (s *Server) runGroup(sess *session, cmds [][][]byte, out []byte) []byte {
+// connections' writers too). Replies leave only after the commit. A group stops early
+// once its replies reach outputFlush bytes, so they can be sent before the rest runs;
+// it returns how many commands it ran, and the caller runs the rest as the next group.
+func (s *Server) runGroup(sess *session, cmds [][][]byte, out []byte) ([]byte, int) {
 	type item struct {
 		args [][]byte
 		row  *command
@@ -179,31 +182,32 @@ func (s *Server) runGroup(sess *session, cmds [][][]byte, out []byte) []byte {
 	items := make([]item, len(cmds))
 	dbID := sess.db // a revocation noticed mid-group deselects; the group stays on its db
 	write := false
-	now := s.cfg.Clock.Now()
 	for i, args := range cmds {
 		items[i].args = args
 		items[i].row, items[i].pre = s.precheck(sess, args)
-		if items[i].pre != "" {
-			s.countError()
-			continue
-		}
-		s.countCmd(sess, items[i].row)
-		sess.setLast(items[i].row.name, now)
-		if items[i].row.is(flagWrite) {
+		if items[i].pre == "" && items[i].row.is(flagWrite) {
 			write = true
 		}
 	}
+	ran := len(items)
 	db, release, err := s.admin.Acquire(dbID)
 	if err == nil {
 		defer release()
 		var touched []touchedKeys
 		fn := func(tx *storage.Tx) error {
 			touched = touched[:0]
+			ran = len(items)
+			size := 0
 			for i := range items {
 				it := &items[i]
+				if size >= outputFlush {
+					ran = i
+					break
+				}
 				it.r.reset()
 				if it.pre != "" {
 					it.r.err(it.pre)
+					size += len(it.r.b)
 					continue
 				}
 				c := &call{s: s, sess: sess, args: it.args, row: it.row, tx: tx, r: &it.r}
@@ -211,6 +215,7 @@ func (s *Server) runGroup(sess *session, cmds [][][]byte, out []byte) []byte {
 				if err := s.guard(c); err != nil {
 					return err
 				}
+				size += len(it.r.b)
 				if tx.Mutations() != before {
 					touched = append(touched, touchedKeys{it.row.keys(it.args), it.row.name})
 				}
@@ -224,20 +229,29 @@ func (s *Server) runGroup(sess *session, cmds [][][]byte, out []byte) []byte {
 			err = db.View(fn)
 		}
 	}
+	now := s.cfg.Clock.Now()
+	for i := range items[:ran] {
+		if items[i].pre != "" {
+			s.countError()
+			continue
+		}
+		s.countCmd(sess, items[i].row)
+		sess.setLast(items[i].row.name, now)
+	}
 	if err != nil {
 		s.log.Error("transaction failed", "db", dbID, "client", sess.addr, "err", err)
 		msg := failureReply(err)
-		for range items {
+		for range items[:ran] {
 			out = append(out, '-')
 			out = append(out, msg...)
 			out = append(out, '\r', '\n')
 		}
-		return out
+		return out, ran
 	}
-	for i := range items {
+	for i := range items[:ran] {
 		out = append(out, items[i].r.b...)
 	}
-	return out
+	return out, ran
 }
 
 // guard runs a command's handler with panic recovery: a bug in one command answers

@@ -43,8 +43,14 @@ type Config struct {
 	// arguments and 512 MiB per argument, Redis's own limits).
 	MaxArgs    int
 	MaxArgSize int
-	// MaxOutput closes a connection whose replies to one read exceed it (default 1 GiB).
+	// MaxOutput is the hard limit on a connection's unsent replies (default 1 GiB, as
+	// --client-output-limit): a client that is not reading is held by backpressure, and
+	// closed once the replies it has not taken pass this. Keep it above MaxArgSize, so
+	// every value a client can store stays readable.
 	MaxOutput int
+	// MaxQuery bounds the bytes of one incomplete command a connection may have
+	// buffered (default 1 GiB, as Redis's client-query-buffer-limit).
+	MaxQuery int
 	// PreAuthIdle closes a connection that has not authenticated after this long without
 	// sending anything (default 60 s; negative: never).
 	PreAuthIdle time.Duration
@@ -70,6 +76,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxOutput == 0 {
 		c.MaxOutput = 1 << 30
+	}
+	if c.MaxQuery == 0 {
+		c.MaxQuery = 1 << 30
 	}
 	if c.Clock == nil {
 		c.Clock = storage.SystemClock
@@ -132,7 +141,8 @@ func Start(cfg Config) (*Server, error) {
 		}
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	s.ln = &limitListener{Listener: ln, idle: max(cfg.PreAuthIdle, 0)}
+	s.ln = &guardListener{Listener: ln, limits: guardLimits{idle: max(cfg.PreAuthIdle, 0),
+		maxArgs: cfg.MaxArgs, maxBulk: cfg.MaxArgSize, maxQuery: cfg.MaxQuery}}
 	s.rs = redcon.NewServerNetwork("tcp", ln.Addr().String(), s.handle, s.accept, s.onClosed)
 	go func() {
 		s.serveErr = s.rs.Serve(s.ln)
@@ -209,7 +219,10 @@ func (s *Server) onClosed(conn redcon.Conn, err error) {
 }
 
 // handle is redcon's handler: it takes this command and every command already parsed
-// behind it, and runs runs of data commands as one transaction (group commit).
+// behind it, and runs runs of data commands as one transaction (group commit). Replies
+// are written straight to the socket: once outputFlush bytes are waiting they go out
+// before the next command runs, and the write blocks while the client does not read
+// (backpressure), so a pipeline of big replies never sits in memory whole.
 func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 	s.runMu.RLock()
 	defer s.runMu.RUnlock()
@@ -220,9 +233,6 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 		return
 	}
 	cmds := append([]redcon.Command{first}, conn.ReadPipeline()...)
-	if sess.limits != nil {
-		sess.limits.handled()
-	}
 	var out []byte
 	for i := 0; i < len(cmds) && !sess.quit; {
 		if !sess.authed {
@@ -241,21 +251,46 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 			for _, c := range cmds[i:j] {
 				group = append(group, c.Args)
 			}
-			out = s.runGroup(sess, group, out)
-			i = j
+			var n int
+			out, n = s.runGroup(sess, group, out)
+			i += n
 		} else {
 			out = s.runOne(sess, cmds[i].Args, out)
 			i++
 		}
 		if len(out) > s.cfg.MaxOutput {
-			s.log.Warn("closing connection: output buffer limit", "client", sess.addr, "id", sess.id)
+			s.log.Warn("closing connection: client output limit", "client", sess.addr, "id", sess.id, "unsent", len(out))
+			out = nil
 			sess.quit = true
+			break
+		}
+		if len(out) >= outputFlush {
+			if !s.send(sess, conn, out) {
+				return
+			}
+			out = out[:0]
+			if cap(out) > 1<<20 {
+				out = nil
+			}
 		}
 	}
-	conn.WriteRaw(out)
+	if len(out) > 0 && !s.send(sess, conn, out) {
+		return
+	}
 	if sess.quit {
 		conn.Close()
 	}
+}
+
+// send writes replies to the client, blocking until the socket takes them. A failed
+// write closes the connection.
+func (s *Server) send(sess *session, conn redcon.Conn, out []byte) bool {
+	if _, err := conn.NetConn().Write(out); err != nil {
+		s.log.Debug("write failed", "client", sess.addr, "id", sess.id, "err", err)
+		conn.Close()
+		return false
+	}
+	return true
 }
 
 // sessionList returns a snapshot of the open sessions, for CLIENT LIST and INFO.

@@ -34,7 +34,7 @@ type session struct {
 	credGen    uint64 // admin's credential generation when the grants were derived
 	authErr    error  // why the AUTH credential was last refused on a recheck
 	expiredMsg string // an expiry noticed between commands, reported at the next one
-	limits     *limitConn
+	limits     *guardConn
 
 	multi    bool
 	dirty    bool // a command failed to queue: EXEC aborts
@@ -57,7 +57,7 @@ type session struct {
 
 func newSession(id int64, conn redcon.Conn, now time.Time) *session {
 	sess := &session{id: id, addr: conn.RemoteAddr(), conn: conn, created: now, lastAt: now, listDB: -1}
-	sess.limits, _ = conn.NetConn().(*limitConn)
+	sess.limits, _ = conn.NetConn().(*guardConn)
 	return sess
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ import (
 type serveFlags struct {
 	dir, bind, secret, secretFile, sync string
 	port, maxClients                    int
+	outputLimit, queryLimit             string
 	debug, dev                          bool
 	// RPC (served when enabled).
 	enableRPC          bool
@@ -47,6 +49,8 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.StringVar(&f.secretFile, "admin-secret-file", "", "file holding the admin secret")
 	fs.StringVar(&f.sync, "sync", "always", "when writes reach disk: always, everysec or none")
 	fs.IntVar(&f.maxClients, "maxclients", 10000, "maximum number of connections")
+	fs.StringVar(&f.outputLimit, "client-output-limit", "1gb", "close a connection whose unsent replies pass this (bytes, or kb/mb/gb; at least 512mb, the largest value)")
+	fs.StringVar(&f.queryLimit, "client-query-buffer-limit", "1gb", "close a connection whose one incomplete command passes this (bytes, or kb/mb/gb; at least 512mb)")
 	fs.BoolVar(&f.debug, "debug", false, "log debug messages (never secrets)")
 	fs.BoolVar(&f.dev, "dev", false, "development quick start: generated admin secret, public database \"demo\"")
 	fs.BoolVar(&f.enableRPC, "enable-rpc", false, "serve the JSON-RPC management API over HTTP")
@@ -124,9 +128,18 @@ func serve(f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	outLimit, err := parseLimit("--client-output-limit", f.outputLimit)
+	if err != nil {
+		return err
+	}
+	queryLimit, err := parseLimit("--client-query-buffer-limit", f.queryLimit)
+	if err != nil {
+		return err
+	}
 	srv, err := server.Start(server.Config{
 		Dir: f.dir, Bind: f.bind, Port: f.port, AdminSecret: secret,
 		Sync: mode, MaxClients: f.maxClients, Logger: log, JWT: jwtCfg,
+		MaxOutput: outLimit, MaxQuery: queryLimit,
 	})
 	if err != nil {
 		return err
@@ -250,4 +263,29 @@ func devSetup(srv *server.Server, f *serveFlags, log *slog.Logger) error {
 
 `, strings.TrimSpace(string(secret)), secretPath, f.port, secretPath, f.rpcBind, f.rpcPort)
 	return nil
+}
+
+// parseLimit reads a byte size as Redis's config does ("1gb", "512mb", "65536"). A
+// connection limit below the largest value a client can store would make that value
+// unreadable (or unwritable), so it is refused.
+func parseLimit(flagName, v string) (int, error) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1000}, {"m", 1000 * 1000}, {"g", 1000 * 1000 * 1000}, {"b", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("%s: %q is not a size (bytes, or with kb, mb or gb)", flagName, v)
+	}
+	if n*mult < storage.MaxStringSize {
+		return 0, fmt.Errorf("%s: %s is below 512mb, the largest value a client can store", flagName, v)
+	}
+	return int(n * mult), nil
 }
