@@ -8,6 +8,7 @@ package server
 // connection to a watched key makes EXEC answer a null array.
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -142,6 +143,9 @@ func execCmd(c *call) error {
 			if err := s.guard(ic); err != nil {
 				return err
 			}
+			if len(body.b) > s.cfg.MaxOutput {
+				return errOutputLimit // nothing is applied: the client could not read the outcome
+			}
 			if tx != nil && tx.Mutations() != before {
 				touched = append(touched, touchedKeys{it.row.keys(it.args), it.row.name})
 			}
@@ -164,6 +168,12 @@ func execCmd(c *call) error {
 	} else {
 		err = fn(nil)
 	}
+	if errors.Is(err, errOutputLimit) {
+		s.log.Warn("closing connection: EXEC's replies pass the client output limit; not applied", "client", sess.addr, "id", sess.id)
+		c.r.err("ERR EXEC's replies exceed the client output limit; the transaction was not applied")
+		sess.quit = true
+		return nil
+	}
 	if err != nil {
 		s.log.Error("EXEC failed", "db", dbID, "client", sess.addr, "err", err)
 		c.r.err(failureReply(err))
@@ -176,6 +186,9 @@ func execCmd(c *call) error {
 	c.r.b = append(c.r.b, body.b...)
 	return nil
 }
+
+// errOutputLimit stops an EXEC whose replies pass the client output limit.
+var errOutputLimit = errors.New("client output limit")
 
 // WATCH key [key ...]
 func watchCmd(c *call) error {

@@ -20,8 +20,8 @@ func CommandsMarkdown() string {
 	b.WriteString("`-ERR unknown command`.\n\n")
 	b.WriteString("Arity follows Redis: `N` means exactly N arguments counting the name, `-N` at least N.\n\n")
 	b.WriteString("Limits after authentication: at most 1,048,576 arguments and 512 MiB per argument\n")
-	b.WriteString("(Redis's own). Replies to one read of a connection are capped at 1 GiB; beyond it the\n")
-	b.WriteString("connection is closed.\n")
+	b.WriteString("(Redis's own). A client that does not read its replies is held by backpressure, and\n")
+	b.WriteString("closed once its unsent replies pass `--client-output-limit` (default 1 GiB).\n")
 	groups := map[string][]*command{}
 	var order []string
 	for _, c := range sortedCommands() {

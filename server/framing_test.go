@@ -148,7 +148,18 @@ func TestOutputHardLimit(t *testing.T) {
 	if rest, err := io.ReadAll(c.r); len(rest) != 0 || (err != nil && !tIsReset(err)) {
 		t.Errorf("GET over the output limit: %d bytes, %v; want the connection closed", len(rest), err)
 	}
-	tEq(t, "others served", tSelected(t, srv.Addr(), id).do("GET", "small"), tBulk(strings.Repeat("y", 512<<10)))
+	other := tSelected(t, srv.Addr(), id)
+	tEq(t, "others served", other.do("GET", "small"), tBulk(strings.Repeat("y", 512<<10)))
+
+	// An EXEC whose replies pass the limit is not applied, says why, and closes.
+	tx := tSelected(t, srv.Addr(), id)
+	tEq(t, "MULTI", tx.do("MULTI"), tOK)
+	tEq(t, "queue SET", tx.do("SET", "w", "1"), "+QUEUED\r\n")
+	tEq(t, "queue GET", tx.do("GET", "small"), "+QUEUED\r\n")
+	tEq(t, "queue GET", tx.do("GET", "small"), "+QUEUED\r\n")
+	tx.send("EXEC")
+	tExpectClosed(t, "EXEC over the limit", tx.conn, "-ERR EXEC's replies exceed the client output limit")
+	tEq(t, "EXEC not applied", other.do("EXISTS", "w"), tInt(0))
 }
 
 // TestOutputBackpressureBinary (finding 4): 100 pipelined GETs of a 16 MiB value that
