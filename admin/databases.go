@@ -2,7 +2,6 @@ package admin
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
 	"fmt"
 	"regexp"
 	"sort"
@@ -66,6 +65,9 @@ type Database struct {
 	gen uint64
 	// lastAccess is when the database was last opened for a command (unix seconds).
 	lastAccess *atomic.Int64
+	// unusable says why the registration failed its integrity check at load ("": it
+	// holds); such a database is never public and every SELECT of it is refused.
+	unusable string
 }
 
 // LastAccess is when the database was last used (unix seconds; 0: not since start).
@@ -89,46 +91,37 @@ func ValidateName(name string) error {
 
 func metaKey(id uint64) []byte { return []byte("meta:db:" + strconv.FormatUint(id, 10)) }
 
-// load reads the registry of databases from DB 0 into memory.
+// load reads the registry of databases from DB 0 into memory, checking each
+// registration's MAC (registry.go): one that fails loads as an unusable database, logged.
 func (a *Admin) load() error {
+	if err := a.prepareRegistry(); err != nil {
+		return err
+	}
+	key := a.regKey()
 	return a.db0.View(func(tx *storage.Tx) error {
-		v, _, err := tx.Get([]byte("admin:next_id"))
+		next, err := nextID(tx)
 		if err != nil {
 			return err
 		}
-		next, _ := strconv.ParseUint(string(v), 10, 64)
 		for id := uint64(1); id < next; id++ {
-			pairs, err := tx.HGetAll(metaKey(id))
-			if err != nil {
-				return err
+			pairs, rerr := tx.HGetAll(metaKey(id))
+			reason := checkRegistration(tx, key, id, pairs, rerr)
+			if reason == "" && len(pairs) == 0 {
+				continue // sealed empty at migration: never registered
 			}
-			if len(pairs) == 0 {
-				continue
+			d := decodeRegistration(id, pairs)
+			if rerr != nil {
+				d.Name = loadedName(tx, id)
 			}
-			d := &Database{ID: id, Public: AccessReadWrite, lastAccess: new(atomic.Int64)}
-			for i := 0; i+1 < len(pairs); i += 2 {
-				val := string(pairs[i+1])
-				switch string(pairs[i]) {
-				case "name":
-					d.Name = val
-				case "public":
-					d.Public = parsePublic(val)
-				case "backend":
-					d.Backend = val
-				case "created_at":
-					d.CreatedAt, _ = strconv.ParseInt(val, 10, 64)
-				case "max_size":
-					d.MaxSize, _ = strconv.ParseInt(val, 10, 64)
-				case "deleted_at":
-					d.DeletedAt, _ = strconv.ParseInt(val, 10, 64)
-				case "jwt_key":
-					if k, err := base64.RawURLEncoding.DecodeString(val); err == nil && len(k) == ed25519.PublicKeySize {
-						d.JWTKey = k
-					}
-				}
+			if reason != "" {
+				a.guard.log.Error("database registration failed its integrity check: the database is unusable",
+					"db", id, "reason", reason)
+				// Nothing in it is trusted: never public, listed (not deleted) so that
+				// the operator sees it and can delete it.
+				d.unusable, d.Public, d.DeletedAt = reason, AccessNone, 0
 			}
 			a.dbs[id] = d
-			if d.Name != "" {
+			if _, taken := a.names[d.Name]; d.Name != "" && (reason == "" || !taken) {
 				a.names[d.Name] = id
 			}
 			if !d.Deleted() {
@@ -196,8 +189,10 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 		if _, err := tx.HSet([]byte("admin:dbs"), [][]byte{[]byte(strconv.FormatUint(d.ID, 10)), []byte("1")}); err != nil {
 			return err
 		}
-		_, err = tx.HSet(metaKey(d.ID), metaPairs(d))
-		return err
+		if _, err := tx.HSet(metaKey(d.ID), metaPairs(d)); err != nil {
+			return err
+		}
+		return a.sealRegistration(tx, d.ID)
 	})
 	if err != nil {
 		a.mu.Unlock()
@@ -291,9 +286,14 @@ func (a *Admin) SetPublic(id uint64, p Access) error {
 	if d == nil || d.Deleted() {
 		return Errorf(ENOTFOUND, "database %d does not exist", id)
 	}
+	if err := d.Unusable(); err != nil {
+		return err // resealing would trust the registration as it stands
+	}
 	err := a.db0.Update(func(tx *storage.Tx) error {
-		_, err := tx.HSet(metaKey(id), [][]byte{[]byte("public"), []byte(publicValue(p))})
-		return err
+		if _, err := tx.HSet(metaKey(id), [][]byte{[]byte("public"), []byte(publicValue(p))}); err != nil {
+			return err
+		}
+		return a.sealRegistration(tx, id)
 	})
 	if err != nil {
 		return err
@@ -323,8 +323,7 @@ func (a *Admin) DeleteDatabase(id uint64) error {
 		if _, err := tx.HDel([]byte("admin:dbs"), [][]byte{[]byte(strconv.FormatUint(id, 10))}); err != nil {
 			return err
 		}
-		_, err := tx.HSet(metaKey(id), [][]byte{[]byte("deleted_at"), []byte(strconv.FormatInt(now, 10))})
-		return err
+		return a.recordDeletion(tx, d, now)
 	})
 	if err != nil {
 		a.mu.Unlock()
@@ -354,6 +353,9 @@ type Info struct {
 	CreatedAt  int64   `json:"created_at"`
 	LastAccess int64   `json:"last_access"`
 	MaxSize    int64   `json:"max_size"`
+	// Unusable is set (and nothing else is to be trusted) when the database's
+	// registration failed its integrity check at startup: it cannot be selected.
+	Unusable string `json:"unusable,omitempty"`
 }
 
 // PublicJSON is the public flag as the RPC shows it: true, false or "read".
@@ -379,6 +381,10 @@ func (a *Admin) DatabaseInfo(id uint64) (*Info, error) {
 	}
 	info := &Info{ID: d.ID, Name: name, Backend: d.Backend, Encrypted: true, Public: PublicJSON(d.Public),
 		CreatedAt: d.CreatedAt, LastAccess: d.LastAccess(), MaxSize: d.MaxSize}
+	if err := d.Unusable(); err != nil {
+		info.Unusable = ErrorMessage(err) // its file is not opened
+		return info, nil
+	}
 	db, release, err := a.files.Acquire(id) // not a.Acquire: looking is not using
 	if err != nil {
 		return nil, err

@@ -89,6 +89,9 @@ func (s *Server) selectDB(sess *session, ref string, key []byte) string {
 		}
 		return errDBRange
 	}
+	if err := d.Unusable(); err != nil { // its registration failed its check: fail closed
+		return "ERR " + admin.ErrorMessage(err)
+	}
 	if kg != nil && kg.On(d.ID) == admin.AccessNone {
 		return s.denied(sess, kg)
 	}
@@ -130,13 +133,16 @@ func (s *Server) auth(sess *session, user, cred []byte) string {
 		if !ok || g.On(d.ID) == admin.AccessNone {
 			return s.denied(sess, g)
 		}
+		if err := d.Unusable(); err != nil {
+			return "ERR " + admin.ErrorMessage(err)
+		}
 		sess.setAuth(cred, g)
 		sess.choose(d.ID, s.access(sess, d), d.Generation(), nil, nil)
 		return ""
 	}
 	sess.setAuth(cred, g) // lifts the pre-auth limits even when nothing gets selected
 	if id, ok := g.Only(); ok {
-		if d, ok := s.admin.DatabaseByID(id); ok && !d.Deleted() {
+		if d, ok := s.admin.DatabaseByID(id); ok && !d.Deleted() && d.Unusable() == nil {
 			sess.choose(d.ID, s.access(sess, d), d.Generation(), nil, nil)
 		}
 	} else if sess.selected && sess.db != 0 {
