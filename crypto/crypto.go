@@ -46,6 +46,7 @@ const (
 	labelRecord = "herodb/v1/record"
 	labelIndex  = "herodb/v1/name-index"
 	labelWrap   = "herodb/v1/wrap"
+	labelFile   = "herodb/v1/file-binding"
 )
 
 // ErrOpen is returned for any record that fails to open: tampered, truncated, moved to
@@ -108,6 +109,7 @@ type Keyring struct {
 	current uint32
 	terms   map[uint32]*term
 	index   []byte // HMAC key of the name index; from term 1, so lookups never move
+	file    []byte // HMAC key binding a file to its database; from term 1 too
 }
 
 type term struct {
@@ -138,6 +140,7 @@ func NewKeyring(keys map[uint32][]byte) (*Keyring, error) {
 		}
 	}
 	kr.index = derive(keys[1], labelIndex, nil)
+	kr.file = derive(keys[1], labelFile, nil)
 	return kr, nil
 }
 
@@ -173,7 +176,27 @@ func (kr *Keyring) Open(aad, record []byte) ([]byte, error) {
 // Index returns the keyed digest under which a name is looked up, so names never sit on
 // disk in clear. The domain tag keeps key names and field names in separate spaces.
 func (kr *Keyring) Index(domain byte, parts ...[]byte) []byte {
-	m := hmac.New(sha256.New, kr.index)
+	return keyedDigest(kr.index, domain, parts)
+}
+
+// FileMAC is the keyed digest that binds a database file to its database: HMAC-SHA256,
+// under a subkey of the data key of term 1 (so a key rotation never rebinds a file),
+// over length-prefixed parts (the file's format fields, database id and identity).
+// Only the holder of the database's key can make one, so a plaintext id beside it can
+// be checked, and a file moved into another database's place is told apart.
+func (kr *Keyring) FileMAC(parts ...[]byte) []byte {
+	return keyedDigest(kr.file, 'F', parts)
+}
+
+// CheckFileMAC reports, in constant time, whether mac is FileMAC(parts...).
+func (kr *Keyring) CheckFileMAC(mac []byte, parts ...[]byte) bool {
+	return hmac.Equal(mac, kr.FileMAC(parts...))
+}
+
+// keyedDigest is HMAC-SHA256 under key of a domain tag and length-prefixed parts, so no
+// two different lists of parts digest the same bytes.
+func keyedDigest(key []byte, domain byte, parts [][]byte) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte{domain})
 	for _, p := range parts {
 		var n [4]byte
