@@ -1,11 +1,16 @@
 package storage
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -14,9 +19,10 @@ import (
 	"github.com/seed6aa118f9/herodb/crypto"
 )
 
-// FormatVersion is the on-disk format this build reads and writes. A file of any other
-// version is refused, never guessed at.
-const FormatVersion = 1
+// FormatVersion is the on-disk format this build writes. It reads this version and
+// upgrades version 1 (the same records, no file binding) when the file is first
+// unlocked; a file of any other version is refused, never guessed at.
+const FormatVersion = 2
 
 // Bucket names. Everything outside bucketFormat and bucketSys is sealed.
 var (
@@ -27,13 +33,20 @@ var (
 	bucketExpires = []byte("expires")
 )
 
-// format is the record checked at every open.
+// format is the record checked at every open. Version 2 adds the file's binding to its
+// database: the database id in clear (so a misplaced file is named at once), a random
+// identity of the file, and a MAC over all of it under a key only that database's data
+// key derives (so the id cannot be edited to match). The MAC is written by the first
+// Unlock, the first moment the key is known.
 type format struct {
-	Magic   string `json:"magic"`
-	Version int    `json:"version"`
-	Cipher  string `json:"cipher"`
-	Index   string `json:"index"`
-	KDF     string `json:"kdf"`
+	Magic   string  `json:"magic"`
+	Version int     `json:"version"`
+	Cipher  string  `json:"cipher"`
+	Index   string  `json:"index"`
+	KDF     string  `json:"kdf"`
+	DB      *uint64 `json:"db,omitempty"`
+	File    string  `json:"file,omitempty"` // hex, 16 random bytes
+	MAC     string  `json:"mac,omitempty"`  // hex FileMAC of bindingParts
 }
 
 var currentFormat = format{
@@ -44,6 +57,30 @@ var currentFormat = format{
 	KDF:     "hkdf-sha256",
 }
 
+const fileIDSize = 16
+
+// bindingParts is what a file's MAC covers: every field of its format record.
+func bindingParts(f format, db uint64, file []byte) [][]byte {
+	return [][]byte{
+		[]byte("herodb/file"), []byte(f.Magic), []byte(strconv.Itoa(f.Version)),
+		[]byte(f.Cipher), []byte(f.Index), []byte(f.KDF),
+		binary.BigEndian.AppendUint64(nil, db), file,
+	}
+}
+
+var logger atomic.Pointer[slog.Logger]
+
+// SetLogger sets where storage logs what it does on its own (a file's format upgraded,
+// a file refused); nil restores the default, slog.Default().
+func SetLogger(l *slog.Logger) { logger.Store(l) }
+
+func logOut() *slog.Logger {
+	if l := logger.Load(); l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
 // DB is one database file. Writes from every caller go through one committer goroutine
 // that runs all queued writers in one bbolt transaction and one fsync (group commit).
 type DB struct {
@@ -52,8 +89,10 @@ type DB struct {
 	opts Options
 	bolt *bolt.DB
 
-	mu   sync.RWMutex
-	keys *crypto.Keyring
+	mu      sync.RWMutex
+	keys    *crypto.Keyring
+	bound   bool  // the format record holds a MAC (checked by Unlock before keys is set)
+	refused error // Unlock found the file is not this database's: every use fails with it
 
 	reqs    chan *writeReq
 	stop    chan struct{}
@@ -73,8 +112,12 @@ type writeReq struct {
 }
 
 // Open opens (creating if absent) the database file at path. id is bound into every
-// record's associated data, so a record copied into another database fails to open.
-// The DB is locked until Unlock installs its keyring; the sys bucket is usable before.
+// record's associated data, so a record copied into another database fails to open,
+// and into the file's format record, so a whole file put in another database's place
+// is refused. Open checks what it can without the key (the format, the id in clear)
+// and writes nothing to an existing file. The DB is locked until Unlock has checked the
+// file's binding under its key and installed the keyring; the sys bucket is readable
+// before.
 func Open(path string, id uint64, opts Options) (*DB, error) {
 	opts = opts.withDefaults()
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
@@ -89,25 +132,27 @@ func Open(path string, id uint64, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	// Check in a read transaction: a refused file (a wrong admin secret comes later, but
-	// also a wrong version) must not be touched. Only a new file is written here.
+	// Check in a read transaction: a refused file (a wrong version, another database's
+	// id) must not be touched. Only a new file is written here.
+	var f format
 	fresh := false
 	err = b.View(func(tx *bolt.Tx) error {
-		fresh = tx.Bucket(bucketFormat) == nil
-		if fresh {
+		if fresh = tx.Bucket(bucketFormat) == nil; fresh {
 			return nil
 		}
-		return checkFormat(tx, path)
+		var err error
+		f, err = readFormat(tx, path, id)
+		return err
 	})
 	if err == nil && fresh {
-		err = b.Update(func(tx *bolt.Tx) error { return checkFormat(tx, path) })
+		err = b.Update(func(tx *bolt.Tx) error { return createFile(tx, path, id) })
 	}
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
 	db := &DB{
-		id: id, path: path, opts: opts, bolt: b,
+		id: id, path: path, opts: opts, bolt: b, bound: f.MAC != "",
 		reqs: make(chan *writeReq, 1024),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
@@ -116,42 +161,70 @@ func Open(path string, id uint64, opts Options) (*DB, error) {
 	return db, nil
 }
 
-func checkFormat(tx *bolt.Tx, path string) error {
-	fb := tx.Bucket(bucketFormat)
-	if fb == nil {
-		empty := true
-		tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
-		if !empty {
-			return fmt.Errorf("%s is not a herodb database file: %w", path, ErrFormat)
-		}
-		fb, err := tx.CreateBucket(bucketFormat)
-		if err != nil {
+// createFile lays out a new, empty file: its format record (bound by the first Unlock)
+// and its buckets. A bbolt file that already holds buckets is not herodb's.
+func createFile(tx *bolt.Tx, path string, id uint64) error {
+	empty := true
+	tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+	if !empty {
+		return fmt.Errorf("%s is not a herodb database file: %w", path, ErrFormat)
+	}
+	fb, err := tx.CreateBucket(bucketFormat)
+	if err != nil {
+		return err
+	}
+	f := currentFormat
+	f.DB = &id
+	raw, _ := json.Marshal(f)
+	if err := fb.Put([]byte("format"), raw); err != nil {
+		return err
+	}
+	for _, name := range [][]byte{bucketSys, bucketKeys, bucketData, bucketExpires} {
+		if _, err := tx.CreateBucket(name); err != nil {
 			return err
 		}
-		raw, _ := json.Marshal(currentFormat)
-		if err := fb.Put([]byte("format"), raw); err != nil {
-			return err
-		}
-		for _, name := range [][]byte{bucketSys, bucketKeys, bucketData, bucketExpires} {
-			if _, err := tx.CreateBucket(name); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	var f format
-	if err := json.Unmarshal(fb.Get([]byte("format")), &f); err != nil || f.Magic != "herodb" {
-		return fmt.Errorf("%s has an unreadable format record: %w", path, ErrFormat)
-	}
-	if f.Version != FormatVersion {
-		return fmt.Errorf("%s has format version %d; this herodb reads version %d: %w",
-			path, f.Version, FormatVersion, ErrFormat)
-	}
-	if f != currentFormat {
-		return fmt.Errorf("%s uses cipher %q, index %q, kdf %q, which this herodb does not know: %w",
-			path, f.Cipher, f.Index, f.KDF, ErrFormat)
 	}
 	return nil
+}
+
+// readFormat reads and checks the format record of an existing file opened as database
+// id: everything that needs no key.
+func readFormat(tx *bolt.Tx, path string, id uint64) (format, error) {
+	var f format
+	fb := tx.Bucket(bucketFormat)
+	if fb == nil {
+		return f, fmt.Errorf("%s is not a herodb database file: %w", path, ErrFormat)
+	}
+	if err := json.Unmarshal(fb.Get([]byte("format")), &f); err != nil || f.Magic != "herodb" {
+		return f, fmt.Errorf("%s has an unreadable format record: %w", path, ErrFormat)
+	}
+	switch f.Version {
+	case 1: // upgraded by Unlock; version 1 has no binding fields
+		if f.DB != nil || f.File != "" || f.MAC != "" {
+			return f, &WrongFileError{Path: path, Detail: "a version-1 format record with binding fields"}
+		}
+	case FormatVersion:
+		if f.DB == nil {
+			return f, &WrongFileError{Path: path, Detail: "its format record names no database"}
+		}
+		if *f.DB != id {
+			return f, &WrongFileError{Path: path,
+				Detail: fmt.Sprintf("its format record names database %d; this is database %d", *f.DB, id)}
+		}
+		if f.MAC != "" {
+			if fid, err := hex.DecodeString(f.File); err != nil || len(fid) != fileIDSize {
+				return f, &WrongFileError{Path: path, Detail: "its format record has no valid file identity"}
+			}
+		}
+	default:
+		return f, fmt.Errorf("%s has format version %d; this herodb reads versions 1 and %d: %w",
+			path, f.Version, FormatVersion, ErrFormat)
+	}
+	if f.Cipher != currentFormat.Cipher || f.Index != currentFormat.Index || f.KDF != currentFormat.KDF {
+		return f, fmt.Errorf("%s uses cipher %q, index %q, kdf %q, which this herodb does not know: %w",
+			path, f.Cipher, f.Index, f.KDF, ErrFormat)
+	}
+	return f, nil
 }
 
 // ID is the database id bound into its records.
@@ -160,16 +233,89 @@ func (db *DB) ID() uint64 { return db.id }
 // Path is the file's path.
 func (db *DB) Path() string { return db.path }
 
-// Unlock installs the keyring that seals and opens this database's records.
-func (db *DB) Unlock(kr *crypto.Keyring) {
+// Unlock checks that the file is this database's, under its key, and installs the
+// keyring that seals and opens its records. Until it has succeeded no command reads or
+// writes the file; when it fails, every later use fails with its error (a
+// *WrongFileError naming the file) and the file is left as it was.
+//
+// A file without a binding (version 1, or a new file never unlocked) is bound here,
+// once: only when its records open under this keyring and id, so a file of another
+// database with its format record rewritten to version 1 is refused too.
+func (db *DB) Unlock(kr *crypto.Keyring) error {
 	db.mu.Lock()
-	db.keys = kr
-	db.mu.Unlock()
+	defer db.mu.Unlock()
+	if err := db.bind(kr); err != nil {
+		db.keys, db.refused = nil, err
+		logOut().Error("storage: database file refused", "db", db.id, "path", db.path, "err", err)
+		return err
+	}
+	db.keys, db.refused = kr, nil
+	return nil
+}
+
+// bind checks the file's binding under kr, or writes it when the file has none. The
+// caller holds db.mu.
+func (db *DB) bind(kr *crypto.Keyring) error {
+	if kr == nil {
+		return fmt.Errorf("storage: %s: no keyring: %w", db.path, ErrLocked)
+	}
+	var f format
+	var own error
+	err := db.bolt.View(func(btx *bolt.Tx) error {
+		var err error
+		if f, err = readFormat(btx, db.path, db.id); err != nil {
+			return err
+		}
+		if f.MAC == "" {
+			own = db.newTx(btx, kr).checkOwnRecords()
+		}
+		return nil
+	})
+	if err != nil {
+		return db.mapErr(err)
+	}
+	if f.MAC != "" {
+		mac, err := hex.DecodeString(f.MAC)
+		fid, _ := hex.DecodeString(f.File) // checked by readFormat
+		if err != nil || !kr.CheckFileMAC(mac, bindingParts(f, db.id, fid)...) {
+			return &WrongFileError{Path: db.path, Detail: "its binding does not check under this database's key"}
+		}
+		db.bound = true
+		return nil
+	}
+	if own != nil {
+		return &WrongFileError{Path: db.path, Detail: "its records do not open under this database's key: " + own.Error()}
+	}
+	from := f.Version
+	nf := currentFormat
+	nf.DB = &db.id
+	fid := crypto.Random(fileIDSize)
+	nf.File = hex.EncodeToString(fid)
+	nf.MAC = hex.EncodeToString(kr.FileMAC(bindingParts(nf, db.id, fid)...))
+	raw, _ := json.Marshal(nf)
+	err = db.bolt.Update(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketFormat).Put([]byte("format"), raw)
+	})
+	if err == nil && db.opts.Sync != SyncAlways {
+		err = db.bolt.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("storage: %s: writing its binding to database %d: %w", db.path, db.id, db.mapErr(err))
+	}
+	db.bound = true
+	if from != FormatVersion {
+		logOut().Info("storage: database file upgraded", "db", db.id, "path", db.path,
+			"from_version", from, "to_version", FormatVersion)
+	}
+	return nil
 }
 
 func (db *DB) keyring() (*crypto.Keyring, error) {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
+	if db.refused != nil {
+		return nil, db.refused
+	}
 	if db.keys == nil {
 		return nil, ErrLocked
 	}
@@ -178,6 +324,12 @@ func (db *DB) keyring() (*crypto.Keyring, error) {
 
 // SysGet reads a raw value of the reserved sys bucket; usable before Unlock.
 func (db *DB) SysGet(name string) ([]byte, error) {
+	db.mu.RLock()
+	refused := db.refused
+	db.mu.RUnlock()
+	if refused != nil {
+		return nil, refused
+	}
 	var out []byte
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketSys).Get([]byte(name)); v != nil {
@@ -189,11 +341,37 @@ func (db *DB) SysGet(name string) ([]byte, error) {
 }
 
 // SysPut writes a raw value of the reserved sys bucket, durably, outside group commit;
-// for bootstrap before Unlock.
+// for bootstrap. Before Unlock it writes only a new file (no binding, no keys): any other
+// file is written once Unlock has checked it is this database's.
 func (db *DB) SysPut(name string, value []byte) error {
+	db.mu.RLock()
+	refused, locked, bound := db.refused, db.keys == nil, db.bound
+	db.mu.RUnlock()
+	if refused != nil {
+		return refused
+	}
+	if locked && bound {
+		return fmt.Errorf("storage: %s: not written before Unlock has checked it: %w", db.path, ErrLocked)
+	}
 	return db.mapErr(db.bolt.Update(func(tx *bolt.Tx) error {
+		if locked && !isEmpty(tx) {
+			return fmt.Errorf("storage: %s: not written before Unlock has checked it: %w", db.path, ErrLocked)
+		}
 		return tx.Bucket(bucketSys).Put([]byte(name), value)
 	}))
+}
+
+// isEmpty reports whether a file holds no key and no named key.
+func isEmpty(tx *bolt.Tx) bool {
+	if k, _ := tx.Bucket(bucketKeys).Cursor().First(); k != nil {
+		return false
+	}
+	if b := tx.Bucket(bucketNamedKeys); b != nil {
+		if k, _ := b.Cursor().First(); k != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // View runs fn in a read-only transaction. Expired keys are invisible.

@@ -69,14 +69,6 @@ func (tx *Tx) forEachKey(from []byte, fn func(idx []byte, m *meta) (bool, error)
 	return nil
 }
 
-func (tx *Tx) openMeta(idx []byte) (*meta, error) {
-	pt, err := tx.keys.Open(tx.metaAAD(idx), tx.keyB.Get(idx))
-	if err != nil {
-		return nil, ErrCorrupt
-	}
-	return decodeMeta(pt)
-}
-
 // Keys returns every live key name matching the glob pattern.
 func (tx *Tx) Keys(pattern []byte) ([][]byte, error) {
 	var out [][]byte

@@ -92,11 +92,24 @@ func (tx *Tx) GetNamedKey(name []byte) (*NamedKey, error) {
 	if raw == nil {
 		return nil, nil
 	}
+	return tx.openNamedKey(idx, raw)
+}
+
+// openNamedKey opens and decodes the named key record stored at idx.
+func (tx *Tx) openNamedKey(idx, raw []byte) (*NamedKey, error) {
 	pt, err := tx.keys.Open(tx.namedAAD(idx), raw)
 	if err != nil {
-		return nil, ErrCorrupt
+		return nil, tx.corruptNamed(idx, "named key record fails to open")
 	}
-	return decodeNamedKey(pt)
+	k, err := decodeNamedKey(pt)
+	if err != nil {
+		return nil, tx.corruptNamed(idx, "named key record is malformed")
+	}
+	return k, nil
+}
+
+func (tx *Tx) corruptNamed(idx []byte, what string) error {
+	return &CorruptError{DB: tx.db.id, Path: tx.db.path, Key: "named key index " + digestPrefix(idx), What: what}
 }
 
 // DeleteNamedKey removes the key called name; false if there was none.
@@ -124,11 +137,7 @@ func (tx *Tx) ListNamedKeys() ([]*NamedKey, error) {
 	}
 	var out []*NamedKey
 	err := b.ForEach(func(idx, raw []byte) error {
-		pt, err := tx.keys.Open(tx.namedAAD(idx), raw)
-		if err != nil {
-			return ErrCorrupt
-		}
-		k, err := decodeNamedKey(pt)
+		k, err := tx.openNamedKey(idx, raw)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -129,18 +130,79 @@ func (m *meta) encode() []byte {
 	return append(b, m.name...)
 }
 
+// decodeMeta reads a key record's plaintext; what it returns is a known type with a
+// count that type can have, or an error saying what is wrong.
 func decodeMeta(b []byte) (*meta, error) {
 	if len(b) < metaFixed {
-		return nil, ErrCorrupt
+		return nil, errors.New("key record is truncated")
 	}
-	return &meta{
+	m := &meta{
 		typ:      Type(b[0]),
 		id:       binary.BigEndian.Uint64(b[1:]),
 		expireAt: int64(binary.BigEndian.Uint64(b[9:])),
 		count:    int64(binary.BigEndian.Uint64(b[17:])),
 		head:     binary.BigEndian.Uint64(b[25:]),
 		name:     append([]byte{}, b[metaFixed:]...), // never nil: "" is a valid key name
-	}, nil
+	}
+	switch {
+	case m.typ != TypeString && m.typ != TypeHash && m.typ != TypeList:
+		return nil, fmt.Errorf("key record has unknown type %d", m.typ)
+	case m.count < 0 || (m.typ == TypeString && m.count != 0):
+		return nil, fmt.Errorf("key record of a %s counts %d", m.typ, m.count)
+	}
+	return m, nil
+}
+
+// corrupt is the error for data of key m that is not what herodb wrote. It names the
+// database and the key's identity, never its name.
+func (tx *Tx) corrupt(m *meta, format string, args ...any) error {
+	return &CorruptError{DB: tx.db.id, Path: tx.db.path, Key: fmt.Sprintf("id %d", m.id),
+		What: fmt.Sprintf(format, args...)}
+}
+
+// corruptIdx is corrupt for a key whose key record itself is bad: it is named by the
+// first bytes of its index digest (a keyed digest: it does not reveal the name).
+func (tx *Tx) corruptIdx(idx []byte, what string) error {
+	return &CorruptError{DB: tx.db.id, Path: tx.db.path, Key: "index " + digestPrefix(idx), What: what}
+}
+
+func digestPrefix(idx []byte) string {
+	if len(idx) > 8 {
+		idx = idx[:8]
+	}
+	return hex.EncodeToString(idx)
+}
+
+// openMeta opens and decodes the key record stored at idx (present).
+func (tx *Tx) openMeta(idx []byte) (*meta, error) {
+	pt, err := tx.keys.Open(tx.metaAAD(idx), tx.keyB.Get(idx))
+	if err != nil {
+		return nil, tx.corruptIdx(idx, "key record fails to open")
+	}
+	m, err := decodeMeta(pt)
+	if err != nil {
+		return nil, tx.corruptIdx(idx, err.Error())
+	}
+	return m, nil
+}
+
+// checkOwnRecords is the check that binds a file without a binding: its first key
+// record and its first named key must open under this keyring and database id. A file
+// with neither holds nothing to protect.
+func (tx *Tx) checkOwnRecords() error {
+	if k, _ := tx.keyB.Cursor().First(); k != nil {
+		if _, err := tx.openMeta(append([]byte(nil), k...)); err != nil {
+			return err
+		}
+	}
+	if b := tx.btx.Bucket(bucketNamedKeys); b != nil {
+		if k, v := b.Cursor().First(); k != nil {
+			if _, err := tx.openNamedKey(k, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Associated data layouts. Each binds a ciphertext to its database and place; a record
@@ -166,15 +228,10 @@ func (tx *Tx) lookup(name []byte) (*meta, error) {
 }
 
 func (tx *Tx) lookupIdx(idx []byte) (*meta, error) {
-	raw := tx.keyB.Get(idx)
-	if raw == nil {
+	if tx.keyB.Get(idx) == nil {
 		return nil, nil
 	}
-	pt, err := tx.keys.Open(tx.metaAAD(idx), raw)
-	if err != nil {
-		return nil, fmt.Errorf("key record: %w", ErrCorrupt)
-	}
-	m, err := decodeMeta(pt)
+	m, err := tx.openMeta(idx)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +340,7 @@ func (tx *Tx) getData(m *meta, slot []byte) ([]byte, error) {
 	}
 	pt, err := tx.keys.Open(tx.dataAAD(m.id, m.typ, slot), raw)
 	if err != nil {
-		return nil, fmt.Errorf("value record: %w", ErrCorrupt)
+		return nil, tx.corrupt(m, "%s record fails to open", recordKind(m.typ))
 	}
 	if pt == nil {
 		pt = []byte{} // an empty value is present: nil means "no record"
@@ -307,5 +364,17 @@ func (tx *Tx) deleteSlot(m *meta, slot []byte) error {
 	return tx.dataB.Delete(dataKey(m.id, slot))
 }
 
-// IsCorrupt reports whether err means a record failed authentication.
+// recordKind names the value records of a type, for errors.
+func recordKind(t Type) string {
+	switch t {
+	case TypeHash:
+		return "hash field"
+	case TypeList:
+		return "list element"
+	}
+	return "string value"
+}
+
+// IsCorrupt reports whether err means data that is not what herodb wrote: a record that
+// failed authentication, records that disagree, or a file of another database.
 func IsCorrupt(err error) bool { return errors.Is(err, ErrCorrupt) }
