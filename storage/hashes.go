@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 )
 
 // A hash's fields are one value record each. The slot is 'h' then the keyed digest of
@@ -54,10 +53,10 @@ func (tx *Tx) getField(m *meta, field []byte) ([]byte, bool, error) {
 	}
 	f, v, err := decodeField(pt)
 	if err != nil {
-		return nil, false, err
+		return nil, false, tx.corrupt(m, "hash field record is malformed")
 	}
 	if !bytes.Equal(f, field) {
-		return nil, false, ErrCorrupt
+		return nil, false, tx.corrupt(m, "hash field record holds another field")
 	}
 	return v, true, nil
 }
@@ -141,25 +140,44 @@ func (tx *Tx) HGet(name, field []byte) ([]byte, bool, error) {
 }
 
 // forEachField calls fn for every field of m in slot order, starting at the slot whose
-// digest begins at or after from (nil: the first), until fn returns false.
+// digest begins at or after from (nil: the first), until fn returns false. It says
+// whether it reached the end, having read n records; a walk from the first slot to the
+// end checks n against the key record's count, so a field record deleted or put back
+// behind herodb's back is an error, not a short or a long answer.
 func (tx *Tx) forEachField(m *meta, from []byte, fn func(k, field, value []byte) bool) error {
 	prefix := hashPrefix(m)
 	c := tx.dataB.Cursor()
-	for k, v := c.Seek(append(append([]byte(nil), prefix...), from...)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+	var n int64
+	k, v := c.Seek(append(append([]byte(nil), prefix...), from...))
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		slot := k[8:]
 		pt, err := tx.keys.Open(tx.dataAAD(m.id, m.typ, slot), v)
 		if err != nil {
-			return fmt.Errorf("hash field record: %w", ErrCorrupt)
+			return tx.corrupt(m, "hash field record fails to open")
 		}
 		f, val, err := decodeField(pt)
 		if err != nil {
-			return err
+			return tx.corrupt(m, "hash field record is malformed")
 		}
+		n++
 		if !fn(k, f, val) {
-			break
+			return nil
 		}
 	}
+	if isZero(from) && n != m.count {
+		return tx.corrupt(m, "hash has %d field records; its key record counts %d", n, m.count)
+	}
 	return nil
+}
+
+// isZero reports whether a seek position is the very first one.
+func isZero(from []byte) bool {
+	for _, b := range from {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // HGetAll returns every field and value, flat (f1, v1, f2, v2, ...), in slot order.
@@ -195,7 +213,9 @@ func (tx *Tx) HDel(name []byte, fields [][]byte) (int64, error) {
 			return 0, err
 		}
 		n++
-		m.count--
+		if m.count--; m.count < 0 {
+			return 0, tx.corrupt(m, "hash has more field records than its key record counts")
+		}
 	}
 	if n == 0 {
 		return 0, nil

@@ -3,7 +3,6 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 )
 
 // A list's element i is one record in slot 'l' | big-endian (meta.head + i); the sealed
@@ -26,12 +25,18 @@ func (tx *Tx) getElem(m *meta, i int64) ([]byte, error) {
 		return nil, err
 	}
 	if v == nil {
-		return nil, fmt.Errorf("list element missing: %w", ErrCorrupt)
+		return nil, tx.missingElem(m, i)
 	}
 	return v, nil
 }
 
-// readElems returns elements [from, to] of m, reading them with one cursor.
+func (tx *Tx) missingElem(m *meta, i int64) error {
+	return tx.corrupt(m, "list element %d of %d is missing", i, m.count)
+}
+
+// readElems returns elements [from, to] of m, reading them with one cursor. Reading the
+// whole list also checks that no element record lies outside it (one put back after it
+// was popped): the records are exactly what the key record counts.
 func (tx *Tx) readElems(m *meta, from, to int64) ([][]byte, error) {
 	if from > to {
 		return nil, nil
@@ -39,17 +44,27 @@ func (tx *Tx) readElems(m *meta, from, to int64) ([][]byte, error) {
 	out := make([][]byte, 0, to-from+1)
 	c := tx.dataB.Cursor()
 	i := from
-	for k, v := c.Seek(dataKey(m.id, elemSlot(m, from))); i <= to; k, v = c.Next() {
+	k, v := c.Seek(dataKey(m.id, elemSlot(m, from)))
+	for ; i <= to; k, v = c.Next() {
 		slot := elemSlot(m, i)
 		if k == nil || !bytes.Equal(k, dataKey(m.id, slot)) {
-			return nil, fmt.Errorf("list element missing: %w", ErrCorrupt)
+			return nil, tx.missingElem(m, i)
 		}
 		pt, err := tx.keys.Open(tx.dataAAD(m.id, m.typ, slot), v)
 		if err != nil {
-			return nil, fmt.Errorf("value record: %w", ErrCorrupt)
+			return nil, tx.corrupt(m, "list element %d of %d fails to open", i, m.count)
 		}
 		out = append(out, pt)
 		i++
+	}
+	if from == 0 && to == m.count-1 {
+		prefix := dataKey(m.id, []byte{listSlotTag})
+		if k != nil && bytes.HasPrefix(k, prefix) {
+			return nil, tx.corrupt(m, "list has an element record after its last element")
+		}
+		if k, _ := c.Seek(prefix); k != nil && !bytes.Equal(k, dataKey(m.id, elemSlot(m, 0))) {
+			return nil, tx.corrupt(m, "list has an element record before its first element")
+		}
 	}
 	return out, nil
 }
@@ -395,11 +410,11 @@ func (tx *Tx) LInsert(name []byte, before bool, pivot, value []byte) (int64, err
 	for k, v := c.Seek(dataKey(m.id, elemSlot(m, 0))); i < m.count; k, v = c.Next() {
 		slot := elemSlot(m, i)
 		if k == nil || !bytes.Equal(k, dataKey(m.id, slot)) {
-			return 0, fmt.Errorf("list element missing: %w", ErrCorrupt)
+			return 0, tx.missingElem(m, i)
 		}
 		pt, err := tx.keys.Open(tx.dataAAD(m.id, m.typ, slot), v)
 		if err != nil {
-			return 0, fmt.Errorf("value record: %w", ErrCorrupt)
+			return 0, tx.corrupt(m, "list element %d of %d fails to open", i, m.count)
 		}
 		read = append(read, pt)
 		if bytes.Equal(pt, pivot) {

@@ -18,11 +18,21 @@ func (tx *Tx) Get(name []byte) (value []byte, ok bool, err error) {
 	if err != nil || m == nil {
 		return nil, false, err
 	}
-	v, err := tx.getData(m, stringSlot)
-	if v == nil && err == nil {
-		v = []byte{}
-	}
+	v, err := tx.stringValue(m)
 	return v, err == nil, err
+}
+
+// stringValue reads the value of string key m. Every string has its record (an empty
+// value is an empty plaintext), so a missing one is corruption, never "".
+func (tx *Tx) stringValue(m *meta) ([]byte, error) {
+	v, err := tx.getData(m, stringSlot)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, tx.corrupt(m, "string value record is missing")
+	}
+	return v, nil
 }
 
 // SetOptions are SET's options, already parsed.
@@ -54,11 +64,8 @@ func (tx *Tx) Set(name, value []byte, opt SetOptions) (SetResult, error) {
 		if m.typ != TypeString {
 			return res, ErrWrongType
 		}
-		if res.Old, err = tx.getData(m, stringSlot); err != nil {
+		if res.Old, err = tx.stringValue(m); err != nil {
 			return res, err
-		}
-		if res.Old == nil {
-			res.Old = []byte{}
 		}
 		res.OldExists = true
 	}
