@@ -31,8 +31,8 @@ type tRecLog struct {
 }
 
 func (l *tRecLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *tRecLog) WithAttrs([]slog.Attr) slog.Handler      { return l }
-func (l *tRecLog) WithGroup(string) slog.Handler           { return l }
+func (l *tRecLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *tRecLog) WithGroup(string) slog.Handler            { return l }
 func (l *tRecLog) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s", r.Level, r.Message)
