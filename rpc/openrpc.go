@@ -1,8 +1,11 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
+	"sync"
 )
 
 // discoverMethod answers rpc.discover with the OpenRPC document built from the table.
@@ -10,7 +13,29 @@ var discoverMethod = &Method{Name: "rpc.discover", Summary: "The OpenRPC documen
 	Result: "object", Right: RightAny, Example: `[]`}
 
 func init() {
-	discoverMethod.call = func(context.Context, *Service, *Caller, *args) (any, error) { return OpenRPC(), nil }
+	discoverMethod.call = func(context.Context, *Service, *Caller, *args) (any, error) { return discoverJSON(), nil }
+}
+
+// discoverDoc is the OpenRPC document's bytes, built once: the method table never
+// changes while the process runs, and rpc.discover is open to every credential, so
+// each call must cost no more than copying those bytes out.
+var discoverDoc struct {
+	once sync.Once
+	raw  json.RawMessage
+}
+
+// discoverJSON returns the cached document. Callers share the slice: never modify it.
+func discoverJSON() json.RawMessage {
+	discoverDoc.once.Do(func() {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // as the HTTP transport writes every reply
+		if err := enc.Encode(OpenRPC()); err != nil {
+			panic("rpc: the OpenRPC document does not encode: " + err.Error())
+		}
+		discoverDoc.raw = json.RawMessage(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	})
+	return discoverDoc.raw
 }
 
 func schema(t string) map[string]any {
