@@ -21,12 +21,24 @@ JSON-RPC 2.0, served two ways:
   batches. Every request needs ` + "`Authorization: Bearer <credential>`" + `: missing or wrong is HTTP
   401, valid but not allowed is HTTP 403, both with a JSON-RPC error object. Bodies over
   1 MiB get HTTP 413 unread. Parse errors are answered with -32700 and ` + "`\"id\": null`" + `.
+- **Batch limits** (HTTP): a batch holds at most 100 calls; a larger one is answered with
+  one -32600 error object (` + "`\"id\": null`" + `) saying so, and none of its calls runs. Calls run
+  in order, and a batch's reply body is capped at 16 MiB: the first call whose reply would
+  pass the cap has run, but its result is left out, and the calls after it are not run.
+  Each of those requests is answered with error -32014 whose ` + "`data`" + ` is
+  ` + "`{\"ran\": true|false, \"limit\": 16777216}`" + `, so a script knows exactly which calls took
+  effect and sends the rest again in smaller batches (results shown only once, such as
+  createToken's secret, are never computed and then thrown away). A single request outside
+  a batch is not capped: one call cannot multiply its reply, and listDatabases works however
+  many databases there are. ` + "`rpc.discover`" + `'s document is built once and served from memory.
 - **A Unix socket** (` + "`--rpc-socket PATH`" + `): created mode 0600 with no window in which it is
   wider (made in a private directory, then renamed into place); a stale socket is removed
   at start. Whoever can connect is the admin: the file permission is the authentication.
   Framing is one JSON value per message, each reply ending with a newline. Batches are not
-  supported on the socket, and malformed JSON closes the connection without a reply (the
-  behaviour of sourcegraph/jsonrpc2); use HTTP for both.
+  supported on the socket: a batch, like malformed JSON, closes the connection without a
+  reply and none of its calls runs (the behaviour of sourcegraph/jsonrpc2); use HTTP for
+  both. Replies are written one request at a time, so a client that stops reading stops
+  its own requests.
 
 Every method answers to ` + "`herodb_<name>`" + ` and ` + "`hero_<name>`" + `. Params are positional (HeroDB's
 order) or named with the parameter names below; a trailing optional parameter may be left

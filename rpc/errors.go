@@ -24,6 +24,7 @@ const (
 	CodeConflict       = -32009                      // a name taken, now or ever
 	CodeUnsupported    = -32010                      // a HeroDB feature herodb does not have
 	CodeTooLarge       = -32013                      // request body over the limit (HTTP 413)
+	CodeReplyTooLarge  = -32014                      // a batch's reply reached its cap
 )
 
 var codeTable = []struct {
@@ -42,6 +43,7 @@ var codeTable = []struct {
 	{CodeConflict, "the name is taken (names are never reused)", http.StatusOK},
 	{CodeUnsupported, "not supported by herodb (e.g. the Tantivy and Lance backends)", http.StatusOK},
 	{CodeTooLarge, "request body over 1 MiB", http.StatusRequestEntityTooLarge},
+	{CodeReplyTooLarge, "a batch's reply reached its 16 MiB cap: data.ran says whether this call ran (its result left out) or was not run", http.StatusOK},
 }
 
 func rpcError(code int64, msg string) *jsonrpc2.Error {

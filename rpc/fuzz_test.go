@@ -26,3 +26,20 @@ func FuzzDecodeParams(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCountElements: on any valid JSON array, the early count of a batch's entries is
+// the length json.Unmarshal finds.
+func FuzzCountElements(f *testing.F) {
+	for _, s := range []string{`[]`, `[ ]`, `[1]`, `[ 1 , 2 ]`, `[{"a":[1,2]},"x,y",[[],[]]]`, `["\"]",","]`, `["\\",1]`, "[\n\t{}\r\n]", `[[]]`, `[""]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var batch []json.RawMessage
+		if !json.Valid([]byte(s)) || json.Unmarshal([]byte(s), &batch) != nil {
+			return
+		}
+		if got := countElements([]byte(s)); got != len(batch) {
+			t.Fatalf("countElements(%q) = %d, json.Unmarshal finds %d", s, got, len(batch))
+		}
+	})
+}

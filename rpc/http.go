@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/sourcegraph/jsonrpc2"
@@ -15,6 +17,19 @@ import (
 
 // MaxBody is the largest request body the HTTP transport reads.
 const MaxBody = 1 << 20
+
+// MaxBatch is the most calls one HTTP batch may hold. A larger batch is answered with one
+// -32600 error object and none of its calls runs.
+const MaxBatch = 100
+
+// DefaultMaxBatchReply caps the body of a batch's reply. Calls run in order; the first
+// whose reply would take the body past the cap has run, but its result is replaced by a
+// CodeReplyTooLarge error, and the rest of the batch is not run (each request gets the
+// same code, with data.ran false), so the caller knows exactly what happened and results
+// shown only once (createToken's secret) are never computed and then thrown away.
+// A single request (not in a batch) is not capped: one call cannot multiply its reply,
+// and listDatabases must work however many databases there are.
+const DefaultMaxBatchReply = 16 << 20
 
 // response is a JSON-RPC response whose id may be null (jsonrpc2.Response cannot say
 // null, which a parse error needs).
@@ -55,6 +70,17 @@ func (s *Service) HTTPHandler() http.Handler {
 		}
 		trimmed := bytes.TrimSpace(body)
 		if len(trimmed) > 0 && trimmed[0] == '[' {
+			tooMany := func(n int) {
+				writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest,
+					fmt.Sprintf("a batch holds at most %d calls and this one has %d: none was run; send them in smaller batches", MaxBatch, n))})
+			}
+			// Count before splitting: a refused batch costs no copy of each entry.
+			if json.Valid(trimmed) {
+				if n := countElements(trimmed); n > MaxBatch {
+					tooMany(n)
+					return
+				}
+			}
 			var batch []json.RawMessage
 			if err := json.Unmarshal(trimmed, &batch); err != nil {
 				writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", Error: rpcError(CodeParse, "parse error: "+err.Error())})
@@ -64,17 +90,19 @@ func (s *Service) HTTPHandler() http.Handler {
 				writeJSON(w, http.StatusOK, response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest, "empty batch")})
 				return
 			}
-			var out []response
-			for _, raw := range batch {
-				if resp, notif := s.one(r, caller, raw); !notif {
-					out = append(out, resp)
-				}
+			if len(batch) > MaxBatch {
+				tooMany(len(batch))
+				return
 			}
-			if len(out) == 0 {
+			body, n := s.batch(r, caller, batch)
+			if n == 0 {
 				w.WriteHeader(http.StatusNoContent)
 				return
 			}
-			writeJSON(w, http.StatusOK, out)
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.WriteHeader(http.StatusOK)
+			w.Write(body)
 			return
 		}
 		resp, notif := s.one(r, caller, trimmed)
@@ -90,34 +118,182 @@ func (s *Service) HTTPHandler() http.Handler {
 	})
 }
 
-// one answers one request of a body or batch.
-func (s *Service) one(r *http.Request, caller *Caller, raw json.RawMessage) (response, bool) {
+// entry is one request of a body or batch, checked but not run.
+type entry struct {
+	req   jsonrpc2.Request
+	id    any       // echoed in the reply; nil is "id": null
+	notif bool      // no id at all: run, but never answered
+	bad   *response // not a valid request: answered with this, never run
+}
+
+func parseEntry(raw json.RawMessage) entry {
 	if !json.Valid(raw) {
-		return response{JSONRPC: "2.0", Error: rpcError(CodeParse, "parse error: the body is not valid JSON")}, false
+		return entry{bad: &response{JSONRPC: "2.0", Error: rpcError(CodeParse, "parse error: the body is not valid JSON")}}
 	}
 	var probe map[string]json.RawMessage
-	var req jsonrpc2.Request
-	if json.Unmarshal(raw, &probe) != nil || probe["method"] == nil || json.Unmarshal(raw, &req) != nil {
-		return response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest, `not a JSON-RPC 2.0 request: want {"jsonrpc":"2.0","id":…,"method":…,"params":…}`)}, false
+	var e entry
+	if json.Unmarshal(raw, &probe) != nil || probe["method"] == nil || json.Unmarshal(raw, &e.req) != nil {
+		return entry{bad: &response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest, `not a JSON-RPC 2.0 request: want {"jsonrpc":"2.0","id":…,"method":…,"params":…}`)}}
 	}
 	if v := probe["jsonrpc"]; string(bytes.TrimSpace(v)) != `"2.0"` {
-		return response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest, `not a JSON-RPC 2.0 request: "jsonrpc" must be "2.0"`)}, false
+		return entry{bad: &response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest, `not a JSON-RPC 2.0 request: "jsonrpc" must be "2.0"`)}}
 	}
 	// A notification has no id at all; "id": null is a request that gets a reply.
 	_, hasID := probe["id"]
-	var id any
-	if hasID && !req.Notif {
-		id = req.ID
+	e.notif = !hasID
+	if hasID && !e.req.Notif {
+		e.id = e.req.ID
 	}
-	res, err := s.Call(r.Context(), caller, req.Method, req.Params)
-	if !hasID {
-		return response{}, true
-	}
+	return e
+}
+
+// run calls the entry's method; the response is meaningless for a notification.
+func (s *Service) run(r *http.Request, caller *Caller, e entry) response {
+	res, err := s.Call(r.Context(), caller, e.req.Method, e.req.Params)
 	if err != nil {
-		e, _ := toRPCError(err)
-		return response{JSONRPC: "2.0", ID: id, Error: e}, false
+		je, _ := toRPCError(err)
+		return response{JSONRPC: "2.0", ID: e.id, Error: je}
 	}
-	return response{JSONRPC: "2.0", ID: id, Result: res}, false
+	return response{JSONRPC: "2.0", ID: e.id, Result: res}
+}
+
+// one answers one request of a body: the response, or true for a notification.
+func (s *Service) one(r *http.Request, caller *Caller, raw json.RawMessage) (response, bool) {
+	e := parseEntry(raw)
+	if e.bad != nil {
+		return *e.bad, false
+	}
+	resp := s.run(r, caller, e)
+	return resp, e.notif
+}
+
+// replyTooLarge is the error that stands for a call's reply once a batch's reply is full:
+// ran says whether the call ran (its result was dropped) or was not run at all.
+func (s *Service) replyTooLarge(e entry, ran bool) response {
+	limit := s.maxBatchReply()
+	msg := fmt.Sprintf("the batch's reply reached its %d-byte cap: this call was not run; send it again in a smaller batch", limit)
+	if ran {
+		msg = fmt.Sprintf("the batch's reply reached its %d-byte cap: this call ran, but its result is left out; call it alone, outside a batch", limit)
+	}
+	data := json.RawMessage(fmt.Sprintf(`{"ran":%t,"limit":%d}`, ran, limit))
+	return response{JSONRPC: "2.0", ID: e.id, Error: &jsonrpc2.Error{Code: CodeReplyTooLarge, Message: msg, Data: &data}}
+}
+
+func (s *Service) maxBatchReply() int {
+	if s.cfg.MaxBatchReply > 0 {
+		return s.cfg.MaxBatchReply
+	}
+	return DefaultMaxBatchReply
+}
+
+// batch runs a batch's calls in order and returns the reply body and the number of
+// responses in it. Each response is encoded as soon as its call returns, so what the
+// batch holds in memory is its reply so far, never more than the cap: before a reply is
+// added, the body must keep room for the error objects that may yet stand for every
+// later request (reserve), so the body never passes the cap, whatever the ids hold.
+func (s *Service) batch(r *http.Request, caller *Caller, raws []json.RawMessage) ([]byte, int) {
+	limit := s.maxBatchReply()
+	entries := make([]entry, len(raws))
+	reserve := make([]int, len(raws)+1) // reserve[i]: bytes entries i… may need once the body is full
+	for i := len(raws) - 1; i >= 0; i-- {
+		entries[i] = parseEntry(raws[i])
+		reserve[i] = reserve[i+1]
+		switch e := entries[i]; {
+		case e.bad != nil:
+			reserve[i] += len(encodeResp(*e.bad)) + 1
+		case !e.notif:
+			reserve[i] += max(len(encodeResp(s.replyTooLarge(e, true))), len(encodeResp(s.replyTooLarge(e, false)))) + 1
+		}
+	}
+	var body bytes.Buffer
+	n := 0
+	add := func(b []byte) {
+		if n == 0 {
+			body.WriteByte('[')
+		} else {
+			body.WriteByte(',')
+		}
+		body.Write(b)
+		n++
+	}
+	full := false
+	for i, e := range entries {
+		switch {
+		case e.bad != nil:
+			add(encodeResp(*e.bad))
+		case full:
+			if !e.notif {
+				add(encodeResp(s.replyTooLarge(e, false)))
+			}
+		default:
+			resp := s.run(r, caller, e)
+			if e.notif {
+				continue
+			}
+			b := encodeResp(resp)
+			// What is written, a separator, this reply, room for the rest, and "]\n".
+			if body.Len()+1+len(b)+reserve[i+1]+2 > limit {
+				full = true
+				s.log.Warn("rpc batch reply over its cap: the rest of the batch is not run",
+					"limit", limit, "calls", len(entries), "done", i+1, "method", clip(e.req.Method), "addr", r.RemoteAddr)
+				b = encodeResp(s.replyTooLarge(e, true))
+			}
+			add(b)
+		}
+	}
+	if n > 0 {
+		body.WriteString("]\n")
+	}
+	return body.Bytes(), n
+}
+
+// countElements counts the elements of a JSON array that json.Valid accepted: the commas
+// outside strings at depth one, plus one. The count only decides an early refusal; the
+// limit is checked again on the decoded batch.
+func countElements(b []byte) int {
+	depth, n, inStr, esc, seen := 0, 0, false, false, false
+	for _, c := range b {
+		switch {
+		case inStr:
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		case c == '"':
+			inStr = true
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+		case c == ',' && depth == 1:
+			n++
+		}
+		if depth >= 1 && c != ' ' && c != '\t' && c != '\n' && c != '\r' && !(depth == 1 && (c == '[' || c == ',')) {
+			seen = true
+		}
+	}
+	if !seen {
+		return 0
+	}
+	return n + 1
+}
+
+// encodeResp is one response's JSON, as writeJSON writes it (no HTML escaping), without
+// the trailing newline.
+func encodeResp(v response) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		b.Reset()
+		enc.Encode(response{JSONRPC: "2.0", ID: v.ID, Error: rpcError(CodeInternal, "internal error")})
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // bearer authenticates the Authorization header through admin's one credential check.

@@ -86,6 +86,11 @@ type Config struct {
 	// Info returns the server's facts for getServerInfo (version, uptime, connections).
 	Info   func() map[string]any
 	Logger *slog.Logger
+	// MaxBatchReply caps an HTTP batch's reply body, in bytes (0: DefaultMaxBatchReply,
+	// 16 MiB). The body stays within it as long as it exceeds the error objects that may
+	// stand for the whole batch (about 400 bytes a call plus the ids it echoes), which
+	// any cap over 2 MiB does.
+	MaxBatchReply int
 }
 
 // Service is the method table bound to one admin.

@@ -18,8 +18,10 @@ import (
 // socket is created 0600, so the file's permission is the authentication.
 //
 // Framing is jsonrpc2's plain object stream: one JSON value per message, each reply
-// ending in a newline. Batches are not supported on the socket, and malformed JSON closes
-// the connection without a reply (jsonrpc2's behaviour); HTTP answers both.
+// ending in a newline. Batches are not supported on the socket: a batch, like malformed
+// JSON, closes the connection without a reply and none of its calls runs (jsonrpc2 fails
+// to decode an array as a request), so HTTP's batch limits have nothing to bound here;
+// HTTP answers both.
 type SocketServer struct {
 	path  string
 	ln    net.Listener
