@@ -1,6 +1,7 @@
 package rpc_test
 
-// The RPC's limits against memory amplification (issue 11, finding 5), over real HTTP on
+// The RPC's limits against memory amplification (issue 11, finding 5) and what a
+// non-admin credential may learn from getServerInfo (finding 10), over real HTTP on
 // loopback and the real Unix socket.
 
 import (
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -314,6 +316,55 @@ func TestBatchReplyCap(t *testing.T) {
 	st, raw = e2.post(batchOf(t, [2]any{"herodb_getServerInfo", nil}))
 	if got := decodeBatch(t, raw); st != http.StatusOK || got["1"].Error != nil {
 		t.Errorf("a small batch under a 4 KiB cap: HTTP %d %s", st, raw)
+	}
+}
+
+// TestGetServerInfoScoped: the admin (secret or admin-scoped token) sees the server-wide
+// counts; a tenant's access key and a database-scoped token see only what a tenant's
+// INFO shows (version, uptime, port, fsync policy), never the number of databases or of
+// connections across the server.
+func TestGetServerInfoScoped(t *testing.T) {
+	t.Parallel()
+	e := newRPCEnv(t)
+	key := tenantKey(t, e, "app")
+	for _, n := range []string{"other1", "other2"} {
+		mustOK(t, e.callFn(), "herodb_createDatabase", []any{"Redb", map[string]any{"name": n}})
+	}
+	dbTok := tkCreate(e, herodbtest.AdminSecret, "reader", tkAppRead, nil)
+	tokRead := tkCreate(e, herodbtest.AdminSecret, "auditor", tkTokRead, nil)
+	admTok := tkCreate(e, herodbtest.AdminSecret, "root", tkAdminSc, nil)
+	info := func(bearer string) map[string]json.RawMessage {
+		t.Helper()
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(tkOK(e, bearer, "herodb_getServerInfo", nil), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	keys := func(m map[string]json.RawMessage) string {
+		var ks []string
+		for k := range m {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		return strings.Join(ks, ",")
+	}
+	for name, bearer := range map[string]string{"admin secret": herodbtest.AdminSecret, "admin token": admTok.Token} {
+		m := info(bearer)
+		if string(m["databases"]) != "3" || m["connections"] == nil || m["version"] == nil {
+			t.Errorf("%s: getServerInfo %s lacks the server-wide counts", name, keys(m))
+		}
+	}
+	for name, bearer := range map[string]string{"read access key": key, "database token": dbTok.Token, "token-read token": tokRead.Token} {
+		m := info(bearer)
+		if got := keys(m); got != "redis_version,resp_addr,sync,uptime_seconds,version" {
+			t.Errorf("%s: getServerInfo fields %s, want redis_version,resp_addr,sync,uptime_seconds,version", name, got)
+		}
+		// Also in a batch, and under the hero_ name.
+		_, _, raw := e.do(http.MethodPost, "/", bearer, strings.NewReader(batchOf(t, [2]any{"hero_getServerInfo", nil})))
+		if r := decodeBatch(t, raw)["1"]; r.Error != nil || strings.Contains(string(r.Result), "databases") || strings.Contains(string(r.Result), "connections") {
+			t.Errorf("%s: hero_getServerInfo in a batch: %s", name, raw)
+		}
 	}
 }
 

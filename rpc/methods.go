@@ -225,7 +225,7 @@ func methodTable() []*Method {
 		{Name: "rotateToken", Summary: "Gives a token a new secret (returned once, as createToken); the old secret dies at once.",
 			Params: []Param{{Name: "id", Schema: "string", Doc: "the token's id"}},
 			Result: "object", Right: RightTokenWrite, Errors: []int64{CodeInvalidParams, CodeNotFound}, Example: `["0123456789abcdef"]`, call: rotateToken},
-		{Name: "getServerInfo", Summary: "Version, uptime, databases and connections; no secrets.",
+		{Name: "getServerInfo", Summary: "Version, uptime, RESP address and fsync policy; for the admin also the number of databases and connections. No secrets.",
 			Result: "object", Right: RightAny, Example: `[]`, call: getServerInfo},
 	}
 }
@@ -382,8 +382,24 @@ func setDatabasePublic(_ context.Context, s *Service, _ *Caller, a *args) (any, 
 	return true, s.cfg.Admin.SetPublic(d.ID, p)
 }
 
-func getServerInfo(_ context.Context, s *Service, _ *Caller, _ *args) (any, error) {
+// tenantServerInfo is what getServerInfo shows a credential that is not the admin's: facts
+// about the server itself, as a tenant's INFO shows them (version, uptime, port, fsync
+// policy). Counts across the server (connections, databases) are the admin's only, as
+// INFO counts only the tenant's own clients and keys. An allowlist, so a field added to
+// the server's facts later stays hidden until it is judged safe here.
+var tenantServerInfo = []string{"version", "redis_version", "uptime_seconds", "resp_addr", "sync"}
+
+func getServerInfo(_ context.Context, s *Service, c *Caller, _ *args) (any, error) {
 	info := s.cfg.Info()
+	if !c.has(RightAdmin) {
+		out := make(map[string]any, len(tenantServerInfo))
+		for _, k := range tenantServerInfo {
+			if v, ok := info[k]; ok {
+				out[k] = v
+			}
+		}
+		return out, nil
+	}
 	info["databases"] = len(s.cfg.Admin.Databases())
 	return info, nil
 }
