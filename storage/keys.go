@@ -34,16 +34,16 @@ func (tx *Tx) TypeOf(name []byte) (Type, error) {
 // are sealed, so this decrypts every key record: KEYS and SCAN MATCH cost O(keys).
 func (tx *Tx) forEachKey(from []byte, fn func(idx []byte, m *meta) (bool, error)) error {
 	c := tx.keyB.Cursor()
-	var k []byte
+	var k, v []byte
 	if from == nil {
-		k, _ = c.First()
+		k, v = c.First()
 	} else {
-		k, _ = c.Seek(from)
+		k, v = c.Seek(from)
 	}
 	var expired []*meta
-	for ; k != nil; k, _ = c.Next() {
+	for ; k != nil; k, v = c.Next() {
 		idx := append([]byte(nil), k...)
-		m, err := tx.openMeta(idx)
+		m, err := tx.openMeta(idx, v)
 		if err != nil {
 			return err
 		}

@@ -173,9 +173,9 @@ func digestPrefix(idx []byte) string {
 	return hex.EncodeToString(idx)
 }
 
-// openMeta opens and decodes the key record stored at idx (present).
-func (tx *Tx) openMeta(idx []byte) (*meta, error) {
-	pt, err := tx.keys.Open(tx.metaAAD(idx), tx.keyB.Get(idx))
+// openMeta opens and decodes raw, the key record stored at idx.
+func (tx *Tx) openMeta(idx, raw []byte) (*meta, error) {
+	pt, err := tx.keys.Open(tx.metaAAD(idx), raw)
 	if err != nil {
 		return nil, tx.corruptIdx(idx, "key record fails to open")
 	}
@@ -190,8 +190,8 @@ func (tx *Tx) openMeta(idx []byte) (*meta, error) {
 // record and its first named key must open under this keyring and database id. A file
 // with neither holds nothing to protect.
 func (tx *Tx) checkOwnRecords() error {
-	if k, _ := tx.keyB.Cursor().First(); k != nil {
-		if _, err := tx.openMeta(append([]byte(nil), k...)); err != nil {
+	if k, v := tx.keyB.Cursor().First(); k != nil {
+		if _, err := tx.openMeta(k, v); err != nil {
 			return err
 		}
 	}
@@ -228,10 +228,11 @@ func (tx *Tx) lookup(name []byte) (*meta, error) {
 }
 
 func (tx *Tx) lookupIdx(idx []byte) (*meta, error) {
-	if tx.keyB.Get(idx) == nil {
+	raw := tx.keyB.Get(idx)
+	if raw == nil {
 		return nil, nil
 	}
-	m, err := tx.openMeta(idx)
+	m, err := tx.openMeta(idx, raw)
 	if err != nil {
 		return nil, err
 	}
