@@ -53,30 +53,34 @@ type Manager struct {
 	// closing holds, per id, the last entry taken out of open whose file may not be
 	// closed yet: a new open of that id waits for it, as bbolt's file lock would.
 	closing map[uint64]*entry
+	pending map[*entry]struct{} // every entry taken out and not yet finished
 	closed  bool
 	stop    chan struct{}
 	done    chan struct{}
 }
 
 // entry is one database file in the cache, from the start of its open to its close.
-// db and err are written once, before ready is closed; refs, lastUsed, opened and taken
-// are guarded by Manager.mu.
+// db and err are written once, before ready is closed; refs, lastUsed, opened, taken
+// and closeAtZero are guarded by Manager.mu.
 //
-// Whoever takes an entry out of Manager.open (Remove, the idle sweep, Close) owns its
-// close: it waits for ready, closes db if the open succeeded, then closes gone. An open
-// that finishes after its entry was taken out answers ErrClosed, never the file. A
-// failed open not yet taken out takes itself out (there is nothing to close).
+// An entry leaves Manager.open once (taken: by Remove, the idle sweep, Close, or its
+// own failed open) and its file is closed once (finish), after its open is done and,
+// except at Close, once no caller holds it: a command never has its file closed under
+// it. An Acquire whose entry was taken before it got the file answers ErrClosed, never
+// a closed file.
 type entry struct {
 	id    uint64
 	ready chan struct{}
 	db    *DB
 	err   error
 	gone  chan struct{} // closed once db is closed (or there was none)
+	once  sync.Once
 
-	opened   bool // ready, with no error, and still in Manager.open
-	taken    bool // out of Manager.open: its close is owned (see above)
-	refs     int
-	lastUsed time.Time
+	opened      bool // ready, with no error, and still in Manager.open
+	taken       bool // out of Manager.open
+	closeAtZero bool // taken by Remove while in use: the last release closes it
+	refs        int
+	lastUsed    time.Time
 }
 
 // NewManager starts a manager; idle is how long an unused file stays open (0: 5 min).
@@ -85,7 +89,7 @@ func NewManager(dir string, opts Options, idle time.Duration, unlock UnlockFunc)
 		idle = 5 * time.Minute
 	}
 	m := &Manager{dir: dir, opts: opts.withDefaults(), unlock: unlock, idle: idle,
-		open: map[uint64]*entry{}, closing: map[uint64]*entry{},
+		open: map[uint64]*entry{}, closing: map[uint64]*entry{}, pending: map[*entry]struct{}{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go m.loop()
 	return m
@@ -97,9 +101,10 @@ func (m *Manager) Path(id uint64) string {
 }
 
 // Acquire returns database id, opening it if needed; release must be called when the
-// caller is done, so an idle close never pulls a file from under a command. Concurrent
-// Acquires of one closed database share one open (and its error, which is not kept:
-// the next Acquire tries again); Acquires of other databases are not held up by it.
+// caller is done, so no close (idle, or Remove) pulls a file from under a command.
+// Concurrent Acquires of one closed database share one open (and its error, which is
+// not kept: the next Acquire tries again); Acquires of other databases are not held up
+// by it.
 func (m *Manager) Acquire(id uint64) (*DB, func(), error) {
 	m.mu.Lock()
 	if m.closed {
@@ -122,8 +127,8 @@ func (m *Manager) Acquire(id uint64) (*DB, func(), error) {
 	<-e.ready
 	m.mu.Lock()
 	if !e.opened {
-		e.refs--
 		m.mu.Unlock()
+		m.unref(e)
 		if e.err != nil {
 			return nil, nil, e.err
 		}
@@ -132,32 +137,33 @@ func (m *Manager) Acquire(id uint64) (*DB, func(), error) {
 	e.lastUsed = m.opts.Clock.Now()
 	m.mu.Unlock()
 	var once sync.Once
-	return e.db, func() {
-		once.Do(func() {
-			m.mu.Lock()
-			e.refs--
-			e.lastUsed = m.opts.Clock.Now()
-			m.mu.Unlock()
-		})
-	}, nil
+	return e.db, func() { once.Do(func() { m.unref(e) }) }, nil
+}
+
+// unref drops one hold on e; the last one closes it if Remove asked for that.
+func (m *Manager) unref(e *entry) {
+	m.mu.Lock()
+	e.refs--
+	e.lastUsed = m.opts.Clock.Now()
+	last := e.closeAtZero && e.refs == 0
+	m.mu.Unlock()
+	if last {
+		m.finish(e)
+	}
 }
 
 // openEntry opens e's file with no lock held, after the previous file of the same id
 // (prev, if any) is closed, and publishes the outcome.
 func (m *Manager) openEntry(e *entry, prev *entry) {
-	if prev != nil {
-		<-prev.gone
-	}
-	db, err := m.openFile(e.id)
+	db, err := m.openFile(e.id, prev)
 	m.mu.Lock()
-	nothingToClose := false
+	failed := false
 	if err != nil {
 		e.err = err
 		if !e.taken {
-			// Not kept: the next Acquire tries again. Nobody else owns this entry's
-			// close, and there is no file to close.
+			// Not kept: the next Acquire tries again.
 			delete(m.open, e.id)
-			e.taken, nothingToClose = true, true
+			e.taken, failed = true, true
 		}
 	} else {
 		e.db = db
@@ -165,15 +171,18 @@ func (m *Manager) openEntry(e *entry, prev *entry) {
 	}
 	close(e.ready)
 	m.mu.Unlock()
-	if nothingToClose {
-		close(e.gone)
+	if failed {
+		m.finish(e) // nothing to close; only gone to signal
 	}
 }
 
-func (m *Manager) openFile(id uint64) (*DB, error) {
-	kr, maxSize, err := m.unlock(id)
+func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
+	kr, maxSize, err := m.unlock(id) // first: a deleted database fails here, at once
 	if err != nil {
 		return nil, err
+	}
+	if prev != nil {
+		<-prev.gone
 	}
 	opts := m.opts
 	opts.MaxSize = maxSize
@@ -185,44 +194,57 @@ func (m *Manager) openFile(id uint64) (*DB, error) {
 	return db, nil
 }
 
-// takeLocked moves e out of the cache; the caller then owns its close (retire).
+// takeLocked moves e out of the cache; whoever takes it sees to its finish.
 // m.mu must be held.
 func (m *Manager) takeLocked(e *entry) {
 	delete(m.open, e.id)
 	m.closing[e.id] = e
+	m.pending[e] = struct{}{}
 	e.taken, e.opened = true, false
 }
 
-// retire closes the file of an entry taken out with takeLocked, once its open is done.
-// No lock is held meanwhile: closing flushes and may wait for readers.
-func (m *Manager) retire(e *entry) {
+// finish closes e's file (if its open made one) exactly once, after its open is done,
+// with no lock held: closing flushes and waits for readers.
+func (m *Manager) finish(e *entry) {
 	<-e.ready
-	if e.db != nil {
-		e.db.Close()
-	}
-	m.mu.Lock()
-	if m.closing[e.id] == e {
-		delete(m.closing, e.id)
-	}
-	m.mu.Unlock()
-	close(e.gone)
+	e.once.Do(func() {
+		if e.db != nil {
+			e.db.Close()
+		}
+		m.mu.Lock()
+		if m.closing[e.id] == e {
+			delete(m.closing, e.id)
+		}
+		delete(m.pending, e)
+		m.mu.Unlock()
+		close(e.gone)
+	})
 }
 
-// Remove closes database id (if open, even in use: its users get ErrClosed; if opening,
-// once that open is done) and deletes its file. Callers destroy its key first, so what
-// is left on disk can never be read again, and no later open can succeed.
+// Remove takes database id out of the cache and deletes its file. An open in progress
+// is waited for; a file in use is closed by its last release (commands running now
+// finish on it; the next Acquire is answered ErrClosed or, with the key destroyed, by
+// the UnlockFunc's error). Callers destroy its key first, so what is left on disk can
+// never be read again and no later open can succeed.
 func (m *Manager) Remove(id uint64) error {
 	m.mu.Lock()
 	e := m.open[id]
 	if e != nil {
 		m.takeLocked(e)
 	}
-	wait := m.closing[id] // ours, or an idle close still under way
+	prev := m.closing[id] // ours, or an earlier file still closing
 	m.mu.Unlock()
 	if e != nil {
-		m.retire(e)
-	} else if wait != nil {
-		<-wait.gone
+		<-e.ready // its open would create the file again after the unlink
+		m.mu.Lock()
+		now := e.refs == 0
+		e.closeAtZero = !now
+		m.mu.Unlock()
+		if now {
+			m.finish(e)
+		}
+	} else if prev != nil {
+		<-prev.ready
 	}
 	err := os.Remove(m.Path(id))
 	if errors.Is(err, os.ErrNotExist) {
@@ -232,7 +254,7 @@ func (m *Manager) Remove(id uint64) error {
 }
 
 // Each calls fn for every open database, in id order, with no lock held; each file
-// stays open (not idle-closed) until fn returns. Files still opening are skipped.
+// stays open until fn returns. Files still opening are skipped.
 func (m *Manager) Each(fn func(id uint64, db *DB)) {
 	m.mu.Lock()
 	es := make([]*entry, 0, len(m.open))
@@ -246,9 +268,7 @@ func (m *Manager) Each(fn func(id uint64, db *DB)) {
 	sort.Slice(es, func(i, j int) bool { return es[i].id < es[j].id })
 	for _, e := range es {
 		fn(e.id, e.db)
-		m.mu.Lock()
-		e.refs--
-		m.mu.Unlock()
+		m.unref(e)
 	}
 }
 
@@ -280,7 +300,7 @@ func (m *Manager) sweep() {
 	}
 	m.mu.Unlock()
 	for _, e := range idle {
-		m.retire(e)
+		m.finish(e)
 	}
 	m.Each(func(_ uint64, db *DB) { SweepDB(db) })
 }
@@ -294,8 +314,9 @@ func SweepDB(db *DB) {
 	}
 }
 
-// Close stops the sweeper and closes every open file, finishing queued writes; opens in
-// progress are waited for and closed, their Acquires answer ErrClosed.
+// Close stops the sweeper and closes every file, finishing queued writes: opens in
+// progress are waited for (their Acquires answer ErrClosed), files still held after a
+// Remove are closed now. Callers stop their users first.
 func (m *Manager) Close() {
 	m.mu.Lock()
 	if m.closed {
@@ -303,25 +324,21 @@ func (m *Manager) Close() {
 		return
 	}
 	m.closed = true
-	var es []*entry
 	for _, e := range m.open {
 		m.takeLocked(e)
+	}
+	var es []*entry
+	for e := range m.pending {
 		es = append(es, e)
 	}
 	m.mu.Unlock()
 	close(m.stop)
 	<-m.done
+	// Each on its own: a reopen waits for the close of the file before it.
+	var wg sync.WaitGroup
 	for _, e := range es {
-		m.retire(e)
+		wg.Add(1)
+		go func() { defer wg.Done(); m.finish(e) }()
 	}
-	// Files closing elsewhere (Remove, a sweep) finish before Close returns.
-	m.mu.Lock()
-	var rest []*entry
-	for _, e := range m.closing {
-		rest = append(rest, e)
-	}
-	m.mu.Unlock()
-	for _, e := range rest {
-		<-e.gone
-	}
+	wg.Wait()
 }

@@ -290,6 +290,47 @@ func TestManagerRemoveDuringOpen(t *testing.T) {
 	}
 }
 
+// TestManagerRemoveInUse: Remove never closes a file under a command: the holder
+// finishes on it, its release closes it; nobody gets the removed file afterwards.
+func TestManagerRemoveInUse(t *testing.T) {
+	m, u, dir := newMgr(t, 0)
+	db, release, err := m.Acquire(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mgrWait(t, goRemove(m, 1), "Remove(1) of a file in use"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(m.Path(1)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("file of 1 after Remove: %v", err)
+	}
+	if err := db.Update(func(tx *storage.Tx) error {
+		_, err := tx.Set([]byte("k"), []byte("v"), storage.SetOptions{})
+		return err
+	}); err != nil {
+		t.Fatalf("the command holding the file when it was removed: %v", err)
+	}
+	u.mu.Lock()
+	u.fail[1] = 1 << 30 // as admin does: the key is gone, no open can succeed
+	u.mu.Unlock()
+	if _, _, err := m.Acquire(1); err == nil {
+		t.Fatal("Acquire(1) after Remove succeeded")
+	}
+	release()
+	if err := usable(db); !errors.Is(err, storage.ErrClosed) {
+		t.Fatalf("the removed file after its last release: %v, want ErrClosed", err)
+	}
+	if n := openFDs(t, dir); n > 0 {
+		t.Fatalf("%d descriptors still open in the directory after the last release", n)
+	}
+}
+
+func goRemove(m *storage.Manager, id uint64) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- m.Remove(id) }()
+	return ch
+}
+
 // TestManagerCloseDuringOpen: Close waits for the open in progress and closes it; the
 // Acquire gets ErrClosed; nothing stays open.
 func TestManagerCloseDuringOpen(t *testing.T) {
