@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/seed6aa118f9/herodb/crypto"
 )
 
@@ -18,6 +16,9 @@ type Attempt struct {
 	Addr      string // client address, ip:port
 	Transport string // "resp" or "rpc"
 	Database  string // the database named, if any
+	// Done, when closed, abandons a check still waiting for the throttle (the request's
+	// context, the server's shutdown); nil: never.
+	Done <-chan struct{}
 }
 
 // AuthEvent is one entry of the auth log: never the secret, only a fingerprint that is
@@ -39,27 +40,21 @@ type AuthEvent struct {
 // AuthLogSize is how many events AUTHLOG keeps.
 const AuthLogSize = 128
 
-// Failure limits, per source address: a burst of 20 failures, refilled at 20 a minute.
-// Beyond it every attempt from that address waits failureDelay first; a correct
-// credential is slowed, never refused.
-const (
-	failureBurst = 20
-	failureDelay = time.Second
-)
-
 type authGuard struct {
 	log    *slog.Logger
 	fpKey  []byte
 	mu     sync.Mutex
 	events []AuthEvent
 	nextID int64
-	perIP  map[string]*rate.Limiter
-	// sleep is time.Sleep; tests may shorten it.
+	// throttle is the failure bucket of each source address (throttle.go).
+	throttle *throttle
+	// sleep, when set (tests that are not about the throttle), replaces the throttle's
+	// waits: it is called with the wait and the check goes ahead.
 	sleep func(time.Duration)
 }
 
 func newAuthGuard(log *slog.Logger) *authGuard {
-	return &authGuard{log: log, fpKey: crypto.Random(32), perIP: map[string]*rate.Limiter{}, sleep: time.Sleep}
+	return &authGuard{log: log, fpKey: crypto.Random(32), throttle: newThrottle()}
 }
 
 func (g *authGuard) fingerprint(cred []byte) string {
@@ -68,41 +63,7 @@ func (g *authGuard) fingerprint(cred []byte) string {
 	return hex.EncodeToString(m.Sum(nil)[:6])
 }
 
-func hostOf(addr string) string {
-	for i := len(addr) - 1; i >= 0; i-- {
-		if addr[i] == ':' {
-			return addr[:i]
-		}
-	}
-	return addr
-}
-
-func (g *authGuard) limiter(addr string) *rate.Limiter {
-	host := hostOf(addr)
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	l := g.perIP[host]
-	if l == nil {
-		if len(g.perIP) > 100000 { // bound memory under address churn
-			g.perIP = map[string]*rate.Limiter{}
-		}
-		l = rate.NewLimiter(rate.Every(time.Minute/failureBurst), failureBurst)
-		g.perIP[host] = l
-	}
-	return l
-}
-
-// throttle delays an attempt from an address that used up its failures.
-func (g *authGuard) throttle(addr string) {
-	if g.limiter(addr).Tokens() < 1 {
-		g.sleep(failureDelay)
-	}
-}
-
 func (g *authGuard) record(at Attempt, cred []byte, kind string, ok bool, reason string, now time.Time) {
-	if !ok {
-		g.limiter(at.Addr).Allow() // spend one failure
-	}
 	ev := AuthEvent{Time: now, Addr: at.Addr, Transport: at.Transport, Database: at.Database,
 		Kind: kind, Fingerprint: g.fingerprint(cred), Success: ok, Reason: reason, Count: 1}
 	attrs := []any{"client", at.Addr, "transport", at.Transport, "db", at.Database, "kind", kind,

@@ -65,10 +65,14 @@ var ErrWrongCredential = Errorf(EUNAUTHORIZED, "invalid credential")
 // Authenticate is the one credential check: RESP (SELECT … KEY, AUTH, HELLO AUTH) and
 // the RPC's bearer header all come here. The secret is reduced to a digest first and
 // only digests are compared (the admin secret in constant time); the path is the same
-// whichever databases exist. Every attempt is logged (never the secret) and counted
-// against its source address: beyond the burst, attempts are slowed, never refused.
+// whichever databases exist. Every attempt is logged (never the secret), and a refused
+// one spends a token of its source address's bucket: once the bucket is empty, every
+// check from that address waits for a token first (throttle.go), slowed, never refused.
 func (a *Admin) Authenticate(at Attempt, cred []byte) (*Grant, error) {
-	a.guard.throttle(at.Addr)
+	b, err := a.guard.throttle.acquire(at.Done, at.Addr, a.guard.sleep)
+	if err != nil {
+		return nil, err // never checked: not counted, not logged as a failure
+	}
 	g, kind, err := a.authenticate(cred)
 	ok, reason := err == nil, "ok"
 	switch {
@@ -79,6 +83,7 @@ func (a *Admin) Authenticate(at Attempt, cred []byte) (*Grant, error) {
 		// logged and counted as one (the caller answers WRONGPASS or NOPERM).
 		ok, reason = false, "credential does not open this database"
 	}
+	a.guard.throttle.release(b, !ok)
 	a.guard.record(at, cred, kind, ok, reason, a.clock.Now())
 	return g, err
 }

@@ -303,7 +303,7 @@ func (s *Service) bearer(r *http.Request) (*Caller, *jsonrpc2.Error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || cred == "" {
 		return nil, rpcError(CodeUnauthorized, "missing credential: send Authorization: Bearer <admin secret or token>")
 	}
-	g, err := s.cfg.Admin.Authenticate(admin.Attempt{Addr: r.RemoteAddr, Transport: "rpc"}, []byte(strings.TrimSpace(cred)))
+	g, err := s.cfg.Admin.Authenticate(admin.Attempt{Addr: r.RemoteAddr, Transport: "rpc", Done: r.Context().Done()}, []byte(strings.TrimSpace(cred)))
 	if err != nil { // admin's auth log has recorded it
 		return nil, rpcError(CodeUnauthorized, "invalid credential")
 	}

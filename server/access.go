@@ -21,7 +21,7 @@ func (s *Server) present(sess *session, cred []byte, db string) (*admin.Grant, s
 	// Bring what the connection already holds up to date first: a revocation that
 	// lands during this check moves the generation again and is seen next command.
 	s.recheck(sess)
-	g, err := s.admin.Authenticate(admin.Attempt{Addr: sess.addr, Transport: "resp", Database: db}, cred)
+	g, err := s.admin.Authenticate(admin.Attempt{Addr: sess.addr, Transport: "resp", Database: db, Done: s.stopping}, cred)
 	if err != nil {
 		return nil, s.refuse(sess, wrongPass(err))
 	}

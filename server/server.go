@@ -104,6 +104,8 @@ type Server struct {
 	runMu    sync.RWMutex // held for reading by running handlers; Close takes it to wait
 	closing  bool
 	closed   chan struct{}
+	stopping chan struct{} // closed as Close begins: a check waiting for the throttle gives up
+	stopOnce sync.Once
 	serveErr error
 
 	mu       sync.Mutex
@@ -125,7 +127,7 @@ func Start(cfg Config) (*Server, error) {
 	cfg.defaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, admin: cfg.Admin, started: time.Now(),
 		sessions: map[int64]*session{}, watches: map[watchKey]map[*session]struct{}{},
-		closed: make(chan struct{})}
+		closed: make(chan struct{}), stopping: make(chan struct{})}
 	if s.admin == nil {
 		a, err := admin.Open(admin.Config{Dir: cfg.Dir, Secret: cfg.AdminSecret, KDF: cfg.KDF,
 			Sync: cfg.Sync, Clock: cfg.Clock, Logger: cfg.Logger, JWT: cfg.JWT})
@@ -161,6 +163,7 @@ func (s *Server) Admin() *admin.Admin { return s.admin }
 // Close stops accepting, closes connections, waits for running commands to finish and
 // then closes every database file.
 func (s *Server) Close() error {
+	s.stopOnce.Do(func() { close(s.stopping) })
 	s.runMu.Lock()
 	if s.closing {
 		s.runMu.Unlock()
