@@ -64,7 +64,7 @@ func TestThrottleCapsParallelConnections(t *testing.T) {
 	elapsed := time.Since(start)
 	got := answered.Load()
 	limit := int64(burst) + int64(elapsed/every) + 1 // +1: the refill's float rounding
-	t.Logf("%d connections answered %d wrong AUTHs in %v (cap %d; without the bucket: thousands)", conns, got, elapsed.Round(time.Millisecond), limit)
+	t.Logf("%d connections answered %d wrong AUTHs in %v (cap %d)", conns, got, elapsed.Round(time.Millisecond), limit)
 	if got > limit {
 		t.Fatalf("answered %d refused checks in %v, over burst + rate × elapsed = %d", got, elapsed, limit)
 	}
