@@ -22,6 +22,7 @@ package admin
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -234,7 +235,15 @@ func (a *Admin) Acquire(id uint64) (*storage.DB, func(), error) {
 	if d, ok := a.DatabaseByID(id); ok {
 		d.lastAccess.Store(a.clock.Now().Unix())
 	}
-	return a.files.Acquire(id)
+	db, release, err := a.files.Acquire(id)
+	if errors.Is(err, storage.ErrClosed) {
+		// The file was taken out of the cache as this open finished: a deletion raced
+		// this use. Say so, as unlockDB does when the deletion came first.
+		if d, ok := a.DatabaseByID(id); !ok || d.Deleted() {
+			return nil, nil, Errorf(ENOTFOUND, "database %d does not exist", id)
+		}
+	}
+	return db, release, err
 }
 
 // Dir is the data directory.

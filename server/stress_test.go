@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"regexp"
@@ -179,8 +180,9 @@ func TestStressManagementVsDataPlane(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logs := &stLog{}
 	srv, err := server.Start(server.Config{Dir: a.Dir(), AdminSecret: []byte(herodbtest.AdminSecret),
-		KDF: crypto.TestKDF, Admin: a})
+		KDF: crypto.TestKDF, Admin: a, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		a.Close()
 		t.Fatal(err)
@@ -427,7 +429,7 @@ func TestStressManagementVsDataPlane(t *testing.T) {
 	t.Logf("management errors: %v", mgmtErrs.kinds)
 	t.Logf("client errors: %v", dataErrs.kinds)
 	if n := unexpected.Load(); n > 0 {
-		t.Errorf("%d unexpected errors, first ones:\n  %s", n, strings.Join(samples, "\n  "))
+		t.Errorf("%d unexpected errors, first ones:\n  %s\nserver errors logged:\n%s", n, strings.Join(samples, "\n  "), logs.String())
 	}
 	if created.Load() == 0 || selects.Load() == 0 || commands.Load() == 0 || pings.Load() == 0 {
 		t.Fatal("the storm did not run")
@@ -453,6 +455,23 @@ func TestStressManagementVsDataPlane(t *testing.T) {
 		}
 	}
 }
+
+// stLog keeps the server's error log (the first 64 KiB), to show with a failure.
+type stLog struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (l *stLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.b) < 64<<10 {
+		l.b = append(l.b, p...)
+	}
+	return len(p), nil
+}
+
+func (l *stLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return string(l.b) }
 
 func isNetErr(err error) bool {
 	var ne net.Error
