@@ -57,6 +57,7 @@ type Admin struct {
 	clock  storage.Clock
 	db0    *storage.DB
 	dek0   []byte
+	kek0   []byte   // only between unlock and prepareRegistry, for a directory to migrate
 	secret [32]byte // digest of the admin secret, for constant-time comparison
 	files  *storage.Manager
 
@@ -132,7 +133,14 @@ func Open(cfg Config) (*Admin, error) {
 	return a, nil
 }
 
-var db0AAD = []byte("herodb/db/0")
+// db0AAD is the associated data of DB 0's wrapped key in a directory from before the
+// registration check; db0SealedAAD is the one written when the registrations are sealed
+// (registry.go). Since only the admin secret can rewrap the key, a directory whose key
+// has the sealed wrap can never be made to migrate again by editing its file.
+var (
+	db0AAD       = []byte("herodb/db/0")
+	db0SealedAAD = []byte("herodb/db/0/registrations-sealed")
+)
 
 func dbAAD(id uint64) []byte { return []byte("herodb/db/" + strconv.FormatUint(id, 10)) }
 
@@ -147,7 +155,7 @@ func (a *Admin) unlock(cfg Config) error {
 		rec, _ := json.Marshal(kdfRecord{Salt: base64.StdEncoding.EncodeToString(salt), Params: cfg.KDF})
 		kek := crypto.DeriveKEK(cfg.Secret, salt, cfg.KDF)
 		a.dek0 = crypto.Random(crypto.KeySize)
-		wrapped, err := crypto.Wrap(kek, db0AAD, a.dek0)
+		wrapped, err := crypto.Wrap(kek, db0SealedAAD, a.dek0)
 		if err != nil {
 			return err
 		}
@@ -171,8 +179,11 @@ func (a *Admin) unlock(cfg Config) error {
 			return err
 		}
 		kek := crypto.DeriveKEK(cfg.Secret, salt, rec.Params)
-		if a.dek0, err = crypto.Unwrap(kek, db0AAD, wrapped); err != nil {
-			return Errorf(EWRONGSECRET, "admin secret does not match the data in %s", a.dir)
+		if a.dek0, err = crypto.Unwrap(kek, db0SealedAAD, wrapped); err != nil {
+			if a.dek0, err = crypto.Unwrap(kek, db0AAD, wrapped); err != nil {
+				return Errorf(EWRONGSECRET, "admin secret does not match the data in %s", a.dir)
+			}
+			a.kek0 = kek // an old wrap: prepareRegistry migrates, then rewraps with it
 		}
 	}
 	kr, err := crypto.NewKeyring(map[uint32][]byte{1: a.dek0})
@@ -184,6 +195,19 @@ func (a *Admin) unlock(cfg Config) error {
 		_, err := tx.Set([]byte("admin:next_id"), []byte("1"), storage.SetOptions{NX: true})
 		return err
 	})
+}
+
+// sealDEK0 rewraps DB 0's key with the sealed associated data, inside the migration's
+// transaction. It does nothing when the key already has that wrap.
+func (a *Admin) sealDEK0(tx *storage.Tx) error {
+	if a.kek0 == nil {
+		return nil
+	}
+	wrapped, err := crypto.Wrap(a.kek0, db0SealedAAD, a.dek0)
+	if err != nil {
+		return err
+	}
+	return tx.SysPut("dek0", wrapped)
 }
 
 // unlockDB unwraps database id's key for the file manager. The manager calls it with no

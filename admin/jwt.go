@@ -408,12 +408,16 @@ func (a *Admin) SetDatabaseJWTKey(id uint64, text string) error {
 		val = base64.RawURLEncoding.EncodeToString(key)
 	}
 	err := a.db0.Update(func(tx *storage.Tx) error {
+		var err error
 		if val == "" {
-			_, err := tx.HDel(metaKey(id), [][]byte{[]byte("jwt_key")})
+			_, err = tx.HDel(metaKey(id), [][]byte{[]byte("jwt_key")})
+		} else {
+			_, err = tx.HSet(metaKey(id), [][]byte{[]byte("jwt_key"), []byte(val)})
+		}
+		if err != nil {
 			return err
 		}
-		_, err := tx.HSet(metaKey(id), [][]byte{[]byte("jwt_key"), []byte(val)})
-		return err
+		return a.sealRegistration(tx, id)
 	})
 	if err != nil {
 		return err

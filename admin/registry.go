@@ -13,7 +13,11 @@ package admin
 //
 // A directory from before this check is migrated once, at startup: every registration is
 // sealed as found, which trusts the directory that once, and the marker record is written;
-// from then on a registration without a MAC is unusable.
+// from then on a registration without a MAC is unusable. Whether a directory was migrated
+// is not the marker's to say (a file-level attacker could delete it with the MACs): DB 0's
+// key is rewrapped at migration with associated data that says "registrations sealed"
+// (db0SealedAAD in admin.go), which nobody without the admin secret can undo. Only a
+// directory whose key still has the old wrap is ever migrated.
 
 import (
 	"crypto/ed25519"
@@ -43,11 +47,6 @@ const (
 	labelRegMarker = "herodb/v1/registration-marker"
 )
 
-// unsealedFields are fields of meta:db:<id> the MAC does not cover yet. jwt_key is
-// written by SetDatabaseJWTKey, which does not call sealRegistration yet: once it does,
-// this entry goes (see docs/security.md, "Registration integrity").
-var unsealedFields = map[string]bool{"jwt_key": true}
-
 func regName(id uint64) string { return regMACPrefix + strconv.FormatUint(id, 10) }
 
 // regKey is the MAC key of the registrations: HKDF-SHA256 of DB 0's data key, under its
@@ -66,9 +65,7 @@ func (a *Admin) regKey() []byte {
 func registrationMAC(key []byte, id uint64, pairs [][]byte) []byte {
 	idx := make([]int, 0, len(pairs)/2)
 	for i := 0; i+1 < len(pairs); i += 2 {
-		if !unsealedFields[string(pairs[i])] {
-			idx = append(idx, i)
-		}
+		idx = append(idx, i)
 	}
 	sort.Slice(idx, func(x, y int) bool { return string(pairs[idx[x]]) < string(pairs[idx[y]]) })
 	m := hmac.New(sha256.New, key)
@@ -166,7 +163,9 @@ func (a *Admin) prepareRegistry() error {
 		return err
 	}
 	markerOK := marker != nil && hmac.Equal(marker, markerMAC(key))
-	if markerOK && next > top {
+	sealedDir := a.kek0 == nil // DB 0's key carries the sealed wrap: never migrate
+	defer func() { a.kek0 = nil }()
+	if markerOK && sealedDir && next > top {
 		return nil
 	}
 	log := a.guard.log
@@ -180,14 +179,17 @@ func (a *Admin) prepareRegistry() error {
 				return err
 			}
 		}
-		if markerOK {
+		if markerOK && sealedDir {
 			return nil
 		}
-		if marker != nil || len(tx.SysPrefix(regMACPrefix)) > 0 {
+		if sealedDir || marker != nil || len(tx.SysPrefix(regMACPrefix)) > 0 {
 			// This directory was migrated: the marker was removed or replaced. The
 			// registrations are not sealed again (that would trust them); those without a
 			// MAC stay unusable.
-			log.Error("registry: the migration marker in DB 0 is missing or wrong; registrations are not re-sealed")
+			log.Error("registry: DB 0 was migrated before (its key wrap, marker or MACs say so) but its marker is missing or wrong; registrations are not re-sealed")
+			if err := a.sealDEK0(tx); err != nil {
+				return err
+			}
 			return tx.SysPut(regMarker, markerMAC(key))
 		}
 		for id := uint64(1); id < next; id++ {
@@ -201,6 +203,9 @@ func (a *Admin) prepareRegistry() error {
 			if len(pairs) > 0 {
 				sealed++
 			}
+		}
+		if err := a.sealDEK0(tx); err != nil {
+			return err
 		}
 		return tx.SysPut(regMarker, markerMAC(key))
 	})

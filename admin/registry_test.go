@@ -7,6 +7,8 @@ package admin
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -91,6 +93,24 @@ func newRegFixture(t *testing.T) *regFixture {
 	f.open(t)
 	t.Cleanup(func() { f.close(t) })
 	return f
+}
+
+// oldKeyWrap puts back DB 0's key wrapped as a herodb from before the registration check
+// wrapped it, so a test directory looks like one an older version left.
+func oldKeyWrap(sys *bolt.Bucket, dek0 []byte) error {
+	var rec kdfRecord
+	if err := json.Unmarshal(sys.Get([]byte("kdf")), &rec); err != nil {
+		return err
+	}
+	salt, err := base64.StdEncoding.DecodeString(rec.Salt)
+	if err != nil {
+		return err
+	}
+	wrapped, err := crypto.Wrap(crypto.DeriveKEK([]byte("registry-test-secret"), salt, rec.Params), db0AAD, dek0)
+	if err != nil {
+		return err
+	}
+	return sys.Put([]byte("dek0"), wrapped)
 }
 
 // boltEdit runs fn on 0.db with bbolt directly, as someone who can write the files.
@@ -270,11 +290,28 @@ func TestRegistryMACRemovedRefused(t *testing.T) {
 	boltEdit(t, f.dir, func(tx *bolt.Tx) error { return tx.Bucket([]byte("herodb.sys")).Delete([]byte(regMarker)) })
 	f.open(t)
 	f.wantUnusable(t, d.ID)
-	if got := f.log.find(slog.LevelError, "migration marker"); len(got) != 1 {
+	if got := f.log.find(slog.LevelError, "marker is missing or wrong"); len(got) != 1 {
 		t.Errorf("marker log lines: %q", got)
 	}
 	if got := f.log.find(slog.LevelWarn, "sealed the registrations"); len(got) != 0 {
 		t.Errorf("migrated again: %q", got)
+	}
+
+	// Every MAC and the marker removed: DB 0's key wrap still says the directory was
+	// migrated, so nothing is sealed again and both databases are unusable.
+	f.close(t)
+	boltEdit(t, f.dir, func(tx *bolt.Tx) error {
+		sys := tx.Bucket([]byte("herodb.sys"))
+		for _, name := range []string{regName(d.ID), regName(e.ID), regMarker} {
+			sys.Delete([]byte(name))
+		}
+		return nil
+	})
+	f.open(t)
+	f.wantUnusable(t, d.ID)
+	f.wantUnusable(t, e.ID)
+	if got := f.log.find(slog.LevelWarn, "sealed the registrations"); len(got) != 0 {
+		t.Errorf("migrated again after every MAC was removed: %q", got)
 	}
 }
 
@@ -338,9 +375,13 @@ func TestRegistryMigration(t *testing.T) {
 	if err := f.a.DeleteDatabase(gone.ID); err != nil {
 		t.Fatal(err)
 	}
+	dek0 := f.a.dek0
 	f.close(t)
 	boltEdit(t, f.dir, func(tx *bolt.Tx) error { // what an older herodb left
 		sys := tx.Bucket([]byte("herodb.sys"))
+		if err := oldKeyWrap(sys, dek0); err != nil {
+			return err
+		}
 		for _, name := range []string{regName(priv.ID), regName(pub.ID), regName(ro.ID), regName(gone.ID), regMarker} {
 			if sys.Get([]byte(name)) == nil {
 				return fmt.Errorf("%s was never written", name)
@@ -387,9 +428,13 @@ func TestRegistryMigrationMissingPublicIsPrivate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dek0 := f.a.dek0
 	f.close(t)
 	boltEdit(t, f.dir, func(tx *bolt.Tx) error {
 		sys := tx.Bucket([]byte("herodb.sys"))
+		if err := oldKeyWrap(sys, dek0); err != nil {
+			return err
+		}
 		if err := sys.Delete([]byte(regName(d.ID))); err != nil {
 			return err
 		}
