@@ -174,7 +174,7 @@ func methodTable() []*Method {
 			call:    createDatabase},
 		{Name: "listDatabases", Summary: "Every live database, as getDatabaseInfo describes it.",
 			Result: "array", Right: RightAdmin, Example: `[]`, call: listDatabases},
-		{Name: "getDatabaseInfo", Summary: "id, name, backend, encrypted, public, size_on_disk, key_count, created_at, last_access, max_size.",
+		{Name: "getDatabaseInfo", Summary: "id, name, backend, encrypted, public, size_on_disk, key_count, created_at, last_access, max_size; unusable (with the reason) when its registration failed its integrity check.",
 			Params: []Param{idParam}, Result: "object", Right: RightAdmin, Errors: []int64{CodeNotFound},
 			Example: `[1]`, call: getDatabaseInfo},
 		{Name: "deleteDatabase", Summary: "Destroys the database's key, then its file; its id and name are never reused.",
