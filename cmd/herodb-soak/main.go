@@ -169,7 +169,7 @@ func (s *soak) run() int {
 	time.Sleep(2500 * time.Millisecond)
 	base := s.sample()
 	baseConns, _ := s.serverConnections()
-	fmt.Printf("  baseline: %d goroutines, %d threads, RSS %s, %d connections\n", base.goroutines, base.threads, mb(base.rss), baseConns)
+	fmt.Printf("  baseline: %d goroutines, %d threads, RSS %s (anon %s), %d connections\n", base.goroutines, base.threads, mb(base.rss), mb(base.anon), baseConns)
 
 	peak := s.load()
 
@@ -185,8 +185,9 @@ func (s *soak) run() int {
 			break
 		}
 	}
-	fmt.Printf("  after:    %d goroutines (peak %d), %d threads (peak %d), RSS %s (peak %s), %d connections\n",
-		after.goroutines, peak.goroutines, after.threads, max(peak.threads, after.threads), mb(after.rss), mb(max(peak.rss, after.rss)), afterConns)
+	fmt.Printf("  after:    %d goroutines (peak %d), %d threads (peak %d), RSS %s (peak %s; anon %s, peak %s), %d connections\n",
+		after.goroutines, peak.goroutines, after.threads, max(peak.threads, after.threads), mb(after.rss),
+		mb(max(peak.rss, after.rss)), mb(after.anon), mb(max(peak.anon, after.anon)), afterConns)
 
 	code := 0
 	select {
@@ -451,6 +452,7 @@ type sample struct {
 	at                time.Duration
 	goroutines        int64
 	threads, rss      int64
+	anon              int64 // RssAnon: the heap and stacks, without the files' mapped pages
 	ops, selects, rev int64
 }
 
@@ -471,6 +473,9 @@ func (s *soak) sample() sample {
 		case "VmRSS:":
 			kb, _ := strconv.ParseInt(f[1], 10, 64)
 			sm.rss = kb << 10
+		case "RssAnon:":
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			sm.anon = kb << 10
 		case "Threads:":
 			sm.threads, _ = strconv.ParseInt(f[1], 10, 64)
 		}
@@ -530,14 +535,14 @@ func (s *soak) load() sample {
 	every := max(1, int(s.dur/time.Second)/12) // about a dozen lines, whatever the length
 	line := func(sm sample) {
 		secs := (sm.at - last.at).Seconds()
-		fmt.Printf("  %5.0fs %10.0f %9.0f %9d %8d %11d %8s %10v\n", sm.at.Seconds(),
+		fmt.Printf("  %5.0fs %10.0f %9.0f %9d %8d %11d %9s %9s %10v\n", sm.at.Seconds(),
 			float64(sm.ops-last.ops)/secs, float64(sm.selects-last.selects)/secs, sm.rev,
-			sm.threads, sm.goroutines, mb(sm.rss), s.lat.quantile(0.99))
+			sm.threads, sm.goroutines, mb(sm.rss), mb(sm.anon), s.lat.quantile(0.99))
 		last = sm
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	fmt.Printf("  %6s %10s %9s %9s %8s %11s %8s %10s\n", "t", "ops/s", "SELECT/s", "revoked", "threads", "goroutines", "RSS", "p99 op*")
+	fmt.Printf("  %6s %10s %9s %9s %8s %11s %9s %9s %10s\n", "t", "ops/s", "SELECT/s", "revoked", "threads", "goroutines", "RSS", "anon**", "p99 op*")
 loop:
 	for {
 		select {
@@ -548,6 +553,9 @@ loop:
 			sm.at = time.Since(start)
 			if sm.rss > peak.rss {
 				peak.rss = sm.rss
+			}
+			if sm.anon > peak.anon {
+				peak.anon = sm.anon
 			}
 			if sm.threads > peak.threads {
 				peak.threads = sm.threads
@@ -570,7 +578,8 @@ loop:
 	ops, sel := s.ops.Load(), s.selects.Load()
 	fmt.Printf("  throughput: %d commands in %v = %.0f/s (plus %d SELECTs = %.0f/s); %d reconnects\n",
 		ops, elapsed.Round(time.Millisecond), float64(ops)/elapsed.Seconds(), sel, float64(sel)/elapsed.Seconds(), s.reconnects.Load())
-	fmt.Printf("  (* p99 since the start; latencies are power-of-two bucket upper edges)\n")
+	fmt.Printf("  (* p99 since the start; latencies are power-of-two bucket upper edges. ** RssAnon: RSS\n")
+	fmt.Printf("   without the pages of the database files bbolt maps, which grow as the files do)\n")
 	fmt.Printf("  latency: commands p50 <= %v, p99 <= %v, max <= %v; SELECT p50 <= %v, p99 <= %v, max <= %v\n",
 		s.lat.quantile(0.5), s.lat.quantile(0.99), s.lat.max(), s.selLat.quantile(0.5), s.selLat.quantile(0.99), s.selLat.max())
 	fmt.Printf("  revocations: %d (rotations, and every 10th a delete then re-add of the same key)\n", s.revocations.Load())
