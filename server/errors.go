@@ -127,6 +127,10 @@ func failureReply(err error) string {
 	case errors.Is(err, storage.ErrDBFull):
 		return errDBFull
 	case errors.Is(err, storage.ErrCorrupt):
+		var ce *storage.CorruptError
+		if errors.As(err, &ce) {
+			return fmt.Sprintf("ERR data corruption detected in database %d; see the server log", ce.DB)
+		}
 		return errCorrupt
 	case errors.Is(err, syscall.ENOSPC):
 		return errDiskFull

@@ -190,7 +190,10 @@ func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.Unlock(kr)
+	if err := db.Unlock(kr); err != nil {
+		db.Close() // refused (another database's file, or tampered): never cached, never written
+		return nil, err
+	}
 	return db, nil
 }
 

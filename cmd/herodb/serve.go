@@ -101,6 +101,7 @@ func oneLine(err error) string {
 }
 
 func serve(f *serveFlags, log *slog.Logger) error {
+	storage.SetLogger(log) // a file upgraded or refused at open is logged with the rest
 	if f.encrypt {
 		log.Warn("--encrypt is accepted for HeroDB compatibility: herodb encrypts every database, always")
 	}
