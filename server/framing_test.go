@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -166,14 +167,7 @@ func TestOutputHardLimit(t *testing.T) {
 // the client never reads: the real binary's memory stays near one reply, not 1.6 GB,
 // and other clients are served meanwhile.
 func TestOutputBackpressureBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	bin := tBuildHerodb(t)
-	dir := filepath.Join(t.TempDir(), "data")
-	port := tFreePort(t)
-	cmd := tStartBinary(t, bin, port, "--dev", "--dir", dir, "--rpc-port", strconv.Itoa(tFreePort(t)))
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd, addr := tStartDev(t)
 	c := tSelected(t, addr, 1)
 	tEq(t, "SET big", c.do("SET", "big", strings.Repeat("v", 16<<20)), tOK)
 	base := tRSS(t, cmd.Process.Pid)
@@ -205,14 +199,7 @@ func TestOutputBackpressureBinary(t *testing.T) {
 // TestFramingBinary (findings 1 and 2): the packet that crashed the process and the one
 // that pinned a core, against the real binary.
 func TestFramingBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	bin := tBuildHerodb(t)
-	dir := filepath.Join(t.TempDir(), "data")
-	port := tFreePort(t)
-	cmd := tStartBinary(t, bin, port, "--dev", "--dir", dir, "--rpc-port", strconv.Itoa(tFreePort(t)))
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd, addr := tStartDev(t)
 
 	for _, auth := range []bool{false, true} {
 		c := tDial(t, addr)
@@ -239,6 +226,20 @@ func TestFramingBinary(t *testing.T) {
 	if used := tCPU(t, cmd.Process.Pid) - before; used > time.Second {
 		t.Errorf("idle server used %v of CPU in 2 s after the packets: something spins", used)
 	}
+}
+
+// tStartDev builds and starts the real binary in dev mode (public database 1) on a
+// temporary directory and free ports.
+func tStartDev(t *testing.T) (*exec.Cmd, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := tBuildHerodb(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	port := tFreePort(t)
+	cmd := tStartBinary(t, bin, port, "--dev", "--dir", dir, "--rpc-port", strconv.Itoa(tFreePort(t)))
+	return cmd, "127.0.0.1:" + strconv.Itoa(port)
 }
 
 // tRSS is a process's resident set size in bytes, from /proc.
