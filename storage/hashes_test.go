@@ -11,35 +11,6 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-func hgetall(t testing.TB, e *env, name string) map[string]string {
-	t.Helper()
-	flat := view(t, e, func(tx *storage.Tx) ([][]byte, error) { return tx.HGetAll([]byte(name)) })
-	if len(flat)%2 != 0 {
-		t.Fatalf("HGETALL returned %d items", len(flat))
-	}
-	out := map[string]string{}
-	for i := 0; i < len(flat); i += 2 {
-		if _, dup := out[string(flat[i])]; dup {
-			t.Fatalf("HGETALL returned field %q twice", flat[i])
-		}
-		out[string(flat[i])] = string(flat[i+1])
-	}
-	return out
-}
-
-func hget(t testing.TB, e *env, name, field string) (string, bool) {
-	t.Helper()
-	type r struct {
-		v  []byte
-		ok bool
-	}
-	res := view(t, e, func(tx *storage.Tx) (r, error) {
-		v, ok, err := tx.HGet([]byte(name), []byte(field))
-		return r{v, ok}, err
-	})
-	return string(res.v), res.ok
-}
-
 func TestHashBasics(t *testing.T) {
 	e := newEnv(t)
 	hset := func(name string, pairs ...string) int64 {

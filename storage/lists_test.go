@@ -11,30 +11,6 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-func lrange(t testing.TB, e *env, name string, start, stop int64) []string {
-	t.Helper()
-	return strs(view(t, e, func(tx *storage.Tx) ([][]byte, error) { return tx.LRange([]byte(name), start, stop) }))
-}
-
-func rpush(t testing.TB, e *env, name string, vals ...string) int64 {
-	t.Helper()
-	return run(t, e, func(tx *storage.Tx) (int64, error) { return tx.RPush([]byte(name), bs(vals...), false) })
-}
-
-func wantList(t testing.TB, e *env, name string, want ...string) {
-	t.Helper()
-	if got := lrange(t, e, name, 0, -1); !slices.Equal(got, want) {
-		t.Fatalf("LRANGE %s 0 -1 = %q; want %q", name, got, want)
-	}
-	n := view(t, e, func(tx *storage.Tx) (int64, error) { return tx.LLen([]byte(name)) })
-	if n != int64(len(want)) {
-		t.Fatalf("LLEN %s = %d; want %d", name, n, len(want))
-	}
-	if len(want) == 0 {
-		wantAbsent(t, e, name)
-	}
-}
-
 func TestPushPop(t *testing.T) {
 	e := newEnv(t)
 	if n := run(t, e, func(tx *storage.Tx) (int64, error) { return tx.LPush([]byte("l"), bs("a", "b", "c"), false) }); n != 3 {
@@ -683,4 +659,28 @@ func TestWrongType(t *testing.T) {
 		t.Fatalf("hash changed: %v", got)
 	}
 	wantList(t, e, "l", "a")
+}
+
+// An empty element opens to a nil plaintext, which getElem (lists.go) takes for a missing
+// record: LPOP/RPOP/LINDEX/LMOVE/LPOS of an empty element fail with ErrCorrupt.
+func TestReviewEmptyListElement(t *testing.T) {
+	e := newEnv(t)
+	run(t, e, func(tx *storage.Tx) (int64, error) { return tx.RPush([]byte("l"), bs("", "x"), false) })
+	v, ok, err := func() ([]byte, bool, error) {
+		var v []byte
+		var ok bool
+		err := e.db.View(func(tx *storage.Tx) error {
+			var err error
+			v, ok, err = tx.LIndex([]byte("l"), 0)
+			return err
+		})
+		return v, ok, err
+	}()
+	if err != nil || !ok || len(v) != 0 {
+		t.Fatalf("LIndex 0 of [\"\", \"x\"]: %q %v %v", v, ok, err)
+	}
+	got := run(t, e, func(tx *storage.Tx) ([][]byte, error) { return tx.LPop([]byte("l"), 1) })
+	if len(got) != 1 || len(got[0]) != 0 {
+		t.Fatalf("LPop: %q", got)
+	}
 }

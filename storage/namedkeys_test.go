@@ -2,8 +2,7 @@ package storage_test
 
 // Named keys (the AGE commands' key store): put, get, replace, delete, list; outside the
 // keyspace (GET, KEYS, SCAN, DBSIZE, FLUSHDB); sealed on disk and bound to their name
-// and database. It reuses storage_test.go's env, run and view, and security_test.go's
-// rawBolt.
+// and database. It uses helpers_test.go's env, run, view and rawBolt.
 
 import (
 	"bytes"
