@@ -37,11 +37,7 @@ func dlWait(t *testing.T, done <-chan struct{}, what string) {
 // There is no t.Cleanup: on a hang, Close would hang too and mask the dump.
 func dlOpen(t *testing.T) *Admin {
 	t.Helper()
-	a, err := Open(Config{Dir: t.TempDir(), Secret: []byte("deadlock-test-admin-secret"),
-		KDF: crypto.TestKDF, IdleClose: time.Millisecond})
-	if err != nil {
-		t.Fatalf("open admin: %v", err)
-	}
+	a := openAdmin(t, Config{Secret: []byte("deadlock-test-admin-secret"), IdleClose: time.Millisecond})
 	a.guard.sleep = func(time.Duration) {}
 	return a
 }

@@ -3,18 +3,13 @@ package admin
 import (
 	"bytes"
 	"testing"
-
-	"github.com/seed6aa118f9/herodb/crypto"
 )
 
 // FuzzCredential: the one credential check, fed anything. It never panics, and it
 // accepts nothing but the credentials that were made: a key, a token or the admin
 // secret altered by a single byte is refused like any other guess.
 func FuzzCredential(f *testing.F) {
-	a, err := Open(Config{Dir: f.TempDir(), Secret: []byte("tokens-test-admin-secret"), KDF: crypto.TestKDF})
-	if err != nil {
-		f.Fatal(err)
-	}
+	a := openAdmin(f, Config{Secret: []byte("tokens-test-admin-secret")})
 	f.Cleanup(func() { a.Close() })
 	db, err := a.CreateDatabase(CreateOptions{Name: "fuzz"})
 	if err != nil {
@@ -24,7 +19,7 @@ func FuzzCredential(f *testing.F) {
 	if err := a.AddAccessKey(db.ID, key, AccessRead); err != nil {
 		f.Fatal(err)
 	}
-	tok, err := a.CreateToken(tkAdmin, "fuzz", []Scope{{Type: "database", Name: "fuzz", Permissions: []string{"read"}}}, 0)
+	tok, err := a.CreateToken(adminGrant, "fuzz", []Scope{{Type: "database", Name: "fuzz", Permissions: []string{"read"}}}, 0)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -15,25 +14,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/seed6aa118f9/herodb/crypto"
+	"github.com/seed6aa118f9/herodb/storage"
 )
-
-// jwtTestClock is a fake clock; it moves only when told.
-type jwtTestClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *jwtTestClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *jwtTestClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // jwtKeyText is a mutable key text for JWTConfig.Load.
 type jwtKeyText struct {
@@ -52,7 +34,7 @@ type jwtFixture struct {
 	a      *Admin
 	close  func()
 	dir    string
-	clock  *jwtTestClock
+	clock  *storage.ManualClock
 	keys   *jwtKeyText
 	priv   ed25519.PrivateKey
 	pubPEM []byte
@@ -60,22 +42,10 @@ type jwtFixture struct {
 	other  uint64 // "other"
 }
 
-func newEdKey(t testing.TB) (ed25519.PrivateKey, []byte) {
-	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return priv, crypto.MarshalPublicKeyPEM(pub)
-}
-
 func openJWTAdmin(t *testing.T, f *jwtFixture, cfg JWTConfig) {
 	t.Helper()
 	cfg.Load = f.keys.Load
-	a, err := Open(Config{Dir: f.dir, Secret: []byte("jwt-test-secret"), KDF: crypto.TestKDF, Clock: f.clock, JWT: cfg})
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
+	a := openAdmin(t, Config{Dir: f.dir, Secret: []byte("jwt-test-secret"), Clock: f.clock, JWT: cfg})
 	var once sync.Once
 	f.close = func() { once.Do(func() { a.Close() }) }
 	t.Cleanup(f.close)
@@ -84,7 +54,7 @@ func openJWTAdmin(t *testing.T, f *jwtFixture, cfg JWTConfig) {
 
 func newJWTFixture(t *testing.T, cfg JWTConfig) *jwtFixture {
 	t.Helper()
-	f := &jwtFixture{dir: t.TempDir(), clock: &jwtTestClock{now: time.Unix(1_700_000_000, 0)}, keys: &jwtKeyText{}}
+	f := &jwtFixture{dir: t.TempDir(), clock: newClock(), keys: &jwtKeyText{}}
 	f.priv, f.pubPEM = newEdKey(t)
 	f.keys.Set(f.pubPEM)
 	openJWTAdmin(t, f, cfg)

@@ -71,11 +71,7 @@ type regFixture struct {
 func (f *regFixture) open(t *testing.T) {
 	t.Helper()
 	f.log = &regLog{}
-	a, err := Open(Config{Dir: f.dir, Secret: []byte("registry-test-secret"), KDF: crypto.TestKDF, Logger: slog.New(f.log)})
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	f.a = a
+	f.a = openAdmin(t, Config{Dir: f.dir, Secret: []byte("registry-test-secret"), Logger: slog.New(f.log)})
 }
 
 func (f *regFixture) close(t *testing.T) {

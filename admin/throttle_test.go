@@ -9,12 +9,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/seed6aa118f9/herodb/storage"
 )
 
-// thClock is a fake throttle clock: time moves and timers fire only in Advance.
+// thClock is a fake throttle clock: the manual clock with timers on top. Time moves and
+// timers fire only in Advance, together under mu.
 type thClock struct {
 	mu     sync.Mutex
-	now    time.Time
+	clock  *storage.ManualClock
 	timers map[*thTimer]struct{}
 }
 
@@ -24,15 +27,15 @@ type thTimer struct {
 }
 
 func newThClock() *thClock {
-	return &thClock{now: time.Unix(1_700_000_000, 0), timers: map[*thTimer]struct{}{}}
+	return &thClock{clock: newClock(), timers: map[*thTimer]struct{}{}}
 }
 
-func (c *thClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *thClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.clock.Now() }
 
 func (c *thClock) Timer(d time.Duration) (<-chan time.Time, func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := &thTimer{at: c.now.Add(d), c: make(chan time.Time, 1)}
+	t := &thTimer{at: c.clock.Now().Add(d), c: make(chan time.Time, 1)}
 	c.timers[t] = struct{}{}
 	return t.c, func() { c.mu.Lock(); delete(c.timers, t); c.mu.Unlock() }
 }
@@ -40,10 +43,11 @@ func (c *thClock) Timer(d time.Duration) (<-chan time.Time, func()) {
 func (c *thClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	c.clock.Add(d)
+	now := c.clock.Now()
 	for t := range c.timers {
-		if !t.at.After(c.now) {
-			t.c <- c.now
+		if !t.at.After(now) {
+			t.c <- now
 			delete(c.timers, t)
 		}
 	}

@@ -23,32 +23,11 @@ import (
 
 var tkFormat = regexp.MustCompile(`^hdbt_([0-9a-f]{16})_([0-9A-Za-z]{43})$`)
 
-// tkClock is a fake clock that moves only when told.
-type tkClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *tkClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *tkClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-var tkAdmin = &Grant{Kind: "admin", Admin: true}
-
 // tkOpen opens an admin on dir (a new temporary one when empty), without the failure
 // delay. close closes it once; the test's end closes it too if still open.
 func tkOpen(t *testing.T, dir string, clock storage.Clock) (a *Admin, close func()) {
 	t.Helper()
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	a, err := Open(Config{Dir: dir, Secret: []byte("tokens-test-admin-secret"), KDF: crypto.TestKDF, Clock: clock})
-	if err != nil {
-		t.Fatalf("open admin: %v", err)
-	}
+	a = openAdmin(t, Config{Dir: dir, Secret: []byte("tokens-test-admin-secret"), Clock: clock})
 	a.guard.sleep = func(time.Duration) {}
 	var once sync.Once
 	close = func() { once.Do(func() { a.Close() }) }
@@ -212,7 +191,7 @@ func TestTokenCoversNoEscalation(t *testing.T) {
 		}
 	}
 	// The admin secret covers everything; no caller covers nothing.
-	if !callerCovers(tkAdmin, tkScopes(t, "["+adm+"]")) {
+	if !callerCovers(adminGrant, tkScopes(t, "["+adm+"]")) {
 		t.Errorf("the admin secret does not cover an admin scope")
 	}
 	if callerCovers(nil, tkScopes(t, "["+appR+"]")) {
@@ -266,7 +245,7 @@ func TestTokenFormatAndStorage(t *testing.T) {
 	seen := map[string]bool{}
 	var tokens []*NewToken
 	for i := 0; i < 20; i++ {
-		nt, err := a.CreateToken(tkAdmin, "t", tkScopes(t, `[{"type":"database","name":"app","permissions":["read"]}]`), 0)
+		nt, err := a.CreateToken(adminGrant, "t", tkScopes(t, `[{"type":"database","name":"app","permissions":["read"]}]`), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -397,15 +376,15 @@ func TestTokenNoEscalationAdminAPI(t *testing.T) {
 	mk := func(caller *Grant, scopes string) (*NewToken, error) {
 		return a.CreateToken(caller, "t", tkScopes(t, scopes), 0)
 	}
-	adminTok, err := mk(tkAdmin, `[{"type":"admin"}]`)
+	adminTok, err := mk(adminGrant, `[{"type":"admin"}]`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherTok, err := mk(tkAdmin, `[{"type":"database","name":"other","permissions":["read"]}]`)
+	otherTok, err := mk(adminGrant, `[{"type":"database","name":"other","permissions":["read"]}]`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	devTok, err := mk(tkAdmin, `[{"type":"database","name":"app","permissions":["read","write"]},{"type":"token","permissions":["read","write"]}]`)
+	devTok, err := mk(adminGrant, `[{"type":"database","name":"app","permissions":["read","write"]},{"type":"token","permissions":["read","write"]}]`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +396,7 @@ func TestTokenNoEscalationAdminAPI(t *testing.T) {
 		t.Fatalf("admin token grant: %+v", adm)
 	}
 
-	before := len(a.ListTokens(tkAdmin, true))
+	before := len(a.ListTokens(adminGrant, true))
 	for _, scopes := range []string{
 		`[{"type":"admin"}]`,
 		`[{"type":"database","name":"other","permissions":["read"]}]`,
@@ -428,14 +407,14 @@ func TestTokenNoEscalationAdminAPI(t *testing.T) {
 			t.Errorf("developer creates %s: %+v %v, want %s", scopes, nt, err, EFORBIDDEN)
 		}
 	}
-	if n := len(a.ListTokens(tkAdmin, true)); n != before {
+	if n := len(a.ListTokens(adminGrant, true)); n != before {
 		t.Errorf("refused creations changed the token count: %d → %d", before, n)
 	}
 	ci, err := mk(dev, `[{"type":"database","name":"app","permissions":["read"]}]`)
 	if err != nil {
 		t.Fatalf("developer creates an app:read token: %v", err)
 	}
-	if got, _ := a.GetToken(tkAdmin, ci.ID); got == nil || got.CreatedBy != "token:"+devTok.ID {
+	if got, _ := a.GetToken(adminGrant, ci.ID); got == nil || got.CreatedBy != "token:"+devTok.ID {
 		t.Errorf("created_by of a token made by a token: %+v", got)
 	}
 
@@ -461,7 +440,7 @@ func TestTokenNoEscalationAdminAPI(t *testing.T) {
 	}
 
 	// A token:read token sees only tokens within its scopes, and cannot create any.
-	readTok, err := mk(tkAdmin, `[{"type":"token","permissions":["read"]}]`)
+	readTok, err := mk(adminGrant, `[{"type":"token","permissions":["read"]}]`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,28 +462,28 @@ func TestTokenNoEscalationAdminAPI(t *testing.T) {
 // TestTokenLifecycle: expiry, revocation, listings, and last use across a restart.
 func TestTokenLifecycle(t *testing.T) {
 	dir := t.TempDir()
-	clk := &tkClock{now: time.Unix(1_700_000_000, 0)}
+	clk := newClock()
 	a, closeA := tkOpen(t, dir, clk)
 	if _, err := a.CreateDatabase(CreateOptions{Name: "app"}); err != nil {
 		t.Fatal(err)
 	}
 	sc := tkScopes(t, `[{"type":"database","name":"app","permissions":["read"]}]`)
-	short, err := a.CreateToken(tkAdmin, "short", sc, 60*time.Second)
+	short, err := a.CreateToken(adminGrant, "short", sc, 60*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if short.ExpiresAt == nil || *short.ExpiresAt != short.CreatedAt+60 || short.CreatedAt != clk.Now().Unix() {
 		t.Errorf("created_at %d expires_at %v, want +60", short.CreatedAt, short.ExpiresAt)
 	}
-	long, _ := a.CreateToken(tkAdmin, "long", sc, 0)
-	gone, _ := a.CreateToken(tkAdmin, "gone", sc, 0)
+	long, _ := a.CreateToken(adminGrant, "long", sc, 0)
+	gone, _ := a.CreateToken(adminGrant, "gone", sc, 0)
 	if long.ExpiresAt != nil {
 		t.Errorf("a token without expiry has expires_at %d", *long.ExpiresAt)
 	}
-	if nt, err := a.CreateToken(tkAdmin, "", sc, 0); tkCode(err) != EINVALID {
+	if nt, err := a.CreateToken(adminGrant, "", sc, 0); tkCode(err) != EINVALID {
 		t.Errorf("empty name: %+v %v", nt, err)
 	}
-	if nt, err := a.CreateToken(tkAdmin, "x", tkScopes(t, `[{"type":"database","name":"nope","permissions":["read"]}]`), 0); tkCode(err) != ENOTFOUND {
+	if nt, err := a.CreateToken(adminGrant, "x", tkScopes(t, `[{"type":"database","name":"nope","permissions":["read"]}]`), 0); tkCode(err) != ENOTFOUND {
 		t.Errorf("unknown database: %+v %v", nt, err)
 	}
 
@@ -516,19 +495,19 @@ func TestTokenLifecycle(t *testing.T) {
 		t.Errorf("grant expires %v, want %d", g.Expires, *short.ExpiresAt)
 	}
 	used := clk.Now().Unix()
-	if got, _ := a.GetToken(tkAdmin, long.ID); got.LastUsedAt == nil || *got.LastUsedAt != used {
+	if got, _ := a.GetToken(adminGrant, long.ID); got.LastUsedAt == nil || *got.LastUsedAt != used {
 		t.Errorf("last_used_at right after use: %v, want %d", got.LastUsedAt, used)
 	}
-	if err := a.RevokeToken(tkAdmin, gone.ID); err != nil {
+	if err := a.RevokeToken(adminGrant, gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.RevokeToken(tkAdmin, gone.ID); err != nil {
+	if err := a.RevokeToken(adminGrant, gone.ID); err != nil {
 		t.Errorf("revoking twice: %v", err)
 	}
-	if err := a.RevokeToken(tkAdmin, "0123456789abcdef"); tkCode(err) != ENOTFOUND {
+	if err := a.RevokeToken(adminGrant, "0123456789abcdef"); tkCode(err) != ENOTFOUND {
 		t.Errorf("revoking an unknown id: %v", err)
 	}
-	if _, err := a.RotateToken(tkAdmin, gone.ID); tkCode(err) != EINVALID {
+	if _, err := a.RotateToken(adminGrant, gone.ID); tkCode(err) != EINVALID {
 		t.Errorf("rotating a revoked token: %v, want %s", err, EINVALID)
 	}
 
@@ -547,21 +526,21 @@ func TestTokenLifecycle(t *testing.T) {
 		slices.Sort(n) // created in the same second: ordered by id
 		return strings.Join(n, ",")
 	}
-	if got := names(a.ListTokens(tkAdmin, false)); got != "long" {
+	if got := names(a.ListTokens(adminGrant, false)); got != "long" {
 		t.Errorf("active tokens: %s, want long", got)
 	}
-	if got := names(a.ListTokens(tkAdmin, true)); got != "gone,long,short" {
+	if got := names(a.ListTokens(adminGrant, true)); got != "gone,long,short" {
 		t.Errorf("all tokens: %s, want gone,long,short", got)
 	}
 
 	// Last use survives a restart (flushed at Close), as does the revocation.
 	closeA()
 	b, _ := tkOpen(t, dir, clk)
-	got, err := b.GetToken(tkAdmin, long.ID)
+	got, err := b.GetToken(adminGrant, long.ID)
 	if err != nil || got.LastUsedAt == nil || *got.LastUsedAt != used {
 		t.Errorf("last_used_at after a restart: %+v %v, want %d", got, err, used)
 	}
-	if got, _ := b.GetToken(tkAdmin, gone.ID); got == nil || got.RevokedAt == nil {
+	if got, _ := b.GetToken(adminGrant, gone.ID); got == nil || got.RevokedAt == nil {
 		t.Errorf("revoked_at after a restart: %+v", got)
 	}
 	if _, err := b.Authenticate(Attempt{Addr: "127.0.0.1:4"}, []byte(gone.Token)); err == nil {
