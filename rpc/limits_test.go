@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -22,17 +21,6 @@ import (
 	"github.com/seed6aa118f9/herodb/herodbtest"
 	"github.com/seed6aa118f9/herodb/rpc"
 )
-
-// newRPCEnvWith is newRPCEnv with a service configured by cfg (Admin and Info are set).
-func newRPCEnvWith(t *testing.T, cfg rpc.Config) *rpcEnv {
-	t.Helper()
-	srv := startServer(t)
-	cfg.Admin, cfg.Info = srv.Admin(), srv.Info
-	svc := rpc.NewService(cfg)
-	hs := httptest.NewServer(svc.HTTPHandler())
-	t.Cleanup(hs.Close)
-	return &rpcEnv{t: t, srv: srv, svc: svc, hs: hs, secrets: []string{herodbtest.AdminSecret}}
-}
 
 // tenantKey creates database name with a read access key and returns the key.
 func tenantKey(t *testing.T, e *rpcEnv, name string) string {

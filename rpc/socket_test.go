@@ -5,7 +5,6 @@ package rpc_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,67 +17,8 @@ import (
 
 	"github.com/sourcegraph/jsonrpc2"
 
-	"github.com/seed6aa118f9/herodb/herodbtest"
 	"github.com/seed6aa118f9/herodb/rpc"
 )
-
-// sockDir is a short directory for sockets: a Unix socket path must stay under ~104
-// bytes, which t.TempDir() under a long test name can exceed.
-func sockDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "hdbsock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
-func newSocketEnv(t *testing.T) (*rpc.Service, string, *rpc.SocketServer) {
-	t.Helper()
-	srv := startServer(t)
-	svc := rpc.NewService(rpc.Config{Admin: srv.Admin(), Info: srv.Info})
-	path := filepath.Join(sockDir(t), "rpc.sock")
-	ss, err := svc.ListenSocket(path)
-	if err != nil {
-		t.Fatalf("ListenSocket: %v", err)
-	}
-	t.Cleanup(func() { ss.Close() })
-	return svc, path, ss
-}
-
-// socketCall returns a callFn over one jsonrpc2 connection to path.
-func socketCall(t *testing.T, path string) callFn {
-	t.Helper()
-	nc, err := net.Dial("unix", path)
-	if err != nil {
-		t.Fatalf("dial %s: %v", path, err)
-	}
-	conn := jsonrpc2.NewConn(context.Background(), jsonrpc2.NewPlainObjectStream(nc),
-		jsonrpc2.HandlerWithError(func(context.Context, *jsonrpc2.Conn, *jsonrpc2.Request) (any, error) { return nil, nil }))
-	t.Cleanup(func() { conn.Close() })
-	return func(t *testing.T, method string, params any) (json.RawMessage, *jsonrpc2.Error, []byte) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		var res json.RawMessage
-		err := conn.Call(ctx, method, params, &res) // nil params: the member is left out
-		var je *jsonrpc2.Error
-		if errors.As(err, &je) {
-			if strings.Contains(je.Message, herodbtest.AdminSecret) {
-				t.Errorf("%s: error holds the admin secret: %q", method, je.Message)
-			}
-			return nil, je, []byte(je.Message)
-		}
-		if err != nil {
-			t.Fatalf("%s over the socket: %v", method, err)
-		}
-		if strings.Contains(string(res), herodbtest.AdminSecret) {
-			t.Errorf("%s: result holds the admin secret", method)
-		}
-		return res, nil, res
-	}
-}
 
 func TestSocketEveryMethod(t *testing.T) {
 	t.Parallel()

@@ -12,8 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
@@ -22,33 +20,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sourcegraph/jsonrpc2"
 
 	"github.com/seed6aa118f9/herodb/herodbtest"
 	"github.com/seed6aa118f9/herodb/rpc"
-	"github.com/seed6aa118f9/herodb/server"
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
 // tkSecretField is a "token" or "hash" key (not a "type":"token" scope).
 var tkSecretField = regexp.MustCompile(`"(token|hash|secret)"\s*:`)
-
-var tkFormat = regexp.MustCompile(`^hdbt_([0-9a-f]{16})_([0-9A-Za-z]{43})$`)
-
-// tkClock is a fake clock that moves only when told.
-type tkClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func tkNewClock() *tkClock { return &tkClock{now: time.Unix(1_700_000_000, 0)} }
-
-func (c *tkClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *tkClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // tkLogBuf is a log sink that the server's goroutines and the test may share.
 type tkLogBuf struct {
@@ -68,84 +47,6 @@ func (l *tkLogBuf) String() string {
 	return l.b.String()
 }
 
-type tkOpts struct {
-	dir   string
-	clock storage.Clock
-	log   *slog.Logger
-}
-
-// tkEnv is newRPCEnv with a data directory, a clock and a logger of the test's choice.
-// The server has answered a PING before it returns, so closing it early is safe.
-func tkEnv(t *testing.T, o tkOpts) *rpcEnv {
-	t.Helper()
-	srv := herodbtest.Start(t, herodbtest.Options{Dir: o.dir, Clock: o.clock, Configure: func(c *server.Config) {
-		if o.log != nil {
-			c.Logger = o.log
-		}
-	}})
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		t.Fatalf("PING the test server: %v", err)
-	}
-	c.Close()
-	svc := rpc.NewService(rpc.Config{Admin: srv.Admin(), Info: srv.Info, Logger: o.log})
-	hs := httptest.NewServer(svc.HTTPHandler())
-	e := &rpcEnv{t: t, srv: srv, svc: svc, hs: hs, secrets: []string{herodbtest.AdminSecret}}
-	t.Cleanup(func() {
-		hs.Close()
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		for _, b := range e.bodies {
-			for _, s := range e.secrets {
-				if strings.Contains(b, s) {
-					t.Errorf("a response body holds the secret %q: %s", s, b)
-				}
-			}
-		}
-	})
-	return e
-}
-
-// tkCall is one request with bearer as the credential; params as in rpcEnv.call. It
-// checks the id echo and that the HTTP status goes with the error code.
-func tkCall(e *rpcEnv, bearer, method string, params any) (int, json.RawMessage, *jsonrpc2.Error, []byte) {
-	e.t.Helper()
-	id := e.nextID.Add(1)
-	req := map[string]any{"jsonrpc": "2.0", "id": id, "method": method}
-	if params != nil {
-		req["params"] = params
-	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	st, _, raw := e.do(http.MethodPost, "/", bearer, bytes.NewReader(body))
-	r := decodeResp(e.t, raw)
-	rerr := r.err(e.t)
-	want := http.StatusOK
-	if rerr != nil {
-		want = wantStatus(rerr.Code)
-	} else if string(r.ID) != fmt.Sprint(id) {
-		e.t.Errorf("%s: id %s, want %d", method, r.ID, id)
-	}
-	if st != want {
-		e.t.Errorf("%s %s: HTTP %d, want %d: %s", method, body, st, want, raw)
-	}
-	return st, r.Result, rerr, raw
-}
-
-// tkOK calls and fails the test on an error.
-func tkOK(e *rpcEnv, bearer, method string, params any) json.RawMessage {
-	e.t.Helper()
-	_, res, rerr, raw := tkCall(e, bearer, method, params)
-	if rerr != nil {
-		e.t.Fatalf("%s %v: error %d %q (%s)", method, params, rerr.Code, rerr.Message, raw)
-	}
-	return res
-}
-
 // tkFail calls and checks the error code, HTTP status and message; it returns the body.
 func tkFail(e *rpcEnv, bearer, method string, params any, code int64, msgHas string) []byte {
 	e.t.Helper()
@@ -161,55 +62,6 @@ func tkFail(e *rpcEnv, bearer, method string, params any, code int64, msgHas str
 		e.t.Errorf("%s %v: message %q does not mention %q", method, params, rerr.Message, msgHas)
 	}
 	return raw
-}
-
-// tkNew is createToken's and rotateToken's reply.
-type tkNew struct {
-	ID        string            `json:"id"`
-	Token     string            `json:"token"`
-	Name      string            `json:"name"`
-	Scopes    []json.RawMessage `json:"scopes"`
-	CreatedAt int64             `json:"created_at"`
-	ExpiresAt *int64            `json:"expires_at"`
-}
-
-// secret is the secret part of the token.
-func (n tkNew) secret() string {
-	if m := tkFormat.FindStringSubmatch(n.Token); m != nil {
-		return m[2]
-	}
-	return n.Token
-}
-
-// tkAsNew decodes a createToken/rotateToken reply and checks its exact fields and the
-// token's format.
-func tkAsNew(t *testing.T, res json.RawMessage) tkNew {
-	t.Helper()
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(res, &fields); err != nil {
-		t.Fatalf("new token %s: %v", res, err)
-	}
-	var keys []string
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	if got := strings.Join(keys, ","); got != "created_at,expires_at,id,name,scopes,token" {
-		t.Errorf("new token fields %s, want id, token, name, scopes, created_at, expires_at: %s", got, res)
-	}
-	var n tkNew
-	if err := json.Unmarshal(res, &n); err != nil {
-		t.Fatal(err)
-	}
-	if m := tkFormat.FindStringSubmatch(n.Token); m == nil || m[1] != n.ID {
-		t.Errorf("token %q is not hdbt_<id %s>_<43 base62 characters>", n.Token, n.ID)
-	}
-	return n
-}
-
-func tkCreate(e *rpcEnv, bearer, name, scopes string, expiresIn any) tkNew {
-	e.t.Helper()
-	return tkAsNew(e.t, tkOK(e, bearer, "herodb_createToken", []any{name, json.RawMessage(scopes), expiresIn}))
 }
 
 // tkInfo is listTokens' and getToken's object.
@@ -276,13 +128,6 @@ func tkNoSecrets(t *testing.T, what string, raw []byte, toks ...tkNew) {
 	}
 }
 
-const (
-	tkAppRead  = `[{"type":"database","name":"app","permissions":["read"]}]`
-	tkAdminSc  = `[{"type":"admin"}]`
-	tkTokRead  = `[{"type":"token","name":"*","permissions":["read"]}]`
-	tkDevScope = `[{"type":"database","name":"app","permissions":["read","write"]},{"type":"token","name":"*","permissions":["read","write"]}]`
-)
-
 // tkI64 shows an optional unix time.
 func tkI64(p *int64) string {
 	if p == nil {
@@ -310,7 +155,7 @@ func tkCreateDB(e *rpcEnv, name string) uint64 {
 // active and all listings, last use right away and after a restart.
 func TestTokenCreateListGet(t *testing.T) {
 	t.Parallel()
-	clk := tkNewClock()
+	clk := storage.NewManualClock(time.Unix(1_700_000_000, 0))
 	e := tkEnv(t, tkOpts{clock: clk})
 	tkCreateDB(e, "app")
 	const adm = herodbtest.AdminSecret
@@ -566,7 +411,7 @@ func TestTokenNoSecretInLogs(t *testing.T) {
 	t.Parallel()
 	buf := &tkLogBuf{}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	clk := tkNewClock()
+	clk := storage.NewManualClock(time.Unix(1_700_000_000, 0))
 	e := tkEnv(t, tkOpts{log: log, clock: clk})
 	id := tkCreateDB(e, "app")
 	tkCreateDB(e, "other")
