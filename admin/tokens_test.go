@@ -2,7 +2,7 @@ package admin
 
 // Named tokens inside admin: strict scope parsing, the no-escalation rule, durations,
 // the token format, and what DB 0 keeps. The end-to-end tests (RPC, RESP, CLI) are in
-// rpc/token_test.go, server/token_test.go and cmd/herodb/token_cli_test.go.
+// rpc/token_test.go, server/token_test.go and cmd/herodb/token_test.go.
 
 import (
 	"bytes"

@@ -5,17 +5,13 @@ package main
 // over a Unix socket for --rpc <path>).
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,34 +21,7 @@ import (
 
 	"github.com/seed6aa118f9/herodb/admin"
 	"github.com/seed6aa118f9/herodb/herodbtest"
-	"github.com/seed6aa118f9/herodb/rpc"
 )
-
-// herodbBin is the binary under test, built by TestMain.
-var herodbBin string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "herodb-cli-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	herodbBin = filepath.Join(dir, "herodb")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	build := exec.Command(gobin, "build", "-o", herodbBin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build herodb:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
 
 // cliEnv is a server with its RPC on HTTP and on a Unix socket.
 type cliEnv struct {
@@ -63,18 +32,7 @@ type cliEnv struct {
 
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
-	srv := herodbtest.Start(t, herodbtest.Options{})
-	// Wait for the RESP accept loop: closing a server before it started hangs Close.
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		t.Fatalf("PING: %v", err)
-	}
-	c.Close()
-	svc := rpc.NewService(rpc.Config{Admin: srv.Admin(), Info: srv.Info})
-	hs := httptest.NewServer(svc.HTTPHandler())
-	t.Cleanup(hs.Close)
+	srv, svc, hs := serveRPC(t)
 	dir, err := os.MkdirTemp("", "hdbcli")
 	if err != nil {
 		t.Fatal(err)
@@ -106,28 +64,14 @@ func (e *cliEnv) run(t *testing.T, extraEnv []string, args ...string) result {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HERODB_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
+	var set []string
 	for k, v := range env {
 		if v != "" {
-			cmd.Env = append(cmd.Env, k+"="+v)
+			set = append(set, k+"="+v)
 		}
 	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("herodb %v: %v", args, err)
-		}
-		code = ee.ExitCode()
-	}
-	r := result{code: code, stdout: out.String(), stderr: errb.String()}
+	var r result
+	r.stdout, r.stderr, r.code = execHerodb(t, cmd, set)
 	if strings.Contains(r.stdout+r.stderr, herodbtest.AdminSecret) {
 		t.Errorf("herodb %v printed the admin secret:\n%s%s", args, r.stdout, r.stderr)
 	}

@@ -2,25 +2,18 @@ package main
 
 // herodb token …, end to end: the real binary (built once into a temporary directory)
 // against a herodbtest server with its JSON-RPC API over HTTP on loopback. The binary
-// is cli_test.go's herodbBin, built once by its TestMain.
+// is helpers_test.go's herodbBin, built once by its TestMain.
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/seed6aa118f9/herodb/herodbtest"
-	"github.com/seed6aa118f9/herodb/rpc"
 )
 
 // tkSecretField is a "token" or "hash" key (not a "type": "token" scope).
@@ -37,17 +30,7 @@ type tkCLI struct {
 
 func tkStartCLI(t *testing.T) *tkCLI {
 	t.Helper()
-	srv := herodbtest.Start(t, herodbtest.Options{})
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil { // the accept loop runs: closing early is safe
-		t.Fatalf("PING the test server: %v", err)
-	}
-	c.Close()
-	svc := rpc.NewService(rpc.Config{Admin: srv.Admin(), Info: srv.Info})
-	hs := httptest.NewServer(svc.HTTPHandler())
-	t.Cleanup(hs.Close)
+	srv, _, hs := serveRPC(t)
 	return &tkCLI{t: t, srv: srv, hs: hs}
 }
 
@@ -55,26 +38,11 @@ func tkStartCLI(t *testing.T) *tkCLI {
 // caller) and HERODB_RPC pointing at the test server.
 func (c *tkCLI) run(env map[string]string, args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
-	cmd := exec.Command(herodbBin, args...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HERODB_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "HERODB_RPC="+c.hs.URL)
+	set := []string{"HERODB_RPC=" + c.hs.URL}
 	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		set = append(set, k+"="+v)
 	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code = 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatalf("run herodb %v: %v", args, err)
-	}
-	return out.String(), errb.String(), code
+	return execHerodb(c.t, exec.Command(herodbBin, args...), set)
 }
 
 // ok runs and fails the test unless the command succeeds.
