@@ -102,7 +102,7 @@ type Server struct {
 	started  time.Time
 
 	runMu    sync.RWMutex // held for reading by running handlers; Close takes it to wait
-	closing  bool
+	closing  atomic.Bool
 	closed   chan struct{}
 	stopping chan struct{} // closed as Close begins: a check waiting for the throttle gives up
 	stopOnce sync.Once
@@ -164,18 +164,16 @@ func (s *Server) Admin() *admin.Admin { return s.admin }
 // then closes every database file.
 func (s *Server) Close() error {
 	s.stopOnce.Do(func() { close(s.stopping) })
-	s.runMu.Lock()
-	if s.closing {
-		s.runMu.Unlock()
+	// Not under runMu: a handler blocked writing to a client that does not read holds it
+	// for reading until its connection is closed, which is what the next lines do.
+	if s.closing.Swap(true) {
 		return nil
 	}
-	s.closing = true
-	s.runMu.Unlock()
 	err := s.rs.Close()
 	// redcon's Close does nothing when Serve has not started yet; closing the listener
 	// ourselves makes Serve return either way.
 	s.ln.Close()
-	<-s.closed
+	<-s.closed // redcon closes every connection as Serve returns: blocked writes fail
 	// Every handler holds runMu for reading while it runs: this waits for them.
 	s.runMu.Lock()
 	s.runMu.Unlock()
@@ -230,7 +228,7 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 	s.runMu.RLock()
 	defer s.runMu.RUnlock()
 	sess := conn.Context().(*session)
-	if s.closing {
+	if s.closing.Load() {
 		conn.ReadPipeline()
 		conn.Close()
 		return
