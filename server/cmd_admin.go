@@ -10,9 +10,10 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-func init() {
+// adminCommands registers this file's commands (called from table.go).
+func adminCommands() {
 	register("admin",
-		&command{name: "flushall", arity: -1, flags: flagAdmin | flagNoMulti, run: flushallCmd,
+		&command{name: "flushall", arity: -1, flags: flagAdmin | flagNoMulti | flagAllDBs, run: flushallCmd,
 			syntax: "FLUSHALL [ASYNC|SYNC]", summary: "Removes every key of every database (admin only; DB 0 is untouched).",
 			differs: "Admin only: a tenant cannot empty other tenants' databases. Refused inside MULTI."},
 		&command{name: "authlog", arity: -1, flags: flagAdmin, run: authlogCmd,

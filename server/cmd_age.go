@@ -14,7 +14,8 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-func init() {
+// cryptoCommands registers this file's commands (called from table.go).
+func cryptoCommands() {
 	stateless := flagStateless | flagFast
 	register("crypto",
 		&command{name: "age", arity: -2, flags: flagStateless,
@@ -31,7 +32,7 @@ func init() {
 			syntax: "AGE SIGN sign_secret_b64 message", summary: "base64 Ed25519 signature (a 32-byte seed or a 64-byte private key)."},
 		&command{name: "age|verify", arity: 5, flags: stateless, run: ageVerify,
 			syntax: "AGE VERIFY verify_pub_b64 message signature_b64", summary: "The string \"1\" or \"0\" (a string: HeroDB's clients fail on an integer)."},
-		&command{name: "age|keygen", arity: -3, flags: flagWrite, run: ageKeygen,
+		&command{name: "age|keygen", arity: -3, flags: flagWrite, v: vAgeKey, run: ageKeygen,
 			syntax: "AGE KEYGEN name [REPLACE]", summary: "A named X25519 key pair kept in the database: [recipient, identity]."},
 		&command{name: "age|signkeygen", arity: -3, flags: flagWrite, run: ageKeygen,
 			syntax: "AGE SIGNKEYGEN name [REPLACE]", summary: "A named Ed25519 key pair kept in the database: [verify_pub_b64, sign_secret_b64]."},
@@ -143,7 +144,7 @@ func ageKeygen(c *call) error {
 		return nil
 	}
 	k := storage.NamedKey{Name: c.args[2]}
-	if c.row.name == "age|keygen" {
+	if c.row.has(vAgeKey) {
 		k.Kind = 'e'
 		k.Public, k.Secret = crypto.GenerateAgeKey()
 	} else {

@@ -8,7 +8,8 @@ import (
 	"strings"
 )
 
-func init() {
+// connCommands registers this file's commands (called from table.go).
+func connCommands() {
 	register("connection",
 		&command{name: "ping", arity: -1, flags: flagStateless | flagFast, run: pingCmd,
 			syntax: "PING [message]", summary: "Answers PONG, or the message."},
@@ -20,9 +21,9 @@ func init() {
 		&command{name: "auth", arity: -2, flags: flagStateless | flagConn | flagNoMulti | flagFast, run: authCmd,
 			syntax: "AUTH [username] credential", summary: "Presents a credential for this connection.",
 			differs: "user \"default\" means no database; the admin secret grants every database."},
-		&command{name: "quit", arity: -1, flags: flagStateless | flagConn | flagFast, run: quitCmd,
+		&command{name: "quit", arity: -1, flags: flagStateless | flagConn | flagFast | flagImmediate, run: quitCmd,
 			syntax: "QUIT", summary: "Closes the connection after replying OK."},
-		&command{name: "reset", arity: 1, flags: flagStateless | flagConn | flagNoMulti | flagFast, run: resetCmd,
+		&command{name: "reset", arity: 1, flags: flagStateless | flagConn | flagNoMulti | flagFast | flagImmediate, run: resetCmd,
 			syntax: "RESET", summary: "Resets the connection: no database, no credential, no transaction."},
 		&command{name: "hello", arity: -1, flags: flagStateless | flagConn | flagNoMulti | flagFast, run: helloCmd,
 			syntax: "HELLO [protover [AUTH username credential] [SETNAME name]]", summary: "Handshake; protocol 2 only.",

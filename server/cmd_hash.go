@@ -12,13 +12,14 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-func init() {
+// hashCommands registers this file's commands (called from table.go).
+func hashCommands() {
 	register("hash",
 		k1(&command{name: "hset", arity: -4, flags: flagWrite | flagFast, run: hsetCmd,
 			syntax: "HSET key field value [field value ...]", summary: "Sets fields; answers how many were new."}),
 		k1(&command{name: "hsetnx", arity: 4, flags: flagWrite | flagFast, run: hsetnxCmd,
 			syntax: "HSETNX key field value", summary: "Sets a field only if it does not exist."}),
-		k1(&command{name: "hmset", arity: -4, flags: flagWrite | flagFast, run: hsetCmd,
+		k1(&command{name: "hmset", arity: -4, flags: flagWrite | flagFast, v: vLegacyOK, run: hsetCmd,
 			syntax: "HMSET key field value [field value ...]", summary: "As HSET, answering OK."}),
 		k1(&command{name: "hget", arity: 3, flags: flagRead | flagFast, run: hgetCmd,
 			syntax: "HGET key field", summary: "The value of a field, or nil."}),
@@ -27,10 +28,10 @@ func init() {
 		k1(&command{name: "hgetall", arity: 2, flags: flagRead, run: hgetallCmd,
 			syntax: "HGETALL key", summary: "Every field and value, flat.",
 			differs: "Fields come in the order of their keyed digests, not insertion order."}),
-		k1(&command{name: "hkeys", arity: 2, flags: flagRead, run: hgetallCmd,
+		k1(&command{name: "hkeys", arity: 2, flags: flagRead, v: vFields, run: hgetallCmd,
 			syntax: "HKEYS key", summary: "Every field name.",
 			differs: "Fields come in the order of their keyed digests, not insertion order."}),
-		k1(&command{name: "hvals", arity: 2, flags: flagRead, run: hgetallCmd,
+		k1(&command{name: "hvals", arity: 2, flags: flagRead, v: vValues, run: hgetallCmd,
 			syntax: "HVALS key", summary: "Every value.",
 			differs: "Values come in the order of their fields' keyed digests, not insertion order."}),
 		k1(&command{name: "hdel", arity: -3, flags: flagWrite | flagFast, run: hdelCmd,
@@ -65,7 +66,7 @@ func hsetCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
-	if c.row.name == "hmset" {
+	if c.row.has(vLegacyOK) {
 		c.r.ok()
 	} else {
 		c.r.int(n)
@@ -120,10 +121,10 @@ func hgetallCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
-	switch c.row.name {
-	case "hkeys", "hvals":
+	switch {
+	case c.row.has(vFields | vValues):
 		off := 0
-		if c.row.name == "hvals" {
+		if c.row.has(vValues) {
 			off = 1
 		}
 		c.r.array(len(pairs) / 2)

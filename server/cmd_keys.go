@@ -11,7 +11,8 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-func init() {
+// keyCommands registers this file's commands (called from table.go).
+func keyCommands() {
 	register("generic",
 		kAll(&command{name: "del", arity: -2, flags: flagWrite, run: delCmd,
 			syntax: "DEL key [key ...]", summary: "Removes keys; answers how many existed."}),
@@ -33,23 +34,23 @@ func init() {
 			syntax: "RANDOMKEY", summary: "A random key name, or nil."},
 		&command{name: "rename", arity: 3, flags: flagWrite, firstKey: 1, lastKey: 2, step: 1, run: renameCmd,
 			syntax: "RENAME key newkey", summary: "Renames a key, replacing newkey; values are not re-encrypted."},
-		&command{name: "renamenx", arity: 3, flags: flagWrite | flagFast, firstKey: 1, lastKey: 2, step: 1, run: renameCmd,
+		&command{name: "renamenx", arity: 3, flags: flagWrite | flagFast, v: vNX, firstKey: 1, lastKey: 2, step: 1, run: renameCmd,
 			syntax: "RENAMENX key newkey", summary: "Renames a key only if newkey does not exist."},
 		k1(&command{name: "expire", arity: -3, flags: flagWrite | flagFast, run: expireCmd,
 			syntax: "EXPIRE key seconds [NX|XX|GT|LT]", summary: "Sets a time to live in seconds."}),
-		k1(&command{name: "pexpire", arity: -3, flags: flagWrite | flagFast, run: expireCmd,
+		k1(&command{name: "pexpire", arity: -3, flags: flagWrite | flagFast, v: vMillis, run: expireCmd,
 			syntax: "PEXPIRE key milliseconds [NX|XX|GT|LT]", summary: "Sets a time to live in milliseconds."}),
-		k1(&command{name: "expireat", arity: -3, flags: flagWrite | flagFast, run: expireCmd,
+		k1(&command{name: "expireat", arity: -3, flags: flagWrite | flagFast, v: vAbsolute, run: expireCmd,
 			syntax: "EXPIREAT key unix-time-seconds [NX|XX|GT|LT]", summary: "Sets an expiry as a unix time."}),
-		k1(&command{name: "pexpireat", arity: -3, flags: flagWrite | flagFast, run: expireCmd,
+		k1(&command{name: "pexpireat", arity: -3, flags: flagWrite | flagFast, v: vMillis | vAbsolute, run: expireCmd,
 			syntax: "PEXPIREAT key unix-time-milliseconds [NX|XX|GT|LT]", summary: "Sets an expiry as a unix time in ms."}),
 		k1(&command{name: "ttl", arity: 2, flags: flagRead | flagFast, run: ttlCmd,
 			syntax: "TTL key", summary: "Seconds to live; -1 without expiry, -2 when absent."}),
-		k1(&command{name: "pttl", arity: 2, flags: flagRead | flagFast, run: ttlCmd,
+		k1(&command{name: "pttl", arity: 2, flags: flagRead | flagFast, v: vMillis, run: ttlCmd,
 			syntax: "PTTL key", summary: "Milliseconds to live; -1 without expiry, -2 when absent."}),
-		k1(&command{name: "expiretime", arity: 2, flags: flagRead | flagFast, run: ttlCmd,
+		k1(&command{name: "expiretime", arity: 2, flags: flagRead | flagFast, v: vAbsolute, run: ttlCmd,
 			syntax: "EXPIRETIME key", summary: "Expiry as unix seconds; -1 without, -2 when absent."}),
-		k1(&command{name: "pexpiretime", arity: 2, flags: flagRead | flagFast, run: ttlCmd,
+		k1(&command{name: "pexpiretime", arity: 2, flags: flagRead | flagFast, v: vMillis | vAbsolute, run: ttlCmd,
 			syntax: "PEXPIRETIME key", summary: "Expiry as unix ms; -1 without, -2 when absent."}),
 		k1(&command{name: "persist", arity: 2, flags: flagWrite | flagFast, run: persistCmd,
 			syntax: "PERSIST key", summary: "Removes a key's expiry."}),
@@ -184,7 +185,7 @@ func randomkeyCmd(c *call) error {
 
 // RENAME key newkey / RENAMENX key newkey
 func renameCmd(c *call) error {
-	nx := c.row.name == "renamenx"
+	nx := c.row.has(vNX)
 	done, err := c.tx.Rename(c.args[1], c.args[2], nx)
 	if err != nil {
 		return c.fail(err)
@@ -240,7 +241,7 @@ func expireCmd(c *call) error {
 	case xx:
 		cond = storage.ExpireXX
 	}
-	at, ok := absoluteExpiry(c.row.name, n, c.tx.Now())
+	at, ok := absoluteExpiry(expiryUnit(c.row), n, c.tx.Now())
 	if !ok {
 		c.r.err(fmt.Sprintf(errInvalidExpire, c.row.name))
 		return nil
@@ -261,6 +262,18 @@ func expireCmd(c *call) error {
 	}
 	c.r.bool(done)
 	return nil
+}
+
+// expiryUnit is the expiry option word (ex, px, exat, pxat) that row's variant means.
+func expiryUnit(row *command) string {
+	unit := "ex"
+	if row.has(vMillis) {
+		unit = "px"
+	}
+	if row.has(vAbsolute) {
+		unit += "at"
+	}
+	return unit
 }
 
 // absoluteExpiry turns a relative or absolute time in s or ms into unix ms, refusing
@@ -298,16 +311,13 @@ func ttlCmd(c *call) error {
 		c.r.int(at)
 		return nil
 	}
-	switch c.row.name {
-	case "ttl":
-		c.r.int((at - c.tx.Now() + 500) / 1000)
-	case "pttl":
-		c.r.int(at - c.tx.Now())
-	case "expiretime":
-		c.r.int((at + 500) / 1000) // Redis rounds, as TTL does
-	default:
-		c.r.int(at)
+	if !c.row.has(vAbsolute) {
+		at -= c.tx.Now()
 	}
+	if !c.row.has(vMillis) {
+		at = (at + 500) / 1000 // Redis rounds
+	}
+	c.r.int(at)
 	return nil
 }
 

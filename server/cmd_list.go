@@ -10,17 +10,18 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-func init() {
+// listCommands registers this file's commands (called from table.go).
+func listCommands() {
 	register("list",
-		k1(&command{name: "lpush", arity: -3, flags: flagWrite | flagFast, run: pushCmd,
+		k1(&command{name: "lpush", arity: -3, flags: flagWrite | flagFast, v: vLeft, run: pushCmd,
 			syntax: "LPUSH key element [element ...]", summary: "Prepends elements one by one; answers the new length."}),
 		k1(&command{name: "rpush", arity: -3, flags: flagWrite | flagFast, run: pushCmd,
 			syntax: "RPUSH key element [element ...]", summary: "Appends elements; answers the new length."}),
-		k1(&command{name: "lpushx", arity: -3, flags: flagWrite | flagFast, run: pushCmd,
+		k1(&command{name: "lpushx", arity: -3, flags: flagWrite | flagFast, v: vLeft | vIfExists, run: pushCmd,
 			syntax: "LPUSHX key element [element ...]", summary: "As LPUSH, only if the list exists."}),
-		k1(&command{name: "rpushx", arity: -3, flags: flagWrite | flagFast, run: pushCmd,
+		k1(&command{name: "rpushx", arity: -3, flags: flagWrite | flagFast, v: vIfExists, run: pushCmd,
 			syntax: "RPUSHX key element [element ...]", summary: "As RPUSH, only if the list exists."}),
-		k1(&command{name: "lpop", arity: -2, flags: flagWrite | flagFast, run: popCmd,
+		k1(&command{name: "lpop", arity: -2, flags: flagWrite | flagFast, v: vLeft, run: popCmd,
 			syntax: "LPOP key [count]", summary: "Removes and answers the first element(s); the key goes with its last."}),
 		k1(&command{name: "rpop", arity: -2, flags: flagWrite | flagFast, run: popCmd,
 			syntax: "RPOP key [count]", summary: "Removes and answers the last element(s); the key goes with its last."}),
@@ -40,7 +41,7 @@ func init() {
 			syntax: "LINSERT key BEFORE|AFTER pivot element", summary: "Inserts next to the first pivot; -1 when absent, 0 when no list."}),
 		k1(&command{name: "lpos", arity: -3, flags: flagRead, run: lposCmd,
 			syntax: "LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]", summary: "Index (or indexes) of matching elements."}),
-		k12(&command{name: "lmove", arity: 5, flags: flagWrite, run: lmoveCmd,
+		k12(&command{name: "lmove", arity: 5, flags: flagWrite, v: vMove, run: lmoveCmd,
 			syntax: "LMOVE source destination LEFT|RIGHT LEFT|RIGHT", summary: "Pops from one list and pushes onto another, atomically."}),
 		k12(&command{name: "rpoplpush", arity: 3, flags: flagWrite, run: lmoveCmd,
 			syntax: "RPOPLPUSH source destination", summary: "As LMOVE source destination RIGHT LEFT."}),
@@ -72,9 +73,9 @@ func positiveLong(b []byte, msg string) (int64, string) {
 
 // LPUSH, RPUSH, LPUSHX, RPUSHX key element [element ...]
 func pushCmd(c *call) error {
-	onlyIfExists := strings.HasSuffix(c.row.name, "x")
+	onlyIfExists := c.row.has(vIfExists)
 	push := c.tx.RPush
-	if c.row.name[0] == 'l' {
+	if c.row.has(vLeft) {
 		push = c.tx.LPush
 	}
 	n, err := push(c.args[1], c.args[2:], onlyIfExists)
@@ -101,7 +102,7 @@ func popCmd(c *call) error {
 		}
 	}
 	pop := c.tx.RPop
-	if c.row.name == "lpop" {
+	if c.row.has(vLeft) {
 		pop = c.tx.LPop
 	}
 	vals, err := pop(c.args[1], int(min(count, math.MaxInt)))
@@ -296,7 +297,7 @@ func parseEnd(b []byte) (left bool, ok bool) {
 // LMOVE source destination LEFT|RIGHT LEFT|RIGHT / RPOPLPUSH source destination
 func lmoveCmd(c *call) error {
 	fromLeft, toLeft := false, true // RPOPLPUSH
-	if c.row.name == "lmove" {
+	if c.row.has(vMove) {
 		var ok1, ok2 bool
 		fromLeft, ok1 = parseEnd(c.args[3])
 		toLeft, ok2 = parseEnd(c.args[4])

@@ -14,14 +14,15 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-func init() {
+// serverCommands registers this file's commands (called from table.go).
+func serverCommands() {
 	register("server",
 		&command{name: "info", arity: -1, flags: flagNoMulti, run: infoCmd,
 			syntax: "INFO [section ...]", summary: "Server, clients, persistence, stats and keyspace sections.",
 			differs: "keyspace lists the databases this connection can see; no secrets, ever. Refused inside MULTI."},
 		&command{name: "dbsize", arity: 1, flags: flagRead | flagFast, run: dbsizeCmd,
 			syntax: "DBSIZE", summary: "Number of keys in the selected database."},
-		&command{name: "flushdb", arity: -1, flags: flagWrite, run: flushdbCmd,
+		&command{name: "flushdb", arity: -1, flags: flagWrite | flagWholeDB, run: flushdbCmd,
 			syntax: "FLUSHDB [ASYNC|SYNC]", summary: "Removes every key of the selected database."},
 		&command{name: "time", arity: 1, flags: flagStateless | flagFast, run: timeCmd,
 			syntax: "TIME", summary: "Server time: seconds and microseconds."},

@@ -10,7 +10,8 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-func init() {
+// stringCommands registers this file's commands (called from table.go).
+func stringCommands() {
 	register("string",
 		k1(&command{name: "get", arity: 2, flags: flagRead | flagFast, run: getCmd,
 			syntax: "GET key", summary: "The string at key, or nil."}),
@@ -20,13 +21,13 @@ func init() {
 			syntax: "SETNX key value", summary: "Stores a string only if key does not exist."}),
 		k1(&command{name: "setex", arity: 4, flags: flagWrite, run: setexCmd,
 			syntax: "SETEX key seconds value", summary: "Stores a string with a TTL in seconds."}),
-		k1(&command{name: "psetex", arity: 4, flags: flagWrite, run: setexCmd,
+		k1(&command{name: "psetex", arity: 4, flags: flagWrite, v: vMillis, run: setexCmd,
 			syntax: "PSETEX key milliseconds value", summary: "Stores a string with a TTL in ms."}),
 		&command{name: "mget", arity: -2, flags: flagRead | flagFast, firstKey: 1, lastKey: -1, step: 1, run: mgetCmd,
 			syntax: "MGET key [key ...]", summary: "The strings at keys (nil for absent or non-strings)."},
 		&command{name: "mset", arity: -3, flags: flagWrite, firstKey: 1, lastKey: -1, step: 2, run: msetCmd,
 			syntax: "MSET key value [key value ...]", summary: "Stores several strings atomically."},
-		&command{name: "msetnx", arity: -3, flags: flagWrite, firstKey: 1, lastKey: -1, step: 2, run: msetCmd,
+		&command{name: "msetnx", arity: -3, flags: flagWrite, v: vNX, firstKey: 1, lastKey: -1, step: 2, run: msetCmd,
 			syntax: "MSETNX key value [key value ...]", summary: "Stores several strings only if none exists."},
 		k1(&command{name: "getset", arity: 3, flags: flagWrite | flagFast, run: getsetCmd,
 			syntax: "GETSET key value", summary: "Stores a string and answers the old one."}),
@@ -36,11 +37,11 @@ func init() {
 			syntax: "GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]", summary: "Answers the string and changes its TTL."}),
 		k1(&command{name: "incr", arity: 2, flags: flagWrite | flagFast, run: incrCmd,
 			syntax: "INCR key", summary: "Adds 1 to the integer at key."}),
-		k1(&command{name: "decr", arity: 2, flags: flagWrite | flagFast, run: incrCmd,
+		k1(&command{name: "decr", arity: 2, flags: flagWrite | flagFast, v: vNegate, run: incrCmd,
 			syntax: "DECR key", summary: "Subtracts 1 from the integer at key."}),
 		k1(&command{name: "incrby", arity: 3, flags: flagWrite | flagFast, run: incrCmd,
 			syntax: "INCRBY key increment", summary: "Adds to the integer at key."}),
-		k1(&command{name: "decrby", arity: 3, flags: flagWrite | flagFast, run: incrCmd,
+		k1(&command{name: "decrby", arity: 3, flags: flagWrite | flagFast, v: vNegate, run: incrCmd,
 			syntax: "DECRBY key decrement", summary: "Subtracts from the integer at key."}),
 		k1(&command{name: "incrbyfloat", arity: 3, flags: flagWrite | flagFast, run: incrbyfloatCmd,
 			syntax: "INCRBYFLOAT key increment", summary: "Adds to the number at key.",
@@ -154,11 +155,7 @@ func setnxCmd(c *call) error {
 
 // SETEX key seconds value / PSETEX key milliseconds value
 func setexCmd(c *call) error {
-	unit := "ex"
-	if c.row.name == "psetex" {
-		unit = "px"
-	}
-	at, msg := parseExpiryOption(c.row.name, unit, c.args[2], c.tx.Now())
+	at, msg := parseExpiryOption(c.row.name, expiryUnit(c.row), c.args[2], c.tx.Now())
 	if msg != "" {
 		c.r.err(msg)
 		return nil
@@ -192,7 +189,7 @@ func msetCmd(c *call) error {
 		c.r.err(errWrongArgs(c.row.name))
 		return nil
 	}
-	if c.row.name == "msetnx" {
+	if c.row.has(vNX) {
 		for i := 1; i < len(c.args); i += 2 {
 			ok, err := c.tx.Exists(c.args[i])
 			if err != nil {
@@ -209,7 +206,7 @@ func msetCmd(c *call) error {
 			return err // a failure here must fail the whole transaction: MSET is atomic
 		}
 	}
-	if c.row.name == "msetnx" {
+	if c.row.has(vNX) {
 		c.r.int(1)
 	} else {
 		c.r.ok()
@@ -296,7 +293,7 @@ func incrCmd(c *call) error {
 		}
 		delta = n
 	}
-	if strings.HasPrefix(c.row.name, "decr") {
+	if c.row.has(vNegate) {
 		if delta == math.MinInt64 {
 			c.r.err("ERR decrement would overflow")
 			return nil

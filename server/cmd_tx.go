@@ -15,16 +15,17 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-func init() {
+// txCommands registers this file's commands (called from table.go).
+func txCommands() {
 	register("transactions",
-		&command{name: "multi", arity: 1, flags: flagConn | flagNoMulti | flagFast, run: multiCmd,
+		&command{name: "multi", arity: 1, flags: flagConn | flagNoMulti | flagFast | flagImmediate, run: multiCmd,
 			syntax: "MULTI", summary: "Starts a transaction.",
 			differs: "Needs an authenticated connection; a transaction holds at most 100,000 commands."},
-		&command{name: "exec", arity: 1, flags: flagConn | flagNoMulti, run: execCmd,
+		&command{name: "exec", arity: 1, flags: flagConn | flagNoMulti | flagImmediate, run: execCmd,
 			syntax: "EXEC", summary: "Runs the queued commands atomically, in one storage transaction."},
-		&command{name: "discard", arity: 1, flags: flagConn | flagNoMulti | flagFast, run: discardCmd,
+		&command{name: "discard", arity: 1, flags: flagConn | flagNoMulti | flagFast | flagImmediate, run: discardCmd,
 			syntax: "DISCARD", summary: "Drops the queued commands."},
-		&command{name: "watch", arity: -2, flags: flagConn | flagNoMulti | flagFast, firstKey: 1, lastKey: -1, step: 1, run: watchCmd,
+		&command{name: "watch", arity: -2, flags: flagConn | flagNoMulti | flagFast | flagImmediate, firstKey: 1, lastKey: -1, step: 1, run: watchCmd,
 			syntax: "WATCH key [key ...]", summary: "Makes the next EXEC fail if another connection writes one of the keys."},
 		&command{name: "unwatch", arity: 1, flags: flagConn | flagFast, run: unwatchCmd,
 			syntax: "UNWATCH", summary: "Forgets every watched key."},

@@ -18,6 +18,29 @@ const (
 	flagNoMulti                       // refused inside MULTI
 	flagConn                          // changes connection state: never grouped with others
 	flagFast                          // O(1) or O(log n): Redis's "fast"
+
+	// What dispatch needs to know; not shown by COMMAND or the docs.
+	flagImmediate // runs at once inside MULTI instead of being queued (EXEC, DISCARD…)
+	flagWholeDB   // writes every key of the selected database: WATCHers of any key learn of it
+	flagAllDBs    // writes every database: WATCHers of any database learn of it
+)
+
+// variant tells apart commands that share one handler (LPUSH and RPUSH, SET and SETNX…):
+// the handler reads the row's variant, never its own name.
+type variant uint16
+
+const (
+	vLeft     variant = 1 << iota // the head of a list (LPUSH, LPOP…)
+	vIfExists                     // only when the key exists (LPUSHX, RPUSHX)
+	vNX                           // only when absent (MSETNX, RENAMENX)
+	vMillis                       // milliseconds rather than seconds (PSETEX)
+	vValues                       // values rather than fields (HVALS)
+	vLegacyOK                     // the old reply: +OK instead of a count (HMSET)
+	vAgeKey                       // an AGE key rather than a SYM one (AGE KEYGEN)
+	vMove                         // LMOVE's explicit ends rather than RPOPLPUSH's
+	vAbsolute                     // a unix time rather than a duration (EXPIREAT, EXPIRETIME…)
+	vFields                       // fields alone (HKEYS)
+	vNegate                       // the opposite sign (DECR, DECRBY)
 )
 
 var flagNames = []struct {
@@ -44,6 +67,7 @@ type command struct {
 	name  string // lower case; "client|kill" for a subcommand
 	arity int    // Redis's convention: N exactly, -N at least N (the name counts)
 	flags cmdFlag
+	v     variant
 	// Key positions, as COMMAND INFO reports them and WATCH tracking uses them:
 	// first key, last key (-1: the last argument), step.
 	firstKey, lastKey, step int
@@ -56,6 +80,9 @@ type command struct {
 }
 
 func (c *command) is(f cmdFlag) bool { return c.flags&f != 0 }
+
+// has reports whether the row is the variant v of its handler.
+func (c *command) has(v variant) bool { return c.v&v != 0 }
 
 // data commands run against the selected database inside a transaction.
 func (c *command) data() bool { return c.flags&(flagRead|flagWrite) != 0 }
@@ -84,6 +111,15 @@ func k12(c *command) *command  { c.firstKey, c.lastKey, c.step = 1, 2, 1; return
 
 // table holds every command herodb answers. A command missing here is refused.
 var table = map[string]*command{}
+
+// The one place the table is built, in this order: a command's subcommands register
+// after it, and HELP rows after the subcommands they list.
+func init() {
+	for _, group := range []func(){adminCommands, cryptoCommands, connCommands, hashCommands,
+		keyCommands, listCommands, serverCommands, stringCommands, txCommands, helpCommands} {
+		group()
+	}
+}
 
 func register(group string, cmds ...*command) {
 	for _, c := range cmds {

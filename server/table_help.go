@@ -4,12 +4,9 @@ import (
 	"strings"
 )
 
-// (This file is named to sort after the cmd_*.go files: Go runs their init functions
-// in file-name order, and HELP is added to rows they register.)
-//
-// Every command with subcommands answers HELP, as Redis's do: the syntax lines of its
-// subcommands, read from the table.
-func init() {
+// helpCommands adds HELP to every command with subcommands, as Redis's have: the syntax
+// lines of its subcommands, read from the table (so it registers after them).
+func helpCommands() {
 	for _, name := range []string{"age", "sym", "client", "command", "config"} {
 		up := strings.ToUpper(name)
 		register(table[name].group, &command{name: name + "|help", arity: 2, flags: flagStateless | flagFast, run: helpCmd,
