@@ -767,7 +767,7 @@ func TestAgeDeleteDatabaseRemovesNamedKeys(t *testing.T) {
 // then looks for identities, seeds, SYM keys and plaintexts in the log, error replies,
 // CLIENT LIST and INFO.
 func TestAgeNoSecretLeaks(t *testing.T) {
-	var lb accLog
+	var lb tLog
 	srv, db := tServer(t, herodbtest.Options{Configure: func(c *server.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}})

@@ -4,6 +4,7 @@ package server_test
 // real herodb on a loopback port.
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -539,8 +540,8 @@ func TestConnOddInput(t *testing.T) {
 	tEq(t, "server still serving", tDial(t, srv.Addr()).do("PING"), "+PONG\r\n")
 }
 
-// TestConnPreAuthLimits: before authentication, Redis's pre-auth limits apply (DESIGN
-// section 3: at most 10 arguments, 16 KiB per argument).
+// TestConnPreAuthLimits: before authentication, Redis's pre-auth limits apply (docs/security.md,
+// Limits: at most 10 arguments, 16 KiB per argument).
 func TestConnPreAuthLimits(t *testing.T) {
 	srv, _ := tServer(t, herodbtest.Options{})
 	pre := tDial(t, srv.Addr())
@@ -562,4 +563,40 @@ func TestConnPreAuthLimits(t *testing.T) {
 		t.Errorf("pre-auth HELLO with 12 arguments: %q, want an error or a close", line)
 	}
 	tEq(t, "server still serving", tDial(t, srv.Addr()).do("PING"), "+PONG\r\n")
+}
+
+// Before authentication only the stateless commands docs/commands.md lists (PING, ECHO,
+// HELLO, AUTH, QUIT, stateless AGE/SYM) may run, within the pre-auth limits. MULTI is accepted
+// before authentication, and every stateless command sent after it is appended to the
+// session's queue: the pre-auth byte cap is reset at each handled batch, so an
+// unauthenticated client can grow server memory without bound.
+func TestSecReviewPreAuthMultiQueueGrowsUnbounded(t *testing.T) {
+	srv := herodbtest.Start(t, herodbtest.Options{})
+	c := tDial(t, srv.Addr())
+	if got := c.do("MULTI"); got != tOK {
+		t.Logf("MULTI before auth: %q (refused: good)", got)
+		return
+	}
+	arg := strings.Repeat("x", 16<<10) // the largest argument allowed before auth
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const n = 2000 // 32 MiB
+	queued := 0
+	for i := 0; i < n; i++ {
+		got := c.do("ECHO", arg)
+		if got != "+QUEUED\r\n" {
+			t.Logf("ECHO %d: %q", i, got)
+			break
+		}
+		queued++
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	// The most an unauthenticated connection may make the server hold is one command of
+	// 10 arguments of 16 KiB (about 160 KiB).
+	if held := queued * len(arg); held > 10*(16<<10)+64 {
+		t.Errorf("an unauthenticated connection queued %d commands (%d bytes; heap grew by %d MiB): pre-auth memory is unbounded",
+			queued, held, (int64(after.HeapAlloc)-int64(before.HeapAlloc))>>20)
+	}
 }

@@ -308,3 +308,83 @@ func TestDiffRedis(t *testing.T) {
 		})
 	}
 }
+
+// tReviewDiff runs cmds against redis-server and herodb over raw RESP, each on its own
+// connection, and reports every reply that differs. conns > 1 gives each side several
+// connections; a command prefixed by "@n" runs on connection n.
+func tReviewDiff(t *testing.T, conns int, cmds [][]string) {
+	t.Helper()
+	raddr := tStartRedis(t)
+	srv, db := tServer(t, herodbtest.Options{})
+	var rs, hs []*tConn
+	for i := 0; i < conns; i++ {
+		rs = append(rs, tDial(t, raddr))
+		hs = append(hs, tSelected(t, srv.Addr(), db))
+	}
+	rs[0].do("FLUSHALL")
+	for i, cmd := range cmds {
+		n := 0
+		if strings.HasPrefix(cmd[0], "@") {
+			n = int(cmd[0][1] - '0')
+			cmd = cmd[1:]
+		}
+		want := rs[n].do(cmd...)
+		got := hs[n].do(cmd...)
+		if want != got {
+			t.Errorf("#%d [conn %d] %s:\n  redis:  %q\n  herodb: %q", i, n, strings.Join(cmd, " "), want, got)
+		}
+	}
+}
+
+// SCAN COUNT takes a long in Redis; herodb refuses anything above 2^31-1.
+func TestReviewScanCountAboveInt32(t *testing.T) {
+	tReviewDiff(t, 1, [][]string{{"SET", "a", "1"}, {"SCAN", "0", "COUNT", "4294967296"}})
+}
+
+// DBSIZE inside MULTI/EXEC after writes answers the count from before the transaction.
+func TestReviewDBSizeInsideTransaction(t *testing.T) {
+	tReviewDiff(t, 1, [][]string{
+		{"SET", "a", "1"},
+		{"MULTI"}, {"SET", "b", "1"}, {"SET", "c", "1"}, {"DEL", "a"}, {"DBSIZE"}, {"EXEC"},
+	})
+}
+
+// Every write command touches watchers, even when it changes nothing (SETNX on an existing
+// key, DEL of an absent key, EXPIRE of an absent key); Redis only signals real changes, so
+// its EXEC succeeds where herodb's answers a null array.
+func TestReviewWatchNoopWrite(t *testing.T) {
+	tReviewDiff(t, 2, [][]string{
+		{"SET", "w", "1"},
+		{"WATCH", "w", "gone"},
+		{"@1", "SETNX", "w", "2"},
+		{"@1", "DEL", "gone"},
+		{"@1", "EXPIRE", "gone", "100"},
+		{"MULTI"}, {"GET", "w"}, {"EXEC"},
+	})
+}
+
+// An empty list element seals to an empty plaintext, which opens as nil; getElem takes
+// nil for "missing" and reports a corrupt record. Popping, indexing or moving an empty
+// element fails the whole transaction (every command of the pipeline with it).
+func TestReviewEmptyListElement(t *testing.T) {
+	tReviewDiff(t, 1, [][]string{
+		{"RPUSH", "l", "", "x", ""},
+		{"LINDEX", "l", "0"},
+		{"LPOS", "l", "x"},
+		{"LMOVE", "l", "m", "LEFT", "LEFT"},
+		{"RPOP", "l"},
+		{"LRANGE", "m", "0", "-1"},
+	})
+}
+
+// SET … KEEPTTL over a key of another type: Redis keeps the key's TTL (the expire entry
+// belongs to the key, whatever its value); herodb deletes the old key and its TTL.
+func TestReviewSetKeepTTLOverOtherType(t *testing.T) {
+	tReviewDiff(t, 1, [][]string{
+		{"HSET", "h", "f", "v"}, {"EXPIRE", "h", "1000"},
+		{"SET", "h", "x", "KEEPTTL"}, {"TTL", "h"},
+		{"RPUSH", "l", "a"}, {"EXPIRE", "l", "1000"},
+		{"SET", "l", "x", "KEEPTTL", "GET"},
+		{"TTL", "l"},
+	})
+}

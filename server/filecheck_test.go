@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,25 +22,7 @@ import (
 	"github.com/seed6aa118f9/herodb/server"
 )
 
-// fcLog is a server log the test reads.
-type fcLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *fcLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *fcLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func fcStart(t *testing.T, dir string, log *fcLog) *herodbtest.Server {
+func fcStart(t *testing.T, dir string, log *tLog) *herodbtest.Server {
 	t.Helper()
 	return herodbtest.Start(t, herodbtest.Options{Dir: dir, Configure: func(c *server.Config) {
 		if log != nil {
@@ -110,7 +91,7 @@ func TestFileCheckSwappedFilesEndToEnd(t *testing.T) {
 	}
 	sum1, sum2 := fcFileSum(t, p1), fcFileSum(t, p2)
 
-	var log fcLog
+	var log tLog
 	second := fcStart(t, dir, &log)
 	for _, id := range ids[:2] {
 		c := tSelected(t, second.Addr(), id)
@@ -160,7 +141,7 @@ func TestFileCheckMissingHashFieldEndToEnd(t *testing.T) {
 		return d.Delete(victim)
 	})
 
-	var log fcLog
+	var log tLog
 	second := fcStart(t, dir, &log)
 	c = tSelected(t, second.Addr(), id)
 	for _, cmd := range [][]string{{"HGETALL", hashName}, {"HKEYS", hashName}, {"HVALS", hashName}, {"HSCAN", hashName, "0", "COUNT", "100"}} {

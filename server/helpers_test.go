@@ -7,10 +7,13 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/seed6aa118f9/herodb/herodbtest"
+	"github.com/seed6aa118f9/herodb/storage"
 )
 
 var tCtx = context.Background()
@@ -259,25 +263,8 @@ func tNoErr(t testing.TB, what string, err error) {
 	}
 }
 
-// tClock is a fake clock for TTL tests; it only moves when told.
-type tClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func tNewClock() *tClock { return &tClock{now: time.Unix(1_700_000_000, 0)} }
-
-func (c *tClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *tClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// tNewClock is a manual clock for TTL, token and JWT tests; it only moves when told.
+func tNewClock() *storage.ManualClock { return storage.NewManualClock(time.Unix(1_700_000_000, 0)) }
 
 // tEventually polls cond every 20 ms for up to 2 s.
 func tEventually(t testing.TB, what string, cond func() bool) {
@@ -292,4 +279,185 @@ func tEventually(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+const hlWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
+
+// hlErr is an expected error reply, compared with the error's text.
+type hlErr string
+
+// hlNil is an expected null (bulk or array: go-redis reports both as redis.Nil).
+var hlNil = struct{ null bool }{true}
+
+type hlClient struct {
+	t   *testing.T
+	rdb *redis.Client
+	srv *herodbtest.Server
+	db  uint64
+}
+
+func hlNewClient(t *testing.T) *hlClient {
+	t.Helper()
+	srv := herodbtest.Start(t, herodbtest.Options{})
+	id := srv.CreateDatabase(t, "t", true)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), DB: int(id), Protocol: 2})
+	t.Cleanup(func() { rdb.Close() })
+	return &hlClient{t: t, rdb: rdb, srv: srv, db: id}
+}
+
+func (h *hlClient) do(args ...any) (any, error) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return h.rdb.Do(ctx, args...).Result()
+}
+
+// is runs args and checks the reply: want is an int64 (or int), a string, a []any of
+// those, a []int or []string, hlNil, or an hlErr.
+func (h *hlClient) is(want any, args ...any) {
+	h.t.Helper()
+	got, err := h.do(args...)
+	switch w := want.(type) {
+	case hlErr:
+		if err == nil || err.Error() != string(w) {
+			h.t.Errorf("%v: got (%#v, %v), want error %q", args, got, err, w)
+		}
+		return
+	case struct{ null bool }:
+		if !errors.Is(err, redis.Nil) {
+			h.t.Errorf("%v: got (%#v, %v), want nil", args, got, err)
+		}
+		return
+	}
+	if err != nil {
+		h.t.Errorf("%v: error %v, want %#v", args, err, want)
+		return
+	}
+	if !reflect.DeepEqual(got, hlNorm(want)) {
+		h.t.Errorf("%v: got %#v, want %#v", args, got, hlNorm(want))
+	}
+}
+
+// hlNorm turns ints into int64 as go-redis decodes them, recursively.
+func hlNorm(v any) any {
+	switch w := v.(type) {
+	case int:
+		return int64(w)
+	case []any:
+		out := make([]any, len(w))
+		for i, e := range w {
+			out[i] = hlNorm(e)
+		}
+		return out
+	case []int:
+		out := make([]any, len(w))
+		for i, e := range w {
+			out[i] = int64(e)
+		}
+		return out
+	case []string:
+		out := make([]any, len(w))
+		for i, e := range w {
+			out[i] = e
+		}
+		return out
+	}
+	return v
+}
+
+// strs runs args and returns an array reply of bulk strings.
+func (h *hlClient) strs(args ...any) []string {
+	h.t.Helper()
+	got, err := h.do(args...)
+	if err != nil {
+		h.t.Fatalf("%v: %v", args, err)
+	}
+	arr, ok := got.([]any)
+	if !ok {
+		h.t.Fatalf("%v: got %#v, want an array", args, got)
+	}
+	out := make([]string, len(arr))
+	for i, e := range arr {
+		s, ok := e.(string)
+		if !ok {
+			h.t.Fatalf("%v: element %d is %#v, want a string", args, i, e)
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// raw sends one command on a fresh plain connection and returns the reply's bytes, for
+// what go-redis cannot tell apart (a null array from a null bulk).
+func (h *hlClient) raw(args ...string) string {
+	h.t.Helper()
+	conn, err := net.Dial("tcp", h.srv.Addr())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	enc := func(args ...string) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
+		return b.String()
+	}
+	if _, err := io.WriteString(conn, enc("SELECT", fmt.Sprint(h.db))+enc(args...)); err != nil {
+		h.t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	line, err := br.ReadString('\n')
+	if err != nil || line != "+OK\r\n" {
+		h.t.Fatalf("SELECT: %q %v", line, err)
+	}
+	line, err = br.ReadString('\n')
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return line
+}
+
+func hlSorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+// tLog is a server log (a slog destination) the test can read while the server writes.
+type tLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *tLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *tLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// tDo sends args on c and checks that the raw reply starts with want; a failure shows
+// long arguments (keys, tokens) cut short.
+func tDo(t testing.TB, c *tConn, want string, args ...string) string {
+	t.Helper()
+	got := c.do(args...)
+	if !strings.HasPrefix(got, want) {
+		short := make([]string, len(args))
+		for i, a := range args {
+			if len(a) > 40 {
+				a = a[:20] + "…"
+			}
+			short[i] = a
+		}
+		t.Errorf("%s: got %q, want prefix %q", strings.Join(short, " "), got, want)
+	}
+	return got
 }

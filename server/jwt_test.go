@@ -1,8 +1,8 @@
 package server_test
 
-// End-to-end tests of Ed25519 JWTs (DESIGN.md section 7, issue 6): tokens minted with
-// golang-jwt, presented over RESP (raw, or go-redis), checked by the replies a user
-// sees. Helpers here start with jwt to stay clear of other test files.
+// End-to-end tests of Ed25519 JWTs (docs/jwt.md; shared/DESIGN.md section 7): tokens
+// minted with golang-jwt, presented over RESP (raw, or go-redis), checked by the replies
+// a user sees. Helpers here start with jwt to stay clear of other test files.
 
 import (
 	"bytes"
@@ -29,6 +29,7 @@ import (
 	"github.com/seed6aa118f9/herodb/crypto"
 	"github.com/seed6aa118f9/herodb/herodbtest"
 	"github.com/seed6aa118f9/herodb/server"
+	"github.com/seed6aa118f9/herodb/storage"
 )
 
 const (
@@ -43,7 +44,7 @@ const (
 // with two private databases, "app" and "other".
 type jwtEnv struct {
 	srv    *herodbtest.Server
-	clock  *tClock // nil: the wall clock
+	clock  *storage.ManualClock // nil: the wall clock
 	priv   ed25519.PrivateKey
 	pubPEM []byte
 	app    uint64
@@ -64,7 +65,7 @@ func jwtNewKey(t testing.TB) (ed25519.PrivateKey, []byte) {
 
 // jwtStart starts a server; cfg.Load is replaced by the env's key text (the env's own
 // public key at first). clock nil means the wall clock.
-func jwtStart(t testing.TB, clock *tClock, cfg admin.JWTConfig) *jwtEnv {
+func jwtStart(t testing.TB, clock *storage.ManualClock, cfg admin.JWTConfig) *jwtEnv {
 	t.Helper()
 	e := &jwtEnv{clock: clock}
 	e.priv, e.pubPEM = jwtNewKey(t)
@@ -142,23 +143,6 @@ func (e *jwtEnv) mint(t testing.TB, set jwt.MapClaims) string {
 
 func (e *jwtEnv) dial(t testing.TB) *tConn { return tDial(t, e.srv.Addr()) }
 
-// jwtDo sends a command and checks that the raw reply starts with want.
-func jwtDo(t testing.TB, c *tConn, want string, args ...string) string {
-	t.Helper()
-	got := c.do(args...)
-	if !strings.HasPrefix(got, want) {
-		short := make([]string, len(args))
-		for i, a := range args {
-			if len(a) > 40 {
-				a = a[:20] + "…"
-			}
-			short[i] = a
-		}
-		t.Errorf("%s: got %q, want prefix %q", strings.Join(short, " "), got, want)
-	}
-	return got
-}
-
 func jwtB64(v any) string {
 	b, _ := json.Marshal(v)
 	return base64.RawURLEncoding.EncodeToString(b)
@@ -212,7 +196,7 @@ func TestJWTValid(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := e.dial(t)
 			for _, s := range tc.steps {
-				jwtDo(t, c, s.want, s.args...)
+				tDo(t, c, s.want, s.args...)
 			}
 		})
 	}
@@ -220,12 +204,12 @@ func TestJWTValid(t *testing.T) {
 	// A token naming two databases: AUTH selects neither; SELECT then needs no KEY.
 	c := e.dial(t)
 	two := e.mint(t, jwt.MapClaims{"p": map[string]any{"ro": map[string]any{"ns": []string{"app"}}, "rw": map[string]any{"ns": []string{"other"}}}})
-	jwtDo(t, c, tOK, "AUTH", two)
-	jwtDo(t, c, "-NOAUTH", "GET", "k")
-	jwtDo(t, c, tOK, "SELECT", "other")
-	jwtDo(t, c, tOK, "SET", "k", "v2")
-	jwtDo(t, c, tOK, "SELECT", "app")
-	jwtDo(t, c, jwtNoPerm, "SET", "k", "v2")
+	tDo(t, c, tOK, "AUTH", two)
+	tDo(t, c, "-NOAUTH", "GET", "k")
+	tDo(t, c, tOK, "SELECT", "other")
+	tDo(t, c, tOK, "SET", "k", "v2")
+	tDo(t, c, tOK, "SELECT", "app")
+	tDo(t, c, jwtNoPerm, "SET", "k", "v2")
 
 	// go-redis: Password is sent as HELLO 2 AUTH default <jwt>.
 	for _, tc := range []struct {
@@ -288,8 +272,8 @@ func TestJWTRefused(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := e.dial(t)
-			jwtDo(t, c, tc.want, "SELECT", "app", "KEY", tc.token)
-			jwtDo(t, c, "-NOAUTH", "GET", "k") // nothing was selected
+			tDo(t, c, tc.want, "SELECT", "app", "KEY", tc.token)
+			tDo(t, c, "-NOAUTH", "GET", "k") // nothing was selected
 		})
 	}
 }
@@ -300,31 +284,31 @@ func TestJWTRefusedEachWay(t *testing.T) {
 	e := jwtStart(t, clock, admin.JWTConfig{})
 	expired := e.mint(t, jwt.MapClaims{"exp": clock.Now().Add(-time.Minute).Unix()})
 	c := e.dial(t)
-	jwtDo(t, c, jwtExpired, "SELECT", "app", "KEY", expired)
-	jwtDo(t, c, jwtExpired, "AUTH", expired)
-	jwtDo(t, c, jwtExpired, "AUTH", "app", expired)
-	jwtDo(t, c, jwtExpired, "HELLO", "2", "AUTH", "default", expired)
-	jwtDo(t, c, tOK, "AUTH", e.mint(t, nil))
-	jwtDo(t, c, tOK, "SET", "k", "v")
+	tDo(t, c, jwtExpired, "SELECT", "app", "KEY", expired)
+	tDo(t, c, jwtExpired, "AUTH", expired)
+	tDo(t, c, jwtExpired, "AUTH", "app", expired)
+	tDo(t, c, jwtExpired, "HELLO", "2", "AUTH", "default", expired)
+	tDo(t, c, tOK, "AUTH", e.mint(t, nil))
+	tDo(t, c, tOK, "SET", "k", "v")
 }
 
 func TestJWTWildcard(t *testing.T) {
 	e := jwtStart(t, tNewClock(), admin.JWTConfig{AllowWildcard: true})
 	star := e.mint(t, jwt.MapClaims{"p": jwtP("ro", "*")})
 	c := e.dial(t)
-	jwtDo(t, c, tOK, "SELECT", "app", "KEY", star)
-	jwtDo(t, c, "$", "GET", "k")
-	jwtDo(t, c, jwtNoPerm, "SET", "k", "v")
-	jwtDo(t, c, tOK, "SELECT", "other", "KEY", star)
-	jwtDo(t, c, jwtNoPerm, "SELECT", "0", "KEY", star)
-	jwtDo(t, c, jwtInvalid, "SELECT", "app", "KEY", e.mint(t, jwt.MapClaims{"p": jwtP("rw", "*", "0")}))
+	tDo(t, c, tOK, "SELECT", "app", "KEY", star)
+	tDo(t, c, "$", "GET", "k")
+	tDo(t, c, jwtNoPerm, "SET", "k", "v")
+	tDo(t, c, tOK, "SELECT", "other", "KEY", star)
+	tDo(t, c, jwtNoPerm, "SELECT", "0", "KEY", star)
+	tDo(t, c, jwtInvalid, "SELECT", "app", "KEY", e.mint(t, jwt.MapClaims{"p": jwtP("rw", "*", "0")}))
 
 	// A database created after AUTH with "*" is covered too.
 	c2 := e.dial(t)
-	jwtDo(t, c2, tOK, "AUTH", e.mint(t, jwt.MapClaims{"p": jwtP("rw", "*")}))
+	tDo(t, c2, tOK, "AUTH", e.mint(t, jwt.MapClaims{"p": jwtP("rw", "*")}))
 	e.srv.CreateDatabase(t, "late", false)
-	jwtDo(t, c2, tOK, "SELECT", "late")
-	jwtDo(t, c2, tOK, "SET", "k", "v")
+	tDo(t, c2, tOK, "SELECT", "late")
+	tDo(t, c2, tOK, "SET", "k", "v")
 }
 
 // kid selects one of several server keys; without kid each is tried.
@@ -350,7 +334,7 @@ func TestJWTKidRotation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			jwtDo(t, e.dial(t), tc.want, "SELECT", "app", "KEY", jwtMint(t, tc.priv, e.claims(nil), tc.kid))
+			tDo(t, e.dial(t), tc.want, "SELECT", "app", "KEY", jwtMint(t, tc.priv, e.claims(nil), tc.kid))
 		})
 	}
 }
@@ -360,20 +344,20 @@ func TestJWTReload(t *testing.T) {
 	e := jwtStart(t, tNewClock(), admin.JWTConfig{})
 	tokA := e.mint(t, nil)
 	authed := e.dial(t)
-	jwtDo(t, authed, tOK, "AUTH", tokA)
-	jwtDo(t, authed, tOK, "SET", "k", "v")
+	tDo(t, authed, tOK, "AUTH", tokA)
+	tDo(t, authed, tOK, "SET", "k", "v")
 	keyed := e.dial(t)
-	jwtDo(t, keyed, tOK, "SELECT", "app", "KEY", tokA) // verified once more: now cached
-	jwtDo(t, keyed, "$", "GET", "k")
+	tDo(t, keyed, tOK, "SELECT", "app", "KEY", tokA) // verified once more: now cached
+	tDo(t, keyed, "$", "GET", "k")
 
 	privB, pubB := jwtNewKey(t)
 	e.setKeys(t, pubB)
-	jwtDo(t, authed, jwtWrong, "GET", "k")
-	jwtDo(t, keyed, jwtWrong, "GET", "k")
-	jwtDo(t, e.dial(t), jwtInvalid, "SELECT", "app", "KEY", tokA)
+	tDo(t, authed, jwtWrong, "GET", "k")
+	tDo(t, keyed, jwtWrong, "GET", "k")
+	tDo(t, e.dial(t), jwtInvalid, "SELECT", "app", "KEY", tokA)
 	c := e.dial(t)
-	jwtDo(t, c, tOK, "SELECT", "app", "KEY", jwtMint(t, privB, e.claims(nil), ""))
-	jwtDo(t, c, tBulk("v"), "GET", "k")
+	tDo(t, c, tOK, "SELECT", "app", "KEY", jwtMint(t, privB, e.claims(nil), ""))
+	tDo(t, c, tBulk("v"), "GET", "k")
 
 	// A failed reload keeps the keys in use.
 	e.mu.Lock()
@@ -382,8 +366,8 @@ func TestJWTReload(t *testing.T) {
 	if err := e.srv.Admin().ReloadJWTKeys(); err == nil || !strings.Contains(err.Error(), "PRIVATE KEY") {
 		t.Errorf("reload with a private key: %v", err)
 	}
-	jwtDo(t, c, tBulk("v"), "GET", "k")
-	jwtDo(t, e.dial(t), tOK, "SELECT", "app", "KEY", jwtMint(t, privB, e.claims(jwt.MapClaims{"jti": "x"}), ""))
+	tDo(t, c, tBulk("v"), "GET", "k")
+	tDo(t, e.dial(t), tOK, "SELECT", "app", "KEY", jwtMint(t, privB, e.claims(jwt.MapClaims{"jti": "x"}), ""))
 }
 
 func TestJWTAudienceIssuer(t *testing.T) {
@@ -402,7 +386,7 @@ func TestJWTAudienceIssuer(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			jwtDo(t, e.dial(t), tc.want, "SELECT", "app", "KEY", e.mint(t, tc.set))
+			tDo(t, e.dial(t), tc.want, "SELECT", "app", "KEY", e.mint(t, tc.set))
 		})
 	}
 }
@@ -416,25 +400,25 @@ func TestJWTDatabaseKey(t *testing.T) {
 	tenantTok := jwtMint(t, tenantPriv, e.claims(jwt.MapClaims{"p": jwtP("rw", "app", "other")}), "")
 
 	open := e.dial(t)
-	jwtDo(t, open, tOK, "AUTH", serverTok)
-	jwtDo(t, open, tOK, "SET", "k", "v")
-	jwtDo(t, e.dial(t), jwtInvalid, "SELECT", "app", "KEY", tenantTok)
+	tDo(t, open, tOK, "AUTH", serverTok)
+	tDo(t, open, tOK, "SET", "k", "v")
+	tDo(t, e.dial(t), jwtInvalid, "SELECT", "app", "KEY", tenantTok)
 
 	tNoErr(t, "set database key", e.srv.Admin().SetDatabaseJWTKey(e.app, string(tenantPEM)))
-	jwtDo(t, open, jwtWrong, "GET", "k") // the open connection loses it at once
+	tDo(t, open, jwtWrong, "GET", "k") // the open connection loses it at once
 	c := e.dial(t)
-	jwtDo(t, c, jwtInvalid, "SELECT", "app", "KEY", serverTok)
-	jwtDo(t, c, tOK, "SELECT", "app", "KEY", tenantTok)
-	jwtDo(t, c, tBulk("v"), "GET", "k")
-	jwtDo(t, c, jwtNoPerm, "SELECT", "other", "KEY", tenantTok) // a tenant key opens only its database
-	jwtDo(t, c, tOK, "SELECT", "other", "KEY", both)
-	jwtDo(t, c, jwtNoPerm, "SELECT", "app", "KEY", both) // valid, but no longer for app
+	tDo(t, c, jwtInvalid, "SELECT", "app", "KEY", serverTok)
+	tDo(t, c, tOK, "SELECT", "app", "KEY", tenantTok)
+	tDo(t, c, tBulk("v"), "GET", "k")
+	tDo(t, c, jwtNoPerm, "SELECT", "other", "KEY", tenantTok) // a tenant key opens only its database
+	tDo(t, c, tOK, "SELECT", "other", "KEY", both)
+	tDo(t, c, jwtNoPerm, "SELECT", "app", "KEY", both) // valid, but no longer for app
 
 	tNoErr(t, "remove database key", e.srv.Admin().SetDatabaseJWTKey(e.app, ""))
 	c = e.dial(t)
-	jwtDo(t, c, tOK, "SELECT", "app", "KEY", serverTok)
-	jwtDo(t, c, tBulk("v"), "GET", "k")
-	jwtDo(t, e.dial(t), jwtInvalid, "SELECT", "app", "KEY", jwtMint(t, tenantPriv, e.claims(nil), ""))
+	tDo(t, c, tOK, "SELECT", "app", "KEY", serverTok)
+	tDo(t, c, tBulk("v"), "GET", "k")
+	tDo(t, e.dial(t), jwtInvalid, "SELECT", "app", "KEY", jwtMint(t, tenantPriv, e.claims(nil), ""))
 }
 
 // A revoked jti is refused at once: new AUTHs, and open connections at their next command.
@@ -445,19 +429,19 @@ func TestJWTRevoke(t *testing.T) {
 	tok := e.mint(t, jwt.MapClaims{"jti": "j-1", "exp": exp})
 	keep := e.mint(t, jwt.MapClaims{"jti": "j-2", "exp": exp})
 	authed, keyed, kept := e.dial(t), e.dial(t), e.dial(t)
-	jwtDo(t, authed, tOK, "AUTH", tok)
-	jwtDo(t, authed, tOK, "SET", "k", "v")
-	jwtDo(t, keyed, tOK, "SELECT", "app", "KEY", tok)
-	jwtDo(t, keyed, tBulk("v"), "GET", "k")
-	jwtDo(t, kept, tOK, "SELECT", "app", "KEY", keep)
+	tDo(t, authed, tOK, "AUTH", tok)
+	tDo(t, authed, tOK, "SET", "k", "v")
+	tDo(t, keyed, tOK, "SELECT", "app", "KEY", tok)
+	tDo(t, keyed, tBulk("v"), "GET", "k")
+	tDo(t, kept, tOK, "SELECT", "app", "KEY", keep)
 
 	tNoErr(t, "revoke", e.srv.Admin().RevokeJWT("j-1", exp))
-	jwtDo(t, authed, jwtWrong, "GET", "k")
-	jwtDo(t, keyed, jwtWrong, "GET", "k")
-	jwtDo(t, e.dial(t), jwtInvalid, "AUTH", tok)
-	jwtDo(t, e.dial(t), jwtInvalid, "SELECT", "app", "KEY", tok)
-	jwtDo(t, kept, tBulk("v"), "GET", "k")
-	jwtDo(t, e.dial(t), tOK, "AUTH", keep)
+	tDo(t, authed, jwtWrong, "GET", "k")
+	tDo(t, keyed, jwtWrong, "GET", "k")
+	tDo(t, e.dial(t), jwtInvalid, "AUTH", tok)
+	tDo(t, e.dial(t), jwtInvalid, "SELECT", "app", "KEY", tok)
+	tDo(t, kept, tBulk("v"), "GET", "k")
+	tDo(t, e.dial(t), tOK, "AUTH", keep)
 }
 
 // A token that expires during a session: the next command says so; AUTH with a fresh
@@ -482,16 +466,16 @@ func TestJWTExpiryInSession(t *testing.T) {
 			if first[0] == "HELLO" {
 				okReply = "*"
 			}
-			jwtDo(t, c, okReply, first...)
-			jwtDo(t, c, tOK, "SET", "k", tc.name)
+			tDo(t, c, okReply, first...)
+			tDo(t, c, tOK, "SET", "k", tc.name)
 			clock.Add(time.Minute - time.Second) // a second before exp: still valid
-			jwtDo(t, c, tBulk(tc.name), "GET", "k")
+			tDo(t, c, tBulk(tc.name), "GET", "k")
 			clock.Add(time.Second)
-			jwtDo(t, c, jwtExpired, "GET", "k")
-			jwtDo(t, c, "-NOAUTH", "GET", "k")
-			jwtDo(t, c, jwtExpired, first...) // the same token again (cached) is expired too
-			jwtDo(t, c, okReply, tc.present(e.mint(t, jwt.MapClaims{"exp": clock.Now().Add(time.Hour).Unix()}))...)
-			jwtDo(t, c, tBulk(tc.name), "GET", "k")
+			tDo(t, c, jwtExpired, "GET", "k")
+			tDo(t, c, "-NOAUTH", "GET", "k")
+			tDo(t, c, jwtExpired, first...) // the same token again (cached) is expired too
+			tDo(t, c, okReply, tc.present(e.mint(t, jwt.MapClaims{"exp": clock.Now().Add(time.Hour).Unix()}))...)
+			tDo(t, c, tBulk(tc.name), "GET", "k")
 		})
 	}
 }
@@ -501,15 +485,15 @@ func TestJWTExpiryThenSelect(t *testing.T) {
 	clock := tNewClock()
 	e := jwtStart(t, clock, admin.JWTConfig{})
 	c := e.dial(t)
-	jwtDo(t, c, tOK, "AUTH", e.mint(t, jwt.MapClaims{"exp": clock.Now().Add(time.Minute).Unix(), "p": jwtP("rw", "app", "other")}))
-	jwtDo(t, c, tOK, "SELECT", "app")
-	jwtDo(t, c, tOK, "SET", "k", "v")
+	tDo(t, c, tOK, "AUTH", e.mint(t, jwt.MapClaims{"exp": clock.Now().Add(time.Minute).Unix(), "p": jwtP("rw", "app", "other")}))
+	tDo(t, c, tOK, "SELECT", "app")
+	tDo(t, c, tOK, "SET", "k", "v")
 	clock.Add(2 * time.Minute)
-	jwtDo(t, c, jwtExpired, "SELECT", "other")
-	jwtDo(t, c, jwtExpired, "GET", "k")
-	jwtDo(t, c, tOK, "AUTH", e.mint(t, jwt.MapClaims{"p": jwtP("rw", "app", "other")}))
-	jwtDo(t, c, tOK, "SELECT", "app")
-	jwtDo(t, c, tBulk("v"), "GET", "k")
+	tDo(t, c, jwtExpired, "SELECT", "other")
+	tDo(t, c, jwtExpired, "GET", "k")
+	tDo(t, c, tOK, "AUTH", e.mint(t, jwt.MapClaims{"p": jwtP("rw", "app", "other")}))
+	tDo(t, c, tOK, "SELECT", "app")
+	tDo(t, c, tBulk("v"), "GET", "k")
 }
 
 // Keys made with openssl as in the sqld guide; raw base64url keys.
@@ -534,16 +518,16 @@ func TestJWTOpenSSLAndRawKeys(t *testing.T) {
 		e.setKeys(t, pubText)
 		tEq(t, "key ids", e.srv.Admin().JWTKeyIDs(), []string{keys[0].ID})
 		c := e.dial(t)
-		jwtDo(t, c, tOK, "SELECT", "app", "KEY", jwtMint(t, priv, e.claims(nil), keys[0].ID))
-		jwtDo(t, c, tOK, "SET", "k", "openssl")
-		jwtDo(t, e.dial(t), jwtInvalid, "SELECT", "app", "KEY", e.mint(t, nil)) // the old key is gone
+		tDo(t, c, tOK, "SELECT", "app", "KEY", jwtMint(t, priv, e.claims(nil), keys[0].ID))
+		tDo(t, c, tOK, "SET", "k", "openssl")
+		tDo(t, e.dial(t), jwtInvalid, "SELECT", "app", "KEY", e.mint(t, nil)) // the old key is gone
 	}
 
 	raw := base64.RawURLEncoding.EncodeToString(e.priv.Public().(ed25519.PublicKey))
 	e.setKeys(t, []byte(raw+"\n"))
 	c := e.dial(t)
-	jwtDo(t, c, tOK, "SELECT", "app", "KEY", e.mint(t, nil))
-	jwtDo(t, c, tOK, "SET", "k", "raw")
+	tDo(t, c, tOK, "SELECT", "app", "KEY", e.mint(t, nil))
+	tDo(t, c, tOK, "SET", "k", "raw")
 }
 
 // herodb jwt keygen / mint, and SIGHUP reload, with the real binary.
@@ -595,13 +579,13 @@ func TestJWTCommandLine(t *testing.T) {
 	e := jwtStart(t, nil, admin.JWTConfig{})
 	e.setKeys(t, pubText)
 	c := e.dial(t)
-	jwtDo(t, c, tOK, "SELECT", "app", "KEY", mint("--db", "app", "--ttl", "1h"))
-	jwtDo(t, c, tOK, "SET", "k", "v")
+	tDo(t, c, tOK, "SELECT", "app", "KEY", mint("--db", "app", "--ttl", "1h"))
+	tDo(t, c, tOK, "SET", "k", "v")
 	ro := mint("--db", "app", "--db", strconv.FormatUint(e.other, 10), "--ro", "--ttl", "1h")
-	jwtDo(t, c, tOK, "SELECT", "other", "KEY", ro)
-	jwtDo(t, c, jwtNoPerm, "SET", "k", "v")
-	jwtDo(t, c, tOK, "SELECT", "app", "KEY", ro)
-	jwtDo(t, c, tBulk("v"), "GET", "k")
+	tDo(t, c, tOK, "SELECT", "other", "KEY", ro)
+	tDo(t, c, jwtNoPerm, "SET", "k", "v")
+	tDo(t, c, tOK, "SELECT", "app", "KEY", ro)
+	tDo(t, c, tBulk("v"), "GET", "k")
 	if _, _, err := run(nil, "jwt", "mint", "--key", pubPath, "--db", "app"); err == nil {
 		t.Error("mint accepted a public key")
 	}
@@ -630,7 +614,7 @@ func TestJWTCommandLine(t *testing.T) {
 	cmd := tStartBinary(t, bin, port, "--dev", "--dir", filepath.Join(t.TempDir(), "d3"), "--admin-secret-file", secretFile, "--jwt-key-file", keyFile)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	tokA := mint("--db", "demo", "--ttl", "1h")
-	jwtDo(t, tDial(t, addr), tOK, "SELECT", "demo", "KEY", tokA)
+	tDo(t, tDial(t, addr), tOK, "SELECT", "demo", "KEY", tokA)
 	privB, pubB := jwtNewKey(t)
 	tNoErr(t, "rewrite key file", os.WriteFile(keyFile, pubB, 0o644))
 	tNoErr(t, "SIGHUP", cmd.Process.Signal(syscall.SIGHUP))
@@ -638,7 +622,7 @@ func TestJWTCommandLine(t *testing.T) {
 		return strings.HasPrefix(tDial(t, addr).do("SELECT", "demo", "KEY", tokA), jwtInvalid)
 	})
 	tokB := jwtMint(t, privB, jwt.MapClaims{"p": jwtP("rw", "demo"), "exp": time.Now().Add(time.Hour).Unix()}, "")
-	jwtDo(t, tDial(t, addr), tOK, "SELECT", "demo", "KEY", tokB)
+	tDo(t, tDial(t, addr), tOK, "SELECT", "demo", "KEY", tokB)
 }
 
 // A revocation is not forgotten because another credential was presented after it.
@@ -650,13 +634,13 @@ func TestJWTRevokeThenOtherCredential(t *testing.T) {
 	otherTok := e.mint(t, jwt.MapClaims{"jti": "j-2", "exp": exp, "p": jwtP("rw", "other")})
 
 	c := e.dial(t)
-	jwtDo(t, c, tOK, "AUTH", revoked)
-	jwtDo(t, c, tOK, "SELECT", "app")
-	jwtDo(t, c, tOK, "SET", "k", "v")
+	tDo(t, c, tOK, "AUTH", revoked)
+	tDo(t, c, tOK, "SELECT", "app")
+	tDo(t, c, tOK, "SET", "k", "v")
 	tNoErr(t, "revoke", e.srv.Admin().RevokeJWT("j-1", exp))
-	jwtDo(t, c, tOK, "SELECT", "other", "KEY", otherTok)
-	jwtDo(t, c, "$", "GET", "k")
-	jwtDo(t, c, jwtInvalid, "SELECT", "app") // the revoked AUTH token no longer opens app
+	tDo(t, c, tOK, "SELECT", "other", "KEY", otherTok)
+	tDo(t, c, "$", "GET", "k")
+	tDo(t, c, jwtInvalid, "SELECT", "app") // the revoked AUTH token no longer opens app
 	if got := c.do("GET", "k"); got == tBulk("v") {
 		t.Errorf("GET k read app's value with a revoked token")
 	}
@@ -665,11 +649,11 @@ func TestJWTRevokeThenOtherCredential(t *testing.T) {
 	e.srv.CreateDatabase(t, "third", false)
 	multi := e.mint(t, jwt.MapClaims{"jti": "j-4", "exp": exp, "p": jwtP("rw", "other", "third")})
 	c = e.dial(t)
-	jwtDo(t, c, tOK, "SELECT", "app", "KEY", e.mint(t, jwt.MapClaims{"jti": "j-3", "exp": exp}))
-	jwtDo(t, c, tBulk("v"), "GET", "k")
+	tDo(t, c, tOK, "SELECT", "app", "KEY", e.mint(t, jwt.MapClaims{"jti": "j-3", "exp": exp}))
+	tDo(t, c, tBulk("v"), "GET", "k")
 	tNoErr(t, "revoke", e.srv.Admin().RevokeJWT("j-3", exp))
-	jwtDo(t, c, tOK, "AUTH", multi)
-	jwtDo(t, c, jwtWrong, "GET", "k")
+	tDo(t, c, tOK, "AUTH", multi)
+	tDo(t, c, jwtWrong, "GET", "k")
 }
 
 // The same for an access key deleted while a connection holds it, then another
@@ -680,12 +664,12 @@ func TestJWTStaleAuthGrantAccessKey(t *testing.T) {
 	tNoErr(t, "add key", e.srv.Admin().AddAccessKey(e.app, appKey, admin.AccessReadWrite))
 	tNoErr(t, "add key", e.srv.Admin().AddAccessKey(e.other, otherKey, admin.AccessReadWrite))
 	c := e.dial(t)
-	jwtDo(t, c, tOK, "AUTH", appKey)
-	jwtDo(t, c, tOK, "SET", "k", "v")
+	tDo(t, c, tOK, "AUTH", appKey)
+	tDo(t, c, tOK, "SET", "k", "v")
 	sum := sha256.Sum256([]byte(appKey))
 	tNoErr(t, "delete key", e.srv.Admin().DeleteAccessKey(e.app, hex.EncodeToString(sum[:])))
-	jwtDo(t, c, tOK, "SELECT", "other", "KEY", otherKey)
-	jwtDo(t, c, "-NOAUTH", "SELECT", "app")
+	tDo(t, c, tOK, "SELECT", "other", "KEY", otherKey)
+	tDo(t, c, "-NOAUTH", "SELECT", "app")
 	if got := c.do("GET", "k"); got == tBulk("v") {
 		t.Errorf("GET k read app's value with a deleted access key")
 	}
@@ -695,13 +679,27 @@ func TestJWTStaleAuthGrantAccessKey(t *testing.T) {
 	tNoErr(t, "add key", e.srv.Admin().AddAccessKey(e.app, key2, admin.AccessReadWrite))
 	e.srv.CreateDatabase(t, "pub", true)
 	c = e.dial(t)
-	jwtDo(t, c, tOK, "AUTH", key2)
-	jwtDo(t, c, tBulk("v"), "GET", "k")
+	tDo(t, c, tOK, "AUTH", key2)
+	tDo(t, c, tBulk("v"), "GET", "k")
 	sum = sha256.Sum256([]byte(key2))
 	tNoErr(t, "delete key", e.srv.Admin().DeleteAccessKey(e.app, hex.EncodeToString(sum[:])))
-	jwtDo(t, c, tOK, "SELECT", "pub")
-	jwtDo(t, c, "-NOAUTH", "SELECT", "app")
+	tDo(t, c, tOK, "SELECT", "pub")
+	tDo(t, c, "-NOAUTH", "SELECT", "app")
 	if got := c.do("GET", "k"); got == tBulk("v") {
 		t.Errorf("GET k read app's value with a deleted access key (via a public database)")
+	}
+}
+
+// RFC 7519 4.1.4: exp is the time "on or after which the JWT MUST NOT be accepted", and
+// docs/jwt.md (Claims) says exp is exact by default. herodb refuses only when now is after exp
+// (checkTimes: now.After(exp+leeway)), so a token is still accepted at exactly its exp;
+// golang-jwt itself (and sqld) refuse it then.
+func TestSecReviewJWTAcceptedAtExp(t *testing.T) {
+	clock := tNewClock() // whole seconds
+	e := jwtStart(t, clock, admin.JWTConfig{})
+	tok := e.mint(t, jwt.MapClaims{"exp": clock.Now().Unix()})
+	c := e.dial(t)
+	if got := c.do("AUTH", tok); !strings.HasPrefix(got, "-WRONGPASS") {
+		t.Errorf("AUTH with a JWT whose exp is now: %q, want -WRONGPASS AUTH_JWT_EXPIRED", got)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seed6aa118f9/herodb/admin"
 	"github.com/seed6aa118f9/herodb/herodbtest"
 	"github.com/seed6aa118f9/herodb/rpc"
 )
@@ -364,4 +365,54 @@ func TestTokenRESPRevokedAdminToken(t *testing.T) {
 	clk.Add(61 * time.Second)
 	tkIsErr(t, "DBSIZE in DB 0 after expiry", exp.do("DBSIZE"), "WRONGPASS")
 	tkIsErr(t, "CLIENT LIST after expiry", exp.do("CLIENT", "LIST"), "")
+}
+
+// Revocation takes effect "at the very next command". A connection that AUTHed with an
+// admin-scoped token has no database selected (an admin grant selects none); INFO is
+// neither data nor admin, and permit only re-checks credentials for such commands when
+// a database is selected, so after the token is revoked INFO still answers as for the
+// admin: every tenant database's keyspace line, server-wide stats.
+func TestSecReviewRevokedAdminTokenStillSeesAdminInfo(t *testing.T) {
+	srv := herodbtest.Start(t, herodbtest.Options{})
+	tenant := srv.CreateDatabase(t, "tenant", false)
+	ac := tDial(t, srv.Addr())
+	tEq(t, "admin SELECT", ac.do("SELECT", strconv.FormatUint(tenant, 10), "KEY", herodbtest.AdminSecret), tOK)
+	tEq(t, "admin SET", ac.do("SET", "k", "v"), tOK)
+
+	tok, err := srv.Admin().CreateToken(&admin.Grant{Kind: "admin", Admin: true}, "ops", []admin.Scope{{Type: "admin"}}, 0)
+	tNoErr(t, "create admin token", err)
+	c := tDial(t, srv.Addr())
+	tEq(t, "AUTH token", c.do("AUTH", tok.Token), tOK)
+	line := "db" + strconv.FormatUint(tenant, 10) + ":keys="
+	if got := c.do("INFO", "keyspace"); !strings.Contains(got, line) {
+		t.Fatalf("INFO keyspace as admin token: %q (want %q)", got, line)
+	}
+	tNoErr(t, "revoke", srv.Admin().RevokeToken(&admin.Grant{Kind: "admin", Admin: true}, tok.ID))
+	// The very next command after the revocation.
+	if got := c.do("INFO", "keyspace"); strings.Contains(got, line) {
+		t.Errorf("INFO after the admin token was revoked still shows the tenant's keyspace: %q", got)
+	}
+	// For contrast: an admin command on the same connection is refused.
+	if got := c.do("CONFIG", "GET", "dir"); !strings.HasPrefix(got, "-") {
+		t.Errorf("CONFIG GET after revocation: %q", got)
+	}
+}
+
+// The same, for an expired admin token: expiry "takes effect at its next command".
+func TestSecReviewExpiredAdminTokenStillSeesAdminInfo(t *testing.T) {
+	clock := tNewClock()
+	srv := herodbtest.Start(t, herodbtest.Options{Clock: clock})
+	tenant := srv.CreateDatabase(t, "tenant", false)
+	ac := tDial(t, srv.Addr())
+	tEq(t, "admin SELECT", ac.do("SELECT", strconv.FormatUint(tenant, 10), "KEY", herodbtest.AdminSecret), tOK)
+	tEq(t, "admin SET", ac.do("SET", "k", "v"), tOK)
+	tok, err := srv.Admin().CreateToken(&admin.Grant{Kind: "admin", Admin: true}, "ops", []admin.Scope{{Type: "admin"}}, time.Minute)
+	tNoErr(t, "create admin token", err)
+	c := tDial(t, srv.Addr())
+	tEq(t, "AUTH token", c.do("AUTH", tok.Token), tOK)
+	clock.Add(2 * time.Minute)
+	line := "db" + strconv.FormatUint(tenant, 10) + ":keys="
+	if got := c.do("INFO", "keyspace"); strings.Contains(got, line) {
+		t.Errorf("INFO after the admin token expired still shows the tenant's keyspace: %q", got)
+	}
 }

@@ -8,10 +8,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seed6aa118f9/herodb/admin"
+	"github.com/seed6aa118f9/herodb/crypto"
 	"github.com/seed6aa118f9/herodb/herodbtest"
+	"github.com/seed6aa118f9/herodb/server"
 )
 
 func TestTxMultiExec(t *testing.T) {
@@ -313,4 +317,131 @@ func TestTxConcurrentWriters(t *testing.T) {
 			}
 		}
 	}
+}
+
+// DBSIZE pipelined behind a write joins the write's group transaction and sees the
+// count from before the group.
+func TestReviewDBSizePipelined(t *testing.T) {
+	srv, db := tServer(t, herodbtest.Options{})
+	c := tSelected(t, srv.Addr(), db)
+	c.write(append(append(tEncode(tStrs([]string{"SET", "a", "1"})...),
+		tEncode(tStrs([]string{"SET", "b", "1"})...)...), tEncode(tStrs([]string{"DBSIZE"})...)...))
+	tEq(t, "SET a", c.read(), tOK)
+	tEq(t, "SET b", c.read(), tOK)
+	tEq(t, "pipelined DBSIZE", c.read(), tInt(2))
+}
+
+// FLUSHALL queued in a MULTI next to a data write would run inside the database's group
+// commit and call Update on that same database from the committer goroutine (a
+// deadlock): it is refused inside MULTI, and EXEC aborts and answers.
+func TestReviewFlushallInExecDeadlocks(t *testing.T) {
+	srv, db := tReviewServerLeaky(t)
+	c := tDial(t, srv.Addr())
+	tEq(t, "AUTH", c.do("AUTH", herodbtest.AdminSecret), tOK)
+	tEq(t, "SELECT", c.do("SELECT", strconv.FormatUint(db, 10)), tOK)
+	tEq(t, "MULTI", c.do("MULTI"), tOK)
+	tEq(t, "SET", c.do("SET", "a", "1"), "+QUEUED\r\n")
+	tEq(t, "FLUSHALL", c.do("FLUSHALL"), tErr("ERR Command not allowed inside a transaction"))
+	c.send("EXEC")
+	c.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	rep, err := c.readReply()
+	if err == nil && !strings.HasPrefix(string(rep.raw), "-EXECABORT") {
+		t.Errorf("EXEC after a refused FLUSHALL: %q, want EXECABORT", rep.raw)
+	}
+	if err != nil {
+		// Any other writer of the database now hangs too.
+		other := tDial(t, srv.Addr())
+		other.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		other.send("SELECT", strconv.FormatUint(db, 10))
+		sel, err2 := other.readReply()
+		other.send("SET", "b", "1")
+		set, err3 := other.readReply()
+		t.Fatalf("EXEC with FLUSHALL did not answer within 3 s (%v); another client's SELECT: %q %v, SET: %q %v",
+			err, sel.raw, err2, set.raw, err3)
+	}
+}
+
+// tReviewServerLeaky is tServer without herodbtest's Close-on-cleanup, whose wait for
+// running handlers would hang the test binary behind a deadlocked command: Close is
+// given 2 s and then abandoned.
+func tReviewServerLeaky(t *testing.T) (*server.Server, uint64) {
+	t.Helper()
+	srv, err := server.Start(server.Config{Dir: t.TempDir(), AdminSecret: []byte(herodbtest.AdminSecret), KDF: crypto.TestKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		done := make(chan struct{})
+		go func() { srv.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			t.Log("server Close did not return within 2 s (abandoned)")
+		}
+	})
+	d, err := srv.Admin().CreateDatabase(admin.CreateOptions{Name: "app", Public: admin.AccessReadWrite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, d.ID
+}
+
+// Redis 7 makes EXEC fail when a watched key expired after WATCH (isWatchedKeyExpired
+// in execCommand); herodb's lazy or active expiry deletes it without touching watchers.
+func TestReviewWatchExpiredKey(t *testing.T) {
+	raddr := tStartRedis(t)
+	srv, db := tServer(t, herodbtest.Options{})
+	for _, side := range []struct {
+		name string
+		c    *tConn
+	}{{"redis", tDial(t, raddr)}, {"herodb", tSelected(t, srv.Addr(), db)}} {
+		c := side.c
+		tEq(t, side.name+" SET", c.do("SET", "w", "1", "PX", "200"), tOK)
+		tEq(t, side.name+" WATCH", c.do("WATCH", "w"), tOK)
+		time.Sleep(400 * time.Millisecond)
+		tEq(t, side.name+" MULTI", c.do("MULTI"), tOK)
+		tEq(t, side.name+" SET x", c.do("SET", "x", "1"), "+QUEUED\r\n")
+		tEq(t, side.name+" EXEC after the watched key expired", c.do("EXEC"), tNilA)
+	}
+}
+
+// touch() marks watchers while the writer's transaction is still running, before its
+// commit. A client that WATCHes in that window, then reads (and sees the old value,
+// because the write is not committed yet), is never marked: its EXEC succeeds and
+// overwrites the acknowledged write it never saw. Redis would abort that EXEC.
+func TestReviewWatchMissesInFlightWrite(t *testing.T) {
+	srv, db := tServer(t, herodbtest.Options{})
+	a := tSelected(t, srv.Addr(), db)
+	b := tSelected(t, srv.Addr(), db)
+	// A long list makes LREM slow: every element is opened.
+	for i := 0; i < 20; i++ {
+		args := []string{"RPUSH", "biglist"}
+		for j := 0; j < 5000; j++ {
+			args = append(args, "e")
+		}
+		a.do(args...)
+	}
+	tEq(t, "SET old", a.do("SET", "k", "old"), tOK)
+	// B: one small pipeline, read at once, run as one group transaction: SET k new (which
+	// touches watchers at once), then slow work, then the commit.
+	var pipe []byte
+	pipe = append(pipe, tEncode(tStrs([]string{"SET", "k", "new"})...)...)
+	for i := 0; i < 10; i++ {
+		pipe = append(pipe, tEncode(tStrs([]string{"LREM", "biglist", "0", "nomatch"})...)...)
+	}
+	b.write(pipe)
+	time.Sleep(50 * time.Millisecond) // B's group is past SET k, not yet committed
+	tEq(t, "WATCH", a.do("WATCH", "k"), tOK)
+	seen := a.do("GET", "k")
+	tEq(t, "MULTI", a.do("MULTI"), tOK)
+	a.do("SET", "k", "from-a")
+	exec := a.do("EXEC")
+	for i := 0; i <= 10; i++ {
+		b.read()
+	}
+	if seen == tBulk("old") && exec != tNilA {
+		t.Fatalf("A watched k and read %q (B's acknowledged SET k new was not visible yet), yet A's EXEC "+
+			"succeeded (%q): B's write is lost under WATCH; final k=%q", seen, exec, a.do("GET", "k"))
+	}
+	t.Logf("seen %q exec %q", seen, exec)
 }
