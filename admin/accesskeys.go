@@ -98,8 +98,8 @@ func (a *Admin) AddAccessKey(id uint64, key string, perm Access) error {
 		a.keys[hash] = map[uint64]Access{}
 	}
 	a.keys[hash][id] = perm
-	a.bump(id) // open connections re-derive their access: less, or more
-	a.credGen.Add(1)
+	a.changeDatabase(id, nil) // open connections re-derive their access: less, or more
+	a.changeCredentials()
 	return nil
 }
 
@@ -145,8 +145,8 @@ func (a *Admin) DeleteAccessKey(id uint64, hash string) error {
 	if len(a.keys[hash]) == 0 {
 		delete(a.keys, hash)
 	}
-	a.bump(id)
-	a.credGen.Add(1)
+	a.changeDatabase(id, nil)
+	a.changeCredentials()
 	return nil
 }
 

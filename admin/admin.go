@@ -69,7 +69,8 @@ type Admin struct {
 	keys  map[string]map[uint64]Access // sha256hex(access key) → databases: AUTH's index
 	guard *authGuard
 	jwt   *jwtState
-	// credGen moves whenever a credential may have been revoked server-wide.
+	// credGen moves whenever a credential may have been revoked server-wide; only
+	// changeCredentials moves it (revocation.go).
 	credGen atomic.Uint64
 
 	tokMu    sync.Mutex

@@ -60,8 +60,8 @@ type Database struct {
 	JWTKey    ed25519.PublicKey // the database's own JWT key (sqld's per-namespace key); nil: server-wide keys
 
 	// gen counts the changes to this database's access (public flag, keys, its JWT key,
-	// deletion). Each change makes a new snapshot with gen+1, so a snapshot's gen always
-	// matches its own fields; sessions compare it at each command instead of reading DB 0.
+	// deletion), moved only by changeDatabase (revocation.go); sessions compare it at
+	// each command instead of reading DB 0.
 	gen uint64
 	// lastAccess is when the database was last opened for a command (unix seconds).
 	lastAccess *atomic.Int64
@@ -202,7 +202,7 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 	if d.Name != "" {
 		a.names[d.Name] = d.ID
 	}
-	a.credGen.Add(1) // a wildcard JWT grant covers the newcomer from now on
+	a.changeCredentials() // a wildcard JWT or token grant covers the newcomer from now on
 	a.mu.Unlock()
 	// Create the file now, so a full disk or a bad directory shows here, not later. No
 	// lock is held from here on: Acquire calls unlockDB, release takes the cache's lock.
@@ -298,11 +298,7 @@ func (a *Admin) SetPublic(id uint64, p Access) error {
 	if err != nil {
 		return err
 	}
-	nd := *d
-	nd.Public = p
-	nd.gen++ // open connections re-derive their access: less, or more
-	a.dbs[id] = &nd
-
+	a.changeDatabase(id, func(d *Database) { d.Public = p }) // re-derived: less, or more
 	return nil
 }
 
@@ -329,11 +325,8 @@ func (a *Admin) DeleteDatabase(id uint64) error {
 		a.mu.Unlock()
 		return err
 	}
-	nd := *d
-	nd.DeletedAt = now
-	nd.gen++
-	a.dbs[id] = &nd
-	a.credGen.Add(1)
+	a.changeDatabase(id, func(d *Database) { d.DeletedAt = now })
+	a.changeCredentials()
 	// Lock order (storage/manager.go): Remove waits for an open of this file in progress,
 	// whose unlockDB takes a.mu; so a.mu goes first. The open then finds the database
 	// deleted, or is closed by Remove.
@@ -393,14 +386,4 @@ func (a *Admin) DatabaseInfo(id uint64) (*Info, error) {
 	err = db.View(func(tx *storage.Tx) error { info.KeyCount = tx.DBSize(); return nil })
 	info.SizeOnDisk = db.Stats().SizeOnDisk
 	return info, err
-}
-
-// bump replaces database id's snapshot with one whose generation moved, so open
-// connections re-derive their access at their next command; a.mu must be held.
-func (a *Admin) bump(id uint64) {
-	if d := a.dbs[id]; d != nil {
-		nd := *d
-		nd.gen++
-		a.dbs[id] = &nd
-	}
 }

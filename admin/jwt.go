@@ -103,7 +103,7 @@ func (a *Admin) ReloadJWTKeys() error {
 	a.jwt.keys = keys
 	a.jwt.cache = map[[32]byte]jwtCached{}
 	a.jwt.mu.Unlock()
-	a.credGen.Add(1)
+	a.changeCredentials()
 	return nil
 }
 
@@ -184,7 +184,7 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 	}
 	now := a.clock.Now()
 	digest := crypto.Digest(token)
-	gen := a.credGen.Load()
+	gen := a.CredentialGeneration()
 	a.jwt.mu.RLock()
 	c, hit := a.jwt.cache[digest]
 	a.jwt.mu.RUnlock()
@@ -422,11 +422,8 @@ func (a *Admin) SetDatabaseJWTKey(id uint64, text string) error {
 	if err != nil {
 		return err
 	}
-	nd := *d
-	nd.JWTKey = key
-	nd.gen++
-	a.dbs[id] = &nd
-	a.credGen.Add(1)
+	a.changeDatabase(id, func(d *Database) { d.JWTKey = key })
+	a.changeCredentials()
 	return nil
 }
 
@@ -461,11 +458,6 @@ func (a *Admin) RevokeJWT(jti string, exp int64) error {
 	}
 	a.jwt.deny[jti] = exp
 	a.jwt.mu.Unlock()
-	a.credGen.Add(1)
+	a.changeCredentials()
 	return nil
 }
-
-// CredentialGeneration changes whenever a credential may have been revoked server-wide
-// (JWT keys reloaded, a jti revoked, a per-database key set); sessions re-check their
-// credentials when it moves.
-func (a *Admin) CredentialGeneration() uint64 { return a.credGen.Load() }

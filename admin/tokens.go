@@ -391,7 +391,7 @@ func (a *Admin) RevokeToken(caller *Grant, id string) error {
 		return err
 	}
 	a.tokens[id] = &c
-	a.credGen.Add(1)
+	a.changeCredentials()
 	return nil
 }
 
@@ -414,7 +414,7 @@ func (a *Admin) RotateToken(caller *Grant, id string) (*NewToken, error) {
 		return nil, err
 	}
 	a.tokens[id] = &c
-	a.credGen.Add(1)
+	a.changeCredentials()
 	return &NewToken{ID: c.ID, Token: tokenPrefix + c.ID + "_" + secret, Name: c.Name, Scopes: c.Scopes,
 		CreatedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt}, nil
 }
