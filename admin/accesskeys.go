@@ -40,36 +40,6 @@ func ValidateAccessKey(key string) error {
 
 func keysKey(id uint64) []byte { return []byte("meta:db:" + strconv.FormatUint(id, 10) + ":keys") }
 
-func permValue(a Access) string {
-	if a == AccessRead {
-		return "Read"
-	}
-	return "ReadWrite"
-}
-
-func parsePermValue(v string) (Access, int64) {
-	p, ts, _ := strings.Cut(v, ":")
-	t, _ := strconv.ParseInt(ts, 10, 64)
-	switch p {
-	case "Read":
-		return AccessRead, t
-	case "ReadWrite":
-		return AccessReadWrite, t
-	}
-	return AccessNone, t
-}
-
-// ParsePermission reads "read" or "readwrite".
-func ParsePermission(s string) (Access, error) {
-	switch strings.ToLower(s) {
-	case "read":
-		return AccessRead, nil
-	case "readwrite":
-		return AccessReadWrite, nil
-	}
-	return AccessNone, Errorf(EINVALID, "permissions must be \"read\" or \"readwrite\"")
-}
-
 // AddAccessKey lets key open database id with perm. Adding a key again changes its
 // permission. Errors: ENOTFOUND, EINVALID.
 func (a *Admin) AddAccessKey(id uint64, key string, perm Access) error {
@@ -86,7 +56,7 @@ func (a *Admin) AddAccessKey(id uint64, key string, perm Access) error {
 	if d == nil || d.Deleted() {
 		return Errorf(ENOTFOUND, "database %d does not exist", id)
 	}
-	val := permValue(perm) + ":" + strconv.FormatInt(a.clock.Now().Unix(), 10)
+	val := keyValue(perm, a.clock.Now().Unix())
 	err := a.db0.Update(func(tx *storage.Tx) error {
 		_, err := tx.HSet(keysKey(id), [][]byte{[]byte(hash), []byte(val)})
 		return err
@@ -112,7 +82,7 @@ func (a *Admin) ListAccessKeys(id uint64) ([]AccessKey, error) {
 	err := a.db0.View(func(tx *storage.Tx) error {
 		pairs, err := tx.HGetAll(keysKey(id))
 		for i := 0; i+1 < len(pairs); i += 2 {
-			p, ts := parsePermValue(string(pairs[i+1]))
+			p, ts := parseKeyValue(string(pairs[i+1]))
 			out = append(out, AccessKey{Hash: string(pairs[i]), Permissions: p.String(), CreatedAt: ts})
 		}
 		return err
@@ -157,7 +127,7 @@ func (a *Admin) loadKeys(tx *storage.Tx, id uint64) error {
 		return err
 	}
 	for i := 0; i+1 < len(pairs); i += 2 {
-		p, _ := parsePermValue(string(pairs[i+1]))
+		p, _ := parseKeyValue(string(pairs[i+1]))
 		if p == AccessNone {
 			continue
 		}

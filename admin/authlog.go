@@ -30,7 +30,7 @@ type AuthEvent struct {
 	Addr        string
 	Transport   string
 	Database    string
-	Kind        string // admin, access-key, unknown
+	Kind        Kind // admin, access-key, jwt, token or unknown
 	Fingerprint string
 	Success     bool
 	Reason      string
@@ -63,7 +63,7 @@ func (g *authGuard) fingerprint(cred []byte) string {
 	return hex.EncodeToString(m.Sum(nil)[:6])
 }
 
-func (g *authGuard) record(at Attempt, cred []byte, kind string, ok bool, reason string, now time.Time) {
+func (g *authGuard) record(at Attempt, cred []byte, kind Kind, ok bool, reason string, now time.Time) {
 	ev := AuthEvent{Time: now, Addr: at.Addr, Transport: at.Transport, Database: at.Database,
 		Kind: kind, Fingerprint: g.fingerprint(cred), Success: ok, Reason: reason, Count: 1}
 	attrs := []any{"client", at.Addr, "transport", at.Transport, "db", at.Database, "kind", kind,

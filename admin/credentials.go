@@ -8,10 +8,21 @@ import (
 	"github.com/seed6aa118f9/herodb/crypto"
 )
 
+// Kind is the kind of a credential; its text is what the auth log and AUTHLOG show.
+type Kind string
+
+const (
+	KindAdmin     Kind = "admin"      // the admin secret
+	KindAccessKey Kind = "access-key" // a key added to databases (HeroDB)
+	KindJWT       Kind = "jwt"        // an Ed25519 JWT (sqld)
+	KindToken     Kind = "token"      // a named token, hdbt_<id>_<secret>
+	kindUnknown   Kind = "unknown"    // the auth log's kind of a credential that matched nothing
+)
+
 // Grant is what one accepted credential allows. Every entry point (RESP SELECT and AUTH,
 // the RPC's bearer header) gets its grant from Authenticate, the one credential check.
 type Grant struct {
-	Kind    string            // admin, access-key, jwt or token
+	Kind    Kind
 	Admin   bool              // the admin secret: every database, DB 0 read-only
 	dbs     map[uint64]Access // an access key: the databases it was added to
 	Expires time.Time         // zero: never
@@ -108,36 +119,36 @@ func (a *Admin) Recheck(cred []byte) (*Grant, error) {
 // Names reports whether a refusal for a database the grant does not cover should be
 // NOPERM (a credential that names its databases: a JWT or token) rather than WRONGPASS
 // (an access key of another database, which must look like a wrong key).
-func (g *Grant) Names() bool { return g != nil && (g.Kind == "jwt" || g.Kind == "token") }
+func (g *Grant) Names() bool { return g != nil && (g.Kind == KindJWT || g.Kind == KindToken) }
 
-func (a *Admin) authenticate(cred []byte) (*Grant, string, error) {
+func (a *Admin) authenticate(cred []byte) (*Grant, Kind, error) {
 	if len(cred) == 0 {
-		return nil, "unknown", ErrWrongCredential
+		return nil, kindUnknown, ErrWrongCredential
 	}
 	if looksLikeToken(cred) {
 		g, err := a.checkToken(cred)
-		return g, "token", err
+		return g, KindToken, err
 	}
 	if looksLikeJWT(cred) {
 		g, err := a.verifyJWT(cred)
-		return g, "jwt", err
+		return g, KindJWT, err
 	}
 	d := crypto.Digest(cred)
 	if crypto.Equal(d, a.secret) {
-		return &Grant{Kind: "admin", Admin: true}, "admin", nil
+		return &Grant{Kind: KindAdmin, Admin: true}, KindAdmin, nil
 	}
 	hash := hex.EncodeToString(d[:])
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	// The index is keyed by the digest: the lookup compares digests, never secrets.
-	g := &Grant{Kind: "access-key", dbs: map[uint64]Access{}}
+	g := &Grant{Kind: KindAccessKey, dbs: map[uint64]Access{}}
 	for id, p := range a.keys[hash] {
 		if db := a.dbs[id]; db != nil && !db.Deleted() {
 			g.dbs[id] = p
 		}
 	}
 	if len(g.dbs) == 0 {
-		return nil, "unknown", ErrWrongCredential
+		return nil, kindUnknown, ErrWrongCredential
 	}
-	return g, "access-key", nil
+	return g, KindAccessKey, nil
 }

@@ -12,41 +12,6 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-// Access is what a credential, or the public flag, allows on one database.
-type Access int
-
-const (
-	AccessNone Access = iota
-	AccessRead
-	AccessReadWrite
-	AccessAdmin // the admin secret: everything, including DB 0 and server-wide commands
-)
-
-func (a Access) String() string {
-	return [...]string{"none", "read", "readwrite", "admin"}[a]
-}
-
-// publicValue is how the public flag reads in meta:db:<id> (HeroDB writes true/false).
-func publicValue(a Access) string {
-	switch a {
-	case AccessRead:
-		return "read"
-	case AccessReadWrite:
-		return "true"
-	}
-	return "false"
-}
-
-func parsePublic(s string) Access {
-	switch s {
-	case "true":
-		return AccessReadWrite
-	case "read":
-		return AccessRead
-	}
-	return AccessNone
-}
-
 // Database is a snapshot of one database's registration. Snapshots are never changed;
 // a change replaces the snapshot.
 type Database struct {
@@ -349,17 +314,6 @@ type Info struct {
 	// Unusable is set (and nothing else is to be trusted) when the database's
 	// registration failed its integrity check at startup: it cannot be selected.
 	Unusable string `json:"unusable,omitempty"`
-}
-
-// PublicJSON is the public flag as the RPC shows it: true, false or "read".
-func PublicJSON(p Access) any {
-	switch p {
-	case AccessRead:
-		return "read"
-	case AccessReadWrite:
-		return true
-	}
-	return false
 }
 
 // DatabaseInfo describes database id, opening its file to count keys. Errors: ENOTFOUND.

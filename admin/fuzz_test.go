@@ -19,7 +19,7 @@ func FuzzCredential(f *testing.F) {
 	if err := a.AddAccessKey(db.ID, key, AccessRead); err != nil {
 		f.Fatal(err)
 	}
-	tok, err := a.CreateToken(adminGrant, "fuzz", []Scope{{Type: "database", Name: "fuzz", Permissions: []string{"read"}}}, 0)
+	tok, err := a.CreateToken(adminGrant, "fuzz", []Scope{{Type: "database", Name: "fuzz", Permissions: []Permission{"read"}}}, 0)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -266,7 +266,7 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 		a.jwt.mu.RUnlock()
 	}
 
-	grant := &Grant{Kind: "jwt", dbs: map[uint64]Access{}}
+	grant := &Grant{Kind: KindJWT, dbs: map[uint64]Access{}}
 	verified := false
 	for _, g := range groups {
 		if a.checkSignature(token, unverified.Header["kid"], g.keys) {

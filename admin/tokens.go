@@ -24,13 +24,6 @@ import (
 // meta:token:<id> (sealed like every DB 0 value): its fields and sha256(secret), never
 // the secret.
 
-// Scope is one permission of a token, in the npm API's shape.
-type Scope struct {
-	Type        string   `json:"type"`                  // database, token or admin
-	Name        string   `json:"name,omitempty"`        // database: a name, an id or "*"; token: "*"
-	Permissions []string `json:"permissions,omitempty"` // read and/or write
-}
-
 // Token is what DB 0 keeps of a named token, and what listTokens shows.
 type Token struct {
 	ID         string  `json:"id"`
@@ -60,103 +53,6 @@ const tokenPrefix = "hdbt_"
 var tokenRE = regexp.MustCompile(`^hdbt_([0-9a-f]{16})_([0-9A-Za-z]{20,64})$`)
 
 func looksLikeToken(cred []byte) bool { return bytes.HasPrefix(cred, []byte(tokenPrefix)) }
-
-// ParseScopes reads scopes strictly: an unknown type or permission, a missing name, or
-// an empty list is an error; nothing is matched by substring.
-func ParseScopes(raw json.RawMessage) ([]Scope, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	var scopes []Scope
-	if err := dec.Decode(&scopes); err != nil {
-		return nil, Errorf(EINVALID, "scopes must be an array of {type, name, permissions}: %v", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if len(scopes) == 0 {
-		return nil, Errorf(EINVALID, "scopes must not be empty")
-	}
-	for i := range scopes {
-		if err := checkScope(&scopes[i]); err != nil {
-			return nil, err
-		}
-	}
-	return scopes, nil
-}
-
-func checkScope(s *Scope) error {
-	perms := func() error {
-		if len(s.Permissions) == 0 {
-			return Errorf(EINVALID, "a %s scope needs permissions: [\"read\"], [\"write\"] or both", s.Type)
-		}
-		for _, p := range s.Permissions {
-			if p != "read" && p != "write" {
-				return Errorf(EINVALID, "unknown permission %q: want \"read\" or \"write\"", p)
-			}
-		}
-		return nil
-	}
-	switch s.Type {
-	case "database":
-		if s.Name == "" {
-			return Errorf(EINVALID, "a database scope needs a name: a database name, an id, or \"*\"")
-		}
-		if s.Name == "0" {
-			return Errorf(EINVALID, "a database scope cannot name DB 0: use an admin scope")
-		}
-		return perms()
-	case "token":
-		if s.Name == "" {
-			s.Name = "*"
-		}
-		if s.Name != "*" {
-			return Errorf(EINVALID, "a token scope's name must be \"*\"")
-		}
-		return perms()
-	case "admin":
-		if s.Name != "" || len(s.Permissions) != 0 {
-			return Errorf(EINVALID, "an admin scope takes no name and no permissions")
-		}
-		return nil
-	}
-	return Errorf(EINVALID, "unknown scope type %q: want database, token or admin", s.Type)
-}
-
-func (s Scope) has(p string) bool { return slices.Contains(s.Permissions, p) }
-
-// dbAccess is what a database scope grants.
-func (s Scope) dbAccess() Access {
-	if s.has("write") {
-		return AccessReadWrite
-	}
-	return AccessRead
-}
-
-// covers reports whether scopes allow everything in want: no escalation.
-func covers(have, want []Scope) bool {
-	for _, h := range have {
-		if h.Type == "admin" {
-			return true
-		}
-	}
-	for _, w := range want {
-		ok := false
-		for _, h := range have {
-			if h.Type != w.Type {
-				continue
-			}
-			if w.Type == "database" && h.Name != "*" && h.Name != w.Name {
-				continue
-			}
-			all := true
-			for _, p := range w.Permissions {
-				all = all && h.has(p)
-			}
-			ok = ok || all
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
 
 // ParseDuration reads "30d", "12h", "90m" or seconds: at least one second, and no more
 // than a time.Duration holds (about 292 years), so a large number is an error rather
@@ -249,19 +145,6 @@ func (t *Token) public() Token {
 	return c
 }
 
-// resolveScopes checks that every named database exists (so a typo is an error now,
-// not a token that silently opens nothing).
-func (a *Admin) resolveScopes(scopes []Scope) error {
-	for _, s := range scopes {
-		if s.Type == "database" && s.Name != "*" {
-			if _, ok := a.Database(s.Name); !ok {
-				return Errorf(ENOTFOUND, "database %q does not exist", s.Name)
-			}
-		}
-	}
-	return nil
-}
-
 // CreateToken makes a token with scopes the caller itself holds. expiresIn 0: never.
 func (a *Admin) CreateToken(caller *Grant, name string, scopes []Scope, expiresIn time.Duration) (*NewToken, error) {
 	if strings.TrimSpace(name) == "" || len(name) > 128 {
@@ -302,24 +185,14 @@ func (a *Admin) CreateToken(caller *Grant, name string, scopes []Scope, expiresI
 		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}, nil
 }
 
-func callerCovers(caller *Grant, scopes []Scope) bool {
-	if caller == nil {
-		return false
-	}
-	if caller.Admin {
-		return true
-	}
-	return covers(caller.Scopes, scopes)
-}
-
 func (g *Grant) describe() string {
 	switch {
 	case g.TokenID != "":
 		return "token:" + g.TokenID
 	case g.Admin:
-		return "admin"
+		return string(KindAdmin)
 	}
-	return g.Kind
+	return string(g.Kind)
 }
 
 // visible returns token id if the caller may see it (its scopes lie within the caller's).
@@ -449,17 +322,17 @@ func (a *Admin) checkToken(cred []byte) (*Grant, error) {
 	}
 	a.tokMu.Unlock()
 
-	g := &Grant{Kind: "token", TokenID: id, Scopes: scopes, Expires: expires, dbs: map[uint64]Access{}}
+	g := &Grant{Kind: KindToken, TokenID: id, Scopes: scopes, Expires: expires, dbs: map[uint64]Access{}}
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	for _, s := range scopes {
 		switch s.Type {
-		case "admin":
+		case ScopeAdmin:
 			g.Admin = true
-		case "token":
-			g.TokenRead = g.TokenRead || s.has("read")
-			g.TokenWrite = g.TokenWrite || s.has("write")
-		case "database":
+		case ScopeToken:
+			g.TokenRead = g.TokenRead || s.has(PermRead)
+			g.TokenWrite = g.TokenWrite || s.has(PermWrite)
+		case ScopeDatabase:
 			if s.Name == "*" {
 				for _, d := range a.dbs {
 					if !d.Deleted() {

@@ -67,19 +67,19 @@ func TestTokenParseScopesStrict(t *testing.T) {
 		want []Scope
 	}{
 		{`[{"type":"database","name":"app","permissions":["read"]}]`,
-			[]Scope{{Type: "database", Name: "app", Permissions: []string{"read"}}}},
+			[]Scope{{Type: "database", Name: "app", Permissions: []Permission{"read"}}}},
 		{`[{"type":"database","name":"7","permissions":["read","write"]}]`,
-			[]Scope{{Type: "database", Name: "7", Permissions: []string{"read", "write"}}}},
+			[]Scope{{Type: "database", Name: "7", Permissions: []Permission{"read", "write"}}}},
 		{`[{"type":"database","name":"*","permissions":["write"]}]`,
-			[]Scope{{Type: "database", Name: "*", Permissions: []string{"write"}}}},
+			[]Scope{{Type: "database", Name: "*", Permissions: []Permission{"write"}}}},
 		{`[{"type":"token","name":"*","permissions":["read","write"]}]`,
-			[]Scope{{Type: "token", Name: "*", Permissions: []string{"read", "write"}}}},
+			[]Scope{{Type: "token", Name: "*", Permissions: []Permission{"read", "write"}}}},
 		// A token scope's name defaults to "*".
 		{`[{"type":"token","permissions":["read"]}]`,
-			[]Scope{{Type: "token", Name: "*", Permissions: []string{"read"}}}},
+			[]Scope{{Type: "token", Name: "*", Permissions: []Permission{"read"}}}},
 		{`[{"type":"admin"}]`, []Scope{{Type: "admin"}}},
 		{`[{"type":"admin"},{"type":"database","name":"app","permissions":["read"]}]`,
-			[]Scope{{Type: "admin"}, {Type: "database", Name: "app", Permissions: []string{"read"}}}},
+			[]Scope{{Type: "admin"}, {Type: "database", Name: "app", Permissions: []Permission{"read"}}}},
 	}
 	for _, c := range good {
 		got, err := ParseScopes(json.RawMessage(c.in))

@@ -239,13 +239,8 @@ type dbConfig struct {
 }
 
 func parsePublic(raw json.RawMessage, name string) (admin.Access, error) {
-	switch strings.TrimSpace(string(raw)) {
-	case "", "null", "false":
-		return admin.AccessNone, nil
-	case "true":
-		return admin.AccessReadWrite, nil
-	case `"read"`:
-		return admin.AccessRead, nil
+	if p, ok := admin.ParsePublicJSON(raw); ok {
+		return p, nil
 	}
 	return 0, rpcError(CodeInvalidParams, fmt.Sprintf(`param %q must be true, false or "read"`, name))
 }

@@ -231,7 +231,7 @@ func (s *Server) dropExpired(sess *session) string {
 		if g == nil || g.Expires.IsZero() || now.Before(g.Expires) {
 			return false
 		}
-		if g.Kind == "jwt" {
+		if g.Kind == admin.KindJWT {
 			msg = "WRONGPASS " + admin.JWTExpired + " the token has expired: AUTH again with a fresh one"
 		} else {
 			msg = "WRONGPASS the token has expired: AUTH again with a new one"

@@ -80,7 +80,7 @@ func authlogCmd(c *call) error {
 		kv("reason", e.Reason)
 		kv("context", e.Transport)
 		kv("object", e.Database)
-		kv("credential-kind", e.Kind)
+		kv("credential-kind", string(e.Kind))
 		kv("fingerprint", e.Fingerprint)
 		kv("age-seconds", fmt.Sprintf("%.3f", now.Sub(e.Time).Seconds()))
 		kv("client-info", "addr="+e.Addr)

@@ -142,7 +142,7 @@ func dbCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	if *public && *publicRead {
 		return errors.New("give --public or --public-read, not both")
 	}
-	cfg := map[string]any{"name": nil, "storage_path": nil, "max_size": nil, "redis_version": nil, "public": false}
+	cfg := map[string]any{"name": nil, "storage_path": nil, "max_size": nil, "redis_version": nil, "public": admin.PublicJSON(admin.AccessNone)}
 	if *name != "" {
 		cfg["name"] = *name
 	}
@@ -150,9 +150,9 @@ func dbCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 		cfg["max_size"] = *maxSize
 	}
 	if *public {
-		cfg["public"] = true
+		cfg["public"] = admin.PublicJSON(admin.AccessReadWrite)
 	} else if *publicRead {
-		cfg["public"] = "read"
+		cfg["public"] = admin.PublicJSON(admin.AccessRead)
 	}
 	var encKey any
 	if *keyFile != "" {
@@ -178,14 +178,11 @@ func dbCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	return nil
 }
 
+// publicText is the public flag as getDatabaseInfo shows it (true, false or "read"), in words.
 func publicText(v any) string {
-	switch v {
-	case true:
-		return "read-write"
-	case "read":
-		return "read"
-	}
-	return "private"
+	b, _ := json.Marshal(v)
+	p, _ := admin.ParsePublicJSON(b)
+	return p.PublicLabel()
 }
 
 func when(ts int64) string {
@@ -279,17 +276,18 @@ func dbPublic(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	if err := wantArgs(pos, 2, "<db> on|off|read"); err != nil {
 		return err
 	}
-	var v any
+	var p admin.Access
 	switch pos[1] {
 	case "on", "true":
-		v = true
+		p = admin.AccessReadWrite
 	case "off", "false":
-		v = false
+		p = admin.AccessNone
 	case "read":
-		v = "read"
+		p = admin.AccessRead
 	default:
 		return fmt.Errorf("want on, off or read, not %q", pos[1])
 	}
+	v := admin.PublicJSON(p)
 	c, err := cf.client()
 	if err != nil {
 		return err
@@ -321,9 +319,9 @@ func keyAdd(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	} else {
 		key, generated = "hdbk_"+hex.EncodeToString(crypto.Random(24)), true
 	}
-	perm := "readwrite"
+	perm := admin.AccessReadWrite.String()
 	if *read {
-		perm = "read"
+		perm = admin.AccessRead.String()
 	}
 	c, err := cf.client()
 	if err != nil {

@@ -47,13 +47,13 @@ func tokenCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 		return errors.New("want --name N and at least one scope (see --help)")
 	}
 	var scopes []map[string]any
-	perms := func(s string) ([]string, error) {
-		var out []string
+	perms := func(s string) ([]admin.Permission, error) {
+		var out []admin.Permission
 		for _, p := range strings.Split(s, ",") {
-			if p != "read" && p != "write" {
+			if p := admin.Permission(p); p != admin.PermRead && p != admin.PermWrite {
 				return nil, fmt.Errorf("unknown permission %q: want read, write or read,write", p)
 			}
-			out = append(out, p)
+			out = append(out, admin.Permission(p))
 		}
 		return out, nil
 	}
@@ -66,17 +66,17 @@ func tokenCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 		if err != nil {
 			return err
 		}
-		scopes = append(scopes, map[string]any{"type": "database", "name": d[:i], "permissions": p})
+		scopes = append(scopes, map[string]any{"type": admin.ScopeDatabase, "name": d[:i], "permissions": p})
 	}
 	if *tokenScope != "" {
 		p, err := perms(*tokenScope)
 		if err != nil {
 			return err
 		}
-		scopes = append(scopes, map[string]any{"type": "token", "name": "*", "permissions": p})
+		scopes = append(scopes, map[string]any{"type": admin.ScopeToken, "name": "*", "permissions": p})
 	}
 	if *isAdmin {
-		scopes = append(scopes, map[string]any{"type": "admin"})
+		scopes = append(scopes, map[string]any{"type": admin.ScopeAdmin})
 	}
 	if len(scopes) == 0 {
 		return errors.New("give at least one scope: --db, --token-scope or --admin")
@@ -122,15 +122,23 @@ func scopeText(scopes []admin.Scope) string {
 	var parts []string
 	for _, s := range scopes {
 		switch s.Type {
-		case "admin":
+		case admin.ScopeAdmin:
 			parts = append(parts, "admin")
-		case "token":
-			parts = append(parts, "token:"+strings.Join(s.Permissions, ","))
+		case admin.ScopeToken:
+			parts = append(parts, "token:"+permText(s.Permissions))
 		default:
-			parts = append(parts, "db "+s.Name+":"+strings.Join(s.Permissions, ","))
+			parts = append(parts, "db "+s.Name+":"+permText(s.Permissions))
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+func permText(ps []admin.Permission) string {
+	var parts []string
+	for _, p := range ps {
+		parts = append(parts, string(p))
+	}
+	return strings.Join(parts, ",")
 }
 
 func whenPtr(p *int64) string {
