@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -90,6 +91,9 @@ type guardConn struct {
 	args  int // bulks still expected in the command in progress
 	need  int // bytes still expected in the current bulk, its CRLF included
 
+	inl    []byte // inline commands, split and encoded as *<n>, ready to hand over
+	inlOff int
+
 	perr string // a protocol error to answer once the whole commands before it are read
 	rerr error  // the socket's error, returned once buffered commands are handed over
 }
@@ -97,7 +101,7 @@ type guardConn struct {
 // Read hands redcon whole commands only, reading and checking from the socket until at
 // least one is complete.
 func (g *guardConn) Read(p []byte) (int, error) {
-	for g.start == g.ready {
+	for !g.pending() {
 		if g.perr != "" {
 			g.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 			g.Conn.Write([]byte("-" + g.perr + "\r\n"))
@@ -113,9 +117,58 @@ func (g *guardConn) Read(p []byte) (int, error) {
 			g.fill()
 		}
 	}
+	if g.inlOff < len(g.inl) {
+		// Inline commands, encoded: they always come before buf[start:ready].
+		n := copy(p, g.inl[g.inlOff:])
+		if g.inlOff += n; g.inlOff == len(g.inl) {
+			g.inl, g.inlOff = g.inl[:0], 0
+		}
+		return n, nil
+	}
 	n := copy(p, g.buf[g.start:g.ready])
 	g.start += n
 	return n, nil
+}
+
+// pending reports whether whole commands are ready to hand over.
+func (g *guardConn) pending() bool { return g.ready > g.start || g.inlOff < len(g.inl) }
+
+// inline splits one inline line and appends it to inl as a *<n> command (nothing for a
+// blank line, which Redis skips). It returns the protocol error to answer, if any.
+func (g *guardConn) inline(line []byte) string {
+	authed := g.authed.Load()
+	args, mark := 0, len(g.inl)
+	g.inl = append(g.inl, "*0000000000\r\n"...) // the count, filled in below
+	err := splitInline(line, func(a []byte) error {
+		args++
+		switch {
+		case !authed && args > preAuthArgs:
+			return errors.New(errProtoUnauthMultibulk)
+		case !authed && len(a) > preAuthArgSize:
+			return errors.New(errProtoUnauthBulk)
+		}
+		g.inl = append(g.inl, '$')
+		g.inl = strconv.AppendInt(g.inl, int64(len(a)), 10)
+		g.inl = append(g.inl, '\r', '\n')
+		g.inl = append(g.inl, a...)
+		g.inl = append(g.inl, '\r', '\n')
+		return nil
+	})
+	if err != nil || args == 0 {
+		g.inl = g.inl[:mark]
+		if err != nil {
+			return err.Error()
+		}
+		return ""
+	}
+	head := strconv.AppendInt([]byte{'*'}, int64(args), 10)
+	head = append(head, '\r', '\n')
+	// Shift the arguments left over the unused digits of the placeholder.
+	body := g.inl[mark+len("*0000000000\r\n"):]
+	n := copy(g.inl[mark:], head)
+	n += copy(g.inl[mark+n:], body)
+	g.inl = g.inl[:mark+n]
+	return ""
 }
 
 // fill reads once from the socket into buf, making room first.
@@ -127,19 +180,21 @@ func (g *guardConn) fill() {
 		g.buf, g.start, g.ready, g.pos = g.buf[:0], 0, 0, 0
 	}
 	if g.start > 0 && (g.start >= cap(g.buf)/2 || cap(g.buf)-len(g.buf) < minFree) {
-		// Slide the unread tail to the front rather than grow.
-		n := copy(g.buf, g.buf[g.start:])
-		g.buf, g.ready, g.pos = g.buf[:n], g.ready-g.start, g.pos-g.start
+		// Slide the unread tail to the front rather than grow; after a big command, into
+		// a buffer its own size, so an idle connection does not keep the big one.
+		tail := g.buf[g.start:]
+		if cap(g.buf) > 1<<20 && len(tail) < cap(g.buf)/4 {
+			g.buf = append(make([]byte, 0, max(2*len(tail), readChunk)), tail...)
+		} else {
+			g.buf = g.buf[:copy(g.buf, tail)]
+		}
+		g.ready, g.pos = g.ready-g.start, g.pos-g.start
 		g.start = 0
 	}
 	if cap(g.buf)-len(g.buf) < minFree {
-		// Double, but never past what the bulk in progress announced: memory follows
-		// the bytes that arrived, not the lengths a client claims.
-		grow := max(readChunk, len(g.buf))
-		if g.state == stBulkData {
-			grow = min(grow, max(readChunk, g.need))
-		}
-		nb := make([]byte, len(g.buf), len(g.buf)+grow)
+		// Double: memory follows the bytes that arrived (at most twice them), never the
+		// lengths a client claims, and a command of many bulks costs linear copying.
+		nb := make([]byte, len(g.buf), len(g.buf)+max(readChunk, len(g.buf)))
 		copy(nb, g.buf)
 		g.buf = nb
 	}
@@ -162,37 +217,38 @@ func (g *guardConn) parse() bool {
 		if g.perr != "" {
 			return true
 		}
-		if g.state == stCommand && g.ready > g.start && !g.authed.Load() {
+		if g.state == stCommand && g.pending() && !g.authed.Load() {
 			return true
 		}
 		rest := g.buf[g.pos:]
 		if len(rest) == 0 {
-			return g.ready > g.start
+			return g.pending()
 		}
 		switch g.state {
 		case stCommand:
 			nl := bytes.IndexByte(rest, '\n')
 			if rest[0] != '*' {
-				// An inline command: one line.
+				// An inline command: one line, split here and handed over as *<n>.
 				if nl < 0 {
 					if len(rest) > inlineMax {
 						g.perr = errProtoBigInline
 						return true
 					}
-					return g.ready > g.start
+					return g.pending()
 				}
-				if blank(rest[:nl]) {
-					// Redis skips an empty line; redcon would read on (and recurse)
-					// after it, so it is dropped here, as an empty multibulk below.
-					if g.ready > g.start {
-						return true
-					}
-					g.pos += nl + 1
-					g.start, g.ready = g.pos, g.pos
-					continue
+				if nl > inlineMax {
+					g.perr = errProtoBigInline
+					return true
+				}
+				if g.ready > g.start {
+					return true // what is before it goes first
+				}
+				if msg := g.inline(rest[:nl]); msg != "" {
+					g.perr = msg
+					return true
 				}
 				g.pos += nl + 1
-				g.ready = g.pos
+				g.start, g.ready = g.pos, g.pos
 				continue
 			}
 			if nl < 0 {
@@ -200,7 +256,7 @@ func (g *guardConn) parse() bool {
 					g.perr = errProtoBigMultibulk
 					return true
 				}
-				return g.ready > g.start
+				return g.pending()
 			}
 			n, ok := parseLen(rest[1:nl])
 			if nl == 0 || rest[nl-1] != '\r' {
@@ -238,7 +294,7 @@ func (g *guardConn) parse() bool {
 					g.perr = errProtoBigBulk
 					return true
 				}
-				return g.ready > g.start
+				return g.pending()
 			}
 			n, ok := parseLen(rest[1:nl])
 			if rest[nl-1] != '\r' {
@@ -264,7 +320,7 @@ func (g *guardConn) parse() bool {
 			g.pos += take
 			g.need -= take
 			if g.need > 0 {
-				return g.ready > g.start
+				return g.pending()
 			}
 			if g.buf[g.pos-2] != '\r' || g.buf[g.pos-1] != '\n' {
 				g.perr = errProtoBulk
@@ -291,7 +347,7 @@ func parseLen(b []byte) (int64, bool) {
 	if neg {
 		b = b[1:]
 	}
-	if len(b) == 0 || len(b) > 18 || (b[0] == '0' && len(b) > 1) {
+	if len(b) == 0 || len(b) > 18 || (b[0] == '0' && (len(b) > 1 || neg)) {
 		return 0, false // 18 digits cannot overflow; no length we accept is longer
 	}
 	var n int64
@@ -305,16 +361,6 @@ func parseLen(b []byte) (int64, bool) {
 		n = -n
 	}
 	return n, true
-}
-
-// blank reports whether an inline line holds no argument for redcon (spaces only).
-func blank(line []byte) bool {
-	for _, c := range line {
-		if c != ' ' && c != '\r' {
-			return false
-		}
-	}
-	return true
 }
 
 // printable is a byte for an error text: itself when printable ASCII, else '?'.

@@ -73,7 +73,7 @@ func TestGuardTrickleWholeCommands(t *testing.T) {
 func TestGuardPreAuthOneCommandAtATime(t *testing.T) {
 	g, _ := testGuard([]byte("PING\r\nPING\r\n*1\r\n$4\r\nPING\r\n"), 1<<10, false)
 	buf := make([]byte, 1<<10)
-	for _, want := range []string{"PING\r\n", "PING\r\n", "*1\r\n$4\r\nPING\r\n"} {
+	for _, want := range []string{"*1\r\n$4\r\nPING\r\n", "*1\r\n$4\r\nPING\r\n", "*1\r\n$4\r\nPING\r\n"} {
 		n, err := g.Read(buf)
 		if err != nil || string(buf[:n]) != want {
 			t.Fatalf("read %q, %v; want %q", buf[:n], err, want)
@@ -110,4 +110,32 @@ func FuzzGuard(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSplitInline: Redis's sdssplitargs rules, case by case.
+func TestSplitInline(t *testing.T) {
+	for in, want := range map[string][]string{
+		"SET k v":            {"SET", "k", "v"},
+		"  a\tb\r\x0bc\fd  ": {"a", "b", "c", "d"},
+		`a"b c"`:             {"ab c"},
+		`"a\nb\x41\x4" x`:    {"a\nbAx4", "x"}, // \x4 is no hex escape: the backslash goes, x4 stays
+		`"" ''`:              {"", ""},
+		`'it\'s' 'a\nb'`:     {"it's", `a\nb`},
+		`"q\"q"`:             {`q"q`},
+		"":                   nil,
+	} {
+		var got []string
+		if err := splitInline([]byte(in), func(a []byte) error { got = append(got, string(a)); return nil }); err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") || len(got) != len(want) {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+	for _, in := range []string{`"abc`, `'abc`, `"a"b`, `'a'b`, `"a\`} {
+		if err := splitInline([]byte(in), func([]byte) error { return nil }); err != errUnbalancedQuotes {
+			t.Errorf("%q: %v, want unbalanced quotes", in, err)
+		}
+	}
 }
