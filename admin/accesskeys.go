@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,20 +19,20 @@ type AccessKey struct {
 	CreatedAt   int64  `json:"created_at"`  // unix seconds
 }
 
-var jwtShape = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$`)
-
-// ValidateAccessKey refuses keys that are too short or could be mistaken for another
-// kind of credential (a named token or a JWT). The error never holds the key.
+// ValidateAccessKey refuses keys that are too short or have the shape of another kind
+// of credential (verifier.go: such a key would never be checked as a key). The error
+// never holds the key.
 func ValidateAccessKey(key string) error {
 	switch {
 	case len(key) < MinAccessKeyLen:
 		return Errorf(EINVALID, "access key too short: at least %d bytes (e.g. 'openssl rand -hex 24')", MinAccessKeyLen)
 	case strings.TrimSpace(key) != key || strings.ContainsAny(key, "\r\n\x00"):
 		return Errorf(EINVALID, "access key must not start or end with spaces or hold control characters")
-	case strings.HasPrefix(key, "hdbt_"):
-		return Errorf(EINVALID, "access key looks like a named token (hdbt_…): choose another key")
-	case jwtShape.MatchString(key) && strings.HasPrefix(key, "eyJ"):
-		return Errorf(EINVALID, "access key looks like a JWT: choose another key")
+	}
+	for _, k := range credentialKinds {
+		if k.what != "" && k.looks([]byte(key)) {
+			return Errorf(EINVALID, "access key looks like %s: choose another key", k.what)
+		}
 	}
 	return nil
 }

@@ -1,14 +1,11 @@
 package admin
 
 import (
-	"bytes"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -47,12 +44,6 @@ type NewToken struct {
 	CreatedAt int64   `json:"created_at"`
 	ExpiresAt *int64  `json:"expires_at"`
 }
-
-const tokenPrefix = "hdbt_"
-
-var tokenRE = regexp.MustCompile(`^hdbt_([0-9a-f]{16})_([0-9A-Za-z]{20,64})$`)
-
-func looksLikeToken(cred []byte) bool { return bytes.HasPrefix(cred, []byte(tokenPrefix)) }
 
 // ParseDuration reads "30d", "12h", "90m" or seconds: at least one second, and no more
 // than a time.Duration holds (about 292 years), so a large number is an error rather
@@ -181,7 +172,7 @@ func (a *Admin) CreateToken(caller *Grant, name string, scopes []Scope, expiresI
 		return nil, err
 	}
 	a.tokens[t.ID] = t
-	return &NewToken{ID: t.ID, Token: tokenPrefix + t.ID + "_" + secret, Name: t.Name, Scopes: t.Scopes,
+	return &NewToken{ID: t.ID, Token: tokenText(t.ID, secret), Name: t.Name, Scopes: t.Scopes,
 		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}, nil
 }
 
@@ -288,63 +279,8 @@ func (a *Admin) RotateToken(caller *Grant, id string) (*NewToken, error) {
 	}
 	a.tokens[id] = &c
 	a.changeCredentials()
-	return &NewToken{ID: c.ID, Token: tokenPrefix + c.ID + "_" + secret, Name: c.Name, Scopes: c.Scopes,
+	return &NewToken{ID: c.ID, Token: tokenText(c.ID, secret), Name: c.Name, Scopes: c.Scopes,
 		CreatedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt}, nil
-}
-
-// checkToken authenticates hdbt_<id>_<secret>: a lookup by the public id, then one
-// constant-time compare of the secret's digest.
-func (a *Admin) checkToken(cred []byte) (*Grant, error) {
-	m := tokenRE.FindSubmatch(cred)
-	digest := crypto.SHA256Hex(cred) // compared on every path, even a malformed token
-	id, secret := "", []byte(nil)
-	if m != nil {
-		id, secret = string(m[1]), m[2]
-		digest = crypto.SHA256Hex(secret)
-	}
-	now := a.clock.Now().Unix()
-	a.tokMu.Lock()
-	t := a.tokens[id]
-	stored := strings.Repeat("0", 64)
-	if t != nil {
-		stored = t.Hash
-	}
-	match := subtle.ConstantTimeCompare([]byte(stored), []byte(digest)) == 1
-	if !match || t == nil || !t.active(now) {
-		a.tokMu.Unlock()
-		return nil, ErrWrongCredential
-	}
-	a.tokenUse[id] = now
-	scopes := slices.Clone(t.Scopes)
-	var expires time.Time
-	if t.ExpiresAt != nil {
-		expires = time.Unix(*t.ExpiresAt, 0)
-	}
-	a.tokMu.Unlock()
-
-	g := &Grant{Kind: KindToken, TokenID: id, Scopes: scopes, Expires: expires, dbs: map[uint64]Access{}}
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	for _, s := range scopes {
-		switch s.Type {
-		case ScopeAdmin:
-			g.Admin = true
-		case ScopeToken:
-			g.TokenRead = g.TokenRead || s.has(PermRead)
-			g.TokenWrite = g.TokenWrite || s.has(PermWrite)
-		case ScopeDatabase:
-			if s.Name == "*" {
-				for _, d := range a.dbs {
-					if !d.Deleted() {
-						g.dbs[d.ID] = max(g.dbs[d.ID], s.dbAccess())
-					}
-				}
-			} else if d := a.lookupLocked(s.Name); d != nil {
-				g.dbs[d.ID] = max(g.dbs[d.ID], s.dbAccess())
-			}
-		}
-	}
-	return g, nil
 }
 
 // flushTokenUse writes the batched last-used times to DB 0: one write per interval, not
