@@ -29,17 +29,11 @@ func flushallCmd(c *call) error {
 		return nil
 	}
 	for _, d := range c.s.admin.Databases() {
-		db, release, err := c.s.admin.Acquire(d.ID)
-		if err != nil {
-			return err
-		}
-		err = db.Update(func(tx *storage.Tx) error { return tx.Flush() })
-		release()
-		if err != nil {
+		if err := c.s.withDB(d.ID, true, func(tx *storage.Tx) error { return tx.Flush() }, nil); err != nil {
 			return err
 		}
 	}
-	c.s.touch(0, nil, "flushall")
+	c.s.touch(0, nil, c.row)
 	c.r.ok()
 	return nil
 }

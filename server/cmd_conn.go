@@ -73,16 +73,7 @@ func quitCmd(c *call) error {
 // RESET
 func resetCmd(c *call) error {
 	c.s.unwatchAll(c.sess)
-	sess := c.sess
-	sess.deselect()
-	sess.authCred, sess.authGrant, sess.authErr, sess.expiredMsg, sess.authed = nil, nil, nil, "", false
-	if sess.limits != nil {
-		sess.limits.unauthenticated()
-	}
-	sess.multi, sess.dirty, sess.queue = false, false, nil
-	sess.mu.Lock()
-	sess.name = ""
-	sess.mu.Unlock()
+	c.sess.reset()
 	c.r.simple("RESET")
 	return nil
 }

@@ -289,21 +289,26 @@ func infoCmd(c *call) error {
 		}
 		section("stats", fmt.Sprintf("total_commands_processed:%d", n))
 	}
-	// Keyspace: a tenant sees its own database; the admin sees every open one.
+	// Keyspace: a tenant sees its own database; the admin sees every open one (INFO does
+	// not open closed files just to count them).
 	var ks []string
-	line := func(id uint64, db *storage.DB) {
-		var n, e int64
-		db.View(func(tx *storage.Tx) error { n, e = tx.DBSize(), tx.ExpiresCount(); return nil })
-		if n > 0 {
-			ks = append(ks, fmt.Sprintf("db%d:keys=%d,expires=%d,avg_ttl=0", id, n, e))
+	count := func(id uint64) func(tx *storage.Tx) error {
+		return func(tx *storage.Tx) error {
+			if n, e := tx.DBSize(), tx.ExpiresCount(); n > 0 {
+				ks = append(ks, fmt.Sprintf("db%d:keys=%d,expires=%d,avg_ttl=0", id, n, e))
+			}
+			return nil
 		}
 	}
 	if admin {
-		s.admin.Files().Each(line)
+		s.admin.Files().Each(func(id uint64, db *storage.DB) {
+			if err := db.View(count(id)); err != nil {
+				s.log.Warn("INFO keyspace: database unreadable", "db", id, "err", err)
+			}
+		})
 	} else if c.sess.selected && c.sess.db != 0 {
-		if db, release, err := s.admin.Acquire(c.sess.db); err == nil {
-			line(c.sess.db, db)
-			release()
+		if err := s.withDB(c.sess.db, false, count(c.sess.db), nil); err != nil {
+			s.log.Warn("INFO keyspace: database unreadable", "db", c.sess.db, "err", err)
 		}
 	}
 	section("keyspace", ks...)

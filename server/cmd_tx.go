@@ -10,7 +10,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/seed6aa118f9/herodb/storage"
 )
@@ -41,28 +40,26 @@ func multiCmd(c *call) error {
 		c.r.err(errMultiNested)
 		return nil
 	}
-	c.sess.multi, c.sess.dirty, c.sess.queue = true, false, nil
+	c.sess.beginMulti()
 	c.r.ok()
 	return nil
 }
 
 // queue checks a command inside MULTI and queues it, or marks the transaction dirty.
-func (s *Server) queue(sess *session, args [][]byte, r *reply) {
-	row, msg := s.precheck(sess, args)
-	if msg == "" && row.is(flagNoMulti) {
+func (s *Server) queue(sess *session, st *step, r *reply) {
+	msg := s.check(sess, st)
+	if msg == "" && st.row.is(flagNoMulti) {
 		msg = errNotInMulti
 	}
+	if msg == "" && sess.queued() >= maxQueued {
+		msg = fmt.Sprintf("ERR too many commands in this transaction (at most %d)", maxQueued)
+	}
 	if msg != "" {
-		sess.dirty = true
+		sess.spoilMulti()
 		r.err(msg)
 		return
 	}
-	if len(sess.queue) >= maxQueued {
-		sess.dirty = true
-		r.err(fmt.Sprintf("ERR too many commands in this transaction (at most %d)", maxQueued))
-		return
-	}
-	sess.queue = append(sess.queue, args)
+	sess.enqueue(*st)
 	r.simple("QUEUED")
 }
 
@@ -72,7 +69,7 @@ func discardCmd(c *call) error {
 		c.r.err(errDiscardNoMult)
 		return nil
 	}
-	c.sess.multi, c.sess.dirty, c.sess.queue = false, false, nil
+	c.sess.endMulti()
 	c.s.unwatchAll(c.sess)
 	c.r.ok()
 	return nil
@@ -85,111 +82,51 @@ func execCmd(c *call) error {
 		c.r.err(errExecNoMulti)
 		return nil
 	}
-	queue, dirty := sess.queue, sess.dirty
-	sess.multi, sess.dirty, sess.queue = false, false, nil
+	steps, dirty := sess.endMulti()
 	defer s.unwatchAll(sess)
 	if dirty {
 		c.r.err(errExecAbort)
 		return nil
 	}
 	// Re-check each command: access may have been revoked since it was queued.
-	type item struct {
-		args [][]byte
-		row  *command
-		pre  string
-	}
-	items := make([]item, len(queue))
-	data, write := false, false
-	for i, args := range queue {
-		items[i].args = args
-		items[i].row, items[i].pre = s.precheck(sess, args)
-		if items[i].row != nil {
-			data = data || items[i].row.data()
-			write = write || items[i].row.is(flagWrite)
+	data := false
+	for i := range steps {
+		if s.check(sess, &steps[i]) == "" && steps[i].row.data() {
+			data = true
 		}
 	}
 	dbID := sess.db
-	var body reply
-	aborted, checked := false, false
-	var touched []touchedKeys
-	fn := func(tx *storage.Tx) error {
-		body.reset()
-		touched = touched[:0]
-		if !checked {
-			aborted, checked = sess.casDirty.Load(), true
-			for _, at := range sess.watchExp {
-				if tx != nil && at <= tx.Now() {
-					aborted = true // a watched key expired since WATCH
-				}
+	watched := func(tx *storage.Tx) bool {
+		if sess.casDirty.Load() {
+			return true
+		}
+		for _, at := range sess.watchExp {
+			if tx != nil && at <= tx.Now() {
+				return true // a watched key expired since WATCH
 			}
 		}
-		if aborted {
-			return nil
-		}
-		body.array(len(items))
-		for _, it := range items {
-			if it.pre != "" {
-				body.err(it.pre)
-				continue
-			}
-			ic := &call{s: s, sess: sess, args: it.args, row: it.row, tx: tx, r: &body}
-			if it.row.data() && tx == nil {
-				body.err(errNoAuth)
-				continue
-			}
-			before := 0
-			if tx != nil {
-				before = tx.Mutations()
-			}
-			if err := s.guard(ic); err != nil {
-				return err
-			}
-			if len(body.b) > s.cfg.MaxOutput {
-				return errOutputLimit // nothing is applied: the client could not read the outcome
-			}
-			if tx != nil && tx.Mutations() != before {
-				touched = append(touched, touchedKeys{it.row.keys(it.args), it.row.name})
-			}
-		}
-		return nil
+		return false
 	}
-	var err error
-	if data && sess.selected {
-		db, release, aerr := s.admin.Acquire(dbID)
-		if aerr != nil {
-			err = aerr
-		} else {
-			defer release()
-			if write {
-				err = db.UpdateThen(fn, func() { s.touchAll(dbID, touched) })
-			} else {
-				err = db.View(fn)
-			}
-		}
-	} else {
-		err = fn(nil)
-	}
-	if errors.Is(err, errOutputLimit) {
+	_, aborted, err := s.runSteps(sess, dbID, data && sess.selected, steps, runOpts{limit: s.cfg.MaxOutput, abort: watched})
+	switch {
+	case errors.Is(err, errOutputLimit):
 		s.log.Warn("closing connection: EXEC's replies pass the client output limit; not applied", "client", sess.addr, "id", sess.id)
 		c.r.err("ERR EXEC's replies exceed the client output limit; the transaction was not applied")
 		sess.quit = true
-		return nil
-	}
-	if err != nil {
+	case err != nil:
 		s.log.Error("EXEC failed", "db", dbID, "client", sess.addr, "err", err)
 		c.r.err(failureReply(err))
-		return nil
-	}
-	if aborted {
+	case aborted:
 		c.r.nullArray()
-		return nil
+	default:
+		c.r.array(len(steps))
+		for i := range steps {
+			c.r.b = append(c.r.b, steps[i].r.b...)
+			steps[i].r.b = nil
+		}
 	}
-	c.r.b = append(c.r.b, body.b...)
 	return nil
 }
-
-// errOutputLimit stops an EXEC whose replies pass the client output limit.
-var errOutputLimit = errors.New("client output limit")
 
 // WATCH key [key ...]
 func watchCmd(c *call) error {
@@ -207,11 +144,7 @@ func watchCmd(c *call) error {
 		c.r.err(msg)
 		return nil
 	}
-	db, release, err := c.s.admin.Acquire(c.sess.db)
-	if err != nil {
-		return err
-	}
-	err = db.View(func(tx *storage.Tx) error {
+	err := c.s.withDB(c.sess.db, false, func(tx *storage.Tx) error {
 		for _, k := range c.args[1:] {
 			at, err := tx.ExpireTime(k)
 			if err != nil {
@@ -225,8 +158,7 @@ func watchCmd(c *call) error {
 			}
 		}
 		return nil
-	})
-	release()
+	}, nil)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -273,27 +205,27 @@ func (s *Server) unwatchAll(sess *session) {
 // touchedKeys are the keys one command changed, for WATCH.
 type touchedKeys struct {
 	keys [][]byte
-	name string
+	row  *command
 }
 
 // touchAll marks the watchers of every changed key; it runs after the commit.
 func (s *Server) touchAll(db uint64, touched []touchedKeys) {
 	for _, t := range touched {
-		s.touch(db, t.keys, t.name)
+		s.touch(db, t.keys, t.row)
 	}
 }
 
 // touch marks every session watching one of keys of db as dirty. Whole-database writes
-// (FLUSHDB) touch every watched key of db.
-func (s *Server) touch(db uint64, keys [][]byte, name string) {
+// (FLUSHDB) touch every watched key of db, and FLUSHALL every watched key.
+func (s *Server) touch(db uint64, keys [][]byte, row *command) {
 	s.watchMu.Lock()
 	defer s.watchMu.Unlock()
 	if len(s.watches) == 0 {
 		return
 	}
-	if strings.HasPrefix(name, "flush") {
+	if row.is(flagWholeDB | flagAllDBs) {
 		for wk, set := range s.watches {
-			if wk.db == db || name == "flushall" {
+			if wk.db == db || row.is(flagAllDBs) {
 				for sess := range set {
 					sess.casDirty.Store(true)
 				}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"runtime/debug"
 	"strings"
 
 	"github.com/seed6aa118f9/herodb/admin"
@@ -30,44 +29,45 @@ func (c *call) fail(err error) error {
 	return err
 }
 
-// groupable says whether args can join a group commit: a known data command, outside
+// groupable says whether st can join a group commit: a known data command, outside
 // MULTI, on a selected database. Anything else runs on its own, in order.
-func (s *Server) groupable(sess *session, args [][]byte) bool {
-	if sess.multi || !sess.selected {
-		return false
-	}
-	_, row := lookup(args)
-	return row != nil && row.data() && !row.is(flagConn)
+func (s *Server) groupable(sess *session, st *step) bool {
+	return !sess.multi && sess.selected && st.row != nil && st.row.data() && !st.row.is(flagConn)
 }
 
-// precheck is everything decided before a command runs: existence, arity, limits and
-// permission. It returns the error reply, or "".
-func (s *Server) precheck(sess *session, args [][]byte) (*command, string) {
-	top, row := lookup(args)
+// check is everything decided before a command runs: existence, arity, limits and
+// permission, the one check every path calls (a lone command, a group, MULTI's queue and
+// EXEC's re-check). It records and returns the error reply, or "".
+func (s *Server) check(sess *session, st *step) string {
+	st.pre = s.checkRow(sess, st.args, st.top, st.row)
+	return st.pre
+}
+
+func (s *Server) checkRow(sess *session, args [][]byte, top, row *command) string {
 	if top == nil {
-		return nil, errUnknown(args)
+		return errUnknown(args)
 	}
 	if !row.arityOK(len(args)) {
 		if row != top {
-			return nil, fmt.Sprintf("ERR wrong number of arguments for '%s' command", strings.ToLower(string(args[0]))+"|"+strings.ToLower(string(args[1])))
+			return fmt.Sprintf("ERR wrong number of arguments for '%s' command", strings.ToLower(string(args[0]))+"|"+strings.ToLower(string(args[1])))
 		}
-		return nil, errWrongArgs(string(args[0]))
+		return errWrongArgs(string(args[0]))
 	}
 	if top.subs != nil && row == top && row.run == nil {
-		return nil, errUnknownSub(top.name, args[1])
+		return errUnknownSub(top.name, args[1])
 	}
 	if len(args) > s.cfg.MaxArgs {
-		return nil, fmt.Sprintf("ERR too many arguments: at most %d", s.cfg.MaxArgs)
+		return fmt.Sprintf("ERR too many arguments: at most %d", s.cfg.MaxArgs)
 	}
 	for _, a := range args {
 		if len(a) > s.cfg.MaxArgSize {
-			return nil, errTooLarge
+			return errTooLarge
 		}
 	}
 	if msg := s.permit(sess, row); msg != "" {
-		return nil, msg
+		return msg
 	}
-	return row, ""
+	return ""
 }
 
 // permit is the one permission check: it reads the command's flags and the session's
@@ -125,43 +125,37 @@ func (s *Server) permit(sess *session, row *command) string {
 
 // runOne runs a command that is not part of a group: connection commands, MULTI
 // queueing, and data commands that came alone.
-func (s *Server) runOne(sess *session, args [][]byte, out []byte) []byte {
+func (s *Server) runOne(sess *session, st *step, out []byte) []byte {
 	r := &reply{b: out}
-	name := ""
-	if top, _ := lookup(args); top != nil {
-		name = top.name
-	}
 	inMulti := sess.multi
-	if inMulti && name != "exec" && name != "discard" && name != "multi" && name != "watch" && name != "quit" && name != "reset" {
-		s.queue(sess, args, r)
+	if inMulti && (st.top == nil || !st.top.is(flagImmediate)) {
+		s.queue(sess, st, r)
 		return r.b
 	}
-	row, msg := s.precheck(sess, args)
-	if msg != "" {
+	if msg := s.check(sess, st); msg != "" {
 		s.countError()
 		switch {
-		case name == "exec" && (inMulti || !table["exec"].arityOK(len(args))):
+		case st.top != nil && st.top.name == "exec" && (inMulti || !st.top.arityOK(len(st.args))):
 			// As Redis: a malformed EXEC discards the transaction, saying why.
-			sess.multi, sess.dirty, sess.queue = false, false, nil
+			sess.endMulti()
 			s.unwatchAll(sess)
 			r.err("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
 		case inMulti:
-			sess.dirty = true
+			sess.spoilMulti()
 			r.err(msg)
 		default:
 			r.err(msg)
 		}
 		return r.b
 	}
-	s.countCmd(sess, row)
-	sess.setLast(row.name, s.cfg.Clock.Now())
-	if row.data() {
-		out, _ := s.runGroup(sess, [][][]byte{args}, r.b)
+	if st.row.data() {
+		out, _ := s.runChecked(sess, []step{*st}, r.b)
 		return out
 	}
-	c := &call{s: s, sess: sess, args: args, row: row, r: r}
+	s.account(sess, []step{*st})
+	c := &call{s: s, sess: sess, args: st.args, row: st.row, r: r}
 	if err := s.guard(c); err != nil {
-		s.log.Error("command failed", "cmd", row.name, "client", sess.addr, "err", err)
+		s.log.Error("command failed", "cmd", st.row.name, "client", sess.addr, "err", err)
 		r.err(failureReply(err))
 	}
 	return r.b
@@ -172,98 +166,33 @@ func (s *Server) runOne(sess *session, args [][]byte, out []byte) []byte {
 // connections' writers too). Replies leave only after the commit. A group stops early
 // once its replies reach outputFlush bytes, so they can be sent before the rest runs;
 // it returns how many commands it ran, and the caller runs the rest as the next group.
-func (s *Server) runGroup(sess *session, cmds [][][]byte, out []byte) ([]byte, int) {
-	type item struct {
-		args [][]byte
-		row  *command
-		pre  string
-		r    reply
+func (s *Server) runGroup(sess *session, steps []step, out []byte) ([]byte, int) {
+	for i := range steps {
+		s.check(sess, &steps[i])
 	}
-	items := make([]item, len(cmds))
+	return s.runChecked(sess, steps, out)
+}
+
+// runChecked is runGroup after the checks.
+func (s *Server) runChecked(sess *session, steps []step, out []byte) ([]byte, int) {
 	dbID := sess.db // a revocation noticed mid-group deselects; the group stays on its db
-	write := false
-	for i, args := range cmds {
-		items[i].args = args
-		items[i].row, items[i].pre = s.precheck(sess, args)
-		if items[i].pre == "" && items[i].row.is(flagWrite) {
-			write = true
-		}
-	}
-	ran := len(items)
-	db, release, err := s.admin.Acquire(dbID)
-	if err == nil {
-		defer release()
-		var touched []touchedKeys
-		fn := func(tx *storage.Tx) error {
-			touched = touched[:0]
-			ran = len(items)
-			size := 0
-			for i := range items {
-				it := &items[i]
-				if size >= outputFlush {
-					ran = i
-					break
-				}
-				it.r.reset()
-				if it.pre != "" {
-					it.r.err(it.pre)
-					size += len(it.r.b)
-					continue
-				}
-				c := &call{s: s, sess: sess, args: it.args, row: it.row, tx: tx, r: &it.r}
-				before := tx.Mutations()
-				if err := s.guard(c); err != nil {
-					return err
-				}
-				size += len(it.r.b)
-				if tx.Mutations() != before {
-					touched = append(touched, touchedKeys{it.row.keys(it.args), it.row.name})
-				}
-			}
-			return nil
-		}
-		if write {
-			// WATCHers learn of the change after the commit and before the next one.
-			err = db.UpdateThen(fn, func() { s.touchAll(dbID, touched) })
-		} else {
-			err = db.View(fn)
-		}
-	}
-	now := s.cfg.Clock.Now()
-	for i := range items[:ran] {
-		if items[i].pre != "" {
-			s.countError()
-			continue
-		}
-		s.countCmd(sess, items[i].row)
-		sess.setLast(items[i].row.name, now)
-	}
+	ran, _, err := s.runSteps(sess, dbID, true, steps, runOpts{flushAt: outputFlush})
+	s.account(sess, steps[:ran])
 	if err != nil {
 		s.log.Error("transaction failed", "db", dbID, "client", sess.addr, "err", err)
 		msg := failureReply(err)
-		for range items[:ran] {
+		for range steps[:ran] {
 			out = append(out, '-')
 			out = append(out, msg...)
 			out = append(out, '\r', '\n')
 		}
 		return out, ran
 	}
-	for i := range items[:ran] {
-		out = append(out, items[i].r.b...)
+	for i := range steps[:ran] {
+		out = append(out, steps[i].r.b...)
+		steps[i].r.b = nil // sent with out: a big reply must not stay behind in its step
 	}
 	return out, ran
-}
-
-// guard runs a command's handler with panic recovery: a bug in one command answers
-// "internal error" and is logged, and the server keeps serving.
-func (s *Server) guard(c *call) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("panic in command", "cmd", c.row.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			err = fmt.Errorf("panic in %s", c.row.name)
-		}
-	}()
-	return c.row.run(c)
 }
 
 // countError counts an error reply for INFO's total_error_replies.

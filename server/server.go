@@ -234,29 +234,29 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 		return
 	}
 	cmds := append([]redcon.Command{first}, conn.ReadPipeline()...)
+	steps := make([]step, len(cmds))
+	for i := range cmds {
+		steps[i] = newStep(cmds[i].Args)
+	}
 	var out []byte
-	for i := 0; i < len(cmds) && !sess.quit; {
+	for i := 0; i < len(steps) && !sess.quit; {
 		if !sess.authed {
-			if msg := preAuthCheck(cmds[i].Args); msg != "" {
+			if msg := preAuthCheck(steps[i].args); msg != "" {
 				out = redcon.AppendError(out, msg)
 				sess.quit = true
 				break
 			}
 		}
 		j := i
-		for j < len(cmds) && s.groupable(sess, cmds[j].Args) && (sess.authed || preAuthCheck(cmds[j].Args) == "") {
+		for j < len(steps) && s.groupable(sess, &steps[j]) && (sess.authed || preAuthCheck(steps[j].args) == "") {
 			j++
 		}
 		if j > i {
-			group := make([][][]byte, 0, j-i)
-			for _, c := range cmds[i:j] {
-				group = append(group, c.Args)
-			}
 			var n int
-			out, n = s.runGroup(sess, group, out)
-			i += n
+			out, n = s.runGroup(sess, steps[i:j], out)
+			i += max(n, 1) // a group always runs at least one command
 		} else {
-			out = s.runOne(sess, cmds[i].Args, out)
+			out = s.runOne(sess, &steps[i], out)
 			i++
 		}
 		if len(out) > s.cfg.MaxOutput {

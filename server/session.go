@@ -37,8 +37,8 @@ type session struct {
 	limits     *guardConn
 
 	multi    bool
-	dirty    bool // a command failed to queue: EXEC aborts
-	queue    [][][]byte
+	dirty    bool   // a command failed to queue: EXEC aborts
+	queue    []step // found and checked when queued; checked again at EXEC
 	watched  []watchKey
 	watchExp map[watchKey]int64 // expiry (unix ms) of watched keys that had one
 	// casDirty is set by other connections' writes to a watched key.
@@ -93,6 +93,37 @@ func (s *session) authenticated() {
 	if s.limits != nil {
 		s.limits.authenticated()
 	}
+}
+
+// beginMulti starts a transaction: commands are queued until EXEC or DISCARD.
+func (s *session) beginMulti() { s.multi, s.dirty, s.queue = true, false, nil }
+
+// endMulti ends the transaction (EXEC, DISCARD, RESET, a malformed EXEC) and returns what
+// was queued, and whether a command failed to queue.
+func (s *session) endMulti() (queued []step, dirty bool) {
+	queued, dirty = s.queue, s.dirty
+	s.multi, s.dirty, s.queue = false, false, nil
+	return queued, dirty
+}
+
+// spoilMulti marks the transaction failed: EXEC will answer EXECABORT.
+func (s *session) spoilMulti() { s.dirty = true }
+
+func (s *session) queued() int     { return len(s.queue) }
+func (s *session) enqueue(st step) { s.queue = append(s.queue, st) }
+
+// reset puts the connection back as it was when it connected (RESET): no selection, no
+// credential, the pre-authentication limits, no transaction, no name.
+func (s *session) reset() {
+	s.deselect()
+	s.authCred, s.authGrant, s.authErr, s.expiredMsg, s.authed = nil, nil, nil, "", false
+	if s.limits != nil {
+		s.limits.unauthenticated()
+	}
+	s.endMulti()
+	s.mu.Lock()
+	s.name = ""
+	s.mu.Unlock()
 }
 
 func (s *session) setLast(cmd string, at time.Time) {

@@ -1,0 +1,169 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+// The runner is the one path from checked commands to a storage transaction and back.
+// A pipelined group of data commands, a lone data command and EXEC all run through
+// runSteps; every command that reaches a database file (WATCH, FLUSHALL, INFO too) does
+// so through withDB.
+//
+//	socket → framing guard → redcon → handle (server.go)
+//	  → newStep: the row, found once
+//	  → check: arity, limits, permission (dispatch.go), once per run
+//	  → runSteps: one transaction, the handlers, WATCH bookkeeping
+//	  → replies, written with backpressure
+
+// step is one command on its way: its arguments, its row (found once, by newStep), the
+// error the checks decided ("" when it may run) and its reply.
+type step struct {
+	args     [][]byte
+	top, row *command // top is nil for an unknown command; row is the subcommand's, if any
+	pre      string
+	r        reply
+}
+
+func newStep(args [][]byte) step {
+	top, row := lookup(args)
+	return step{args: args, top: top, row: row}
+}
+
+// runOpts say when runSteps stops early.
+type runOpts struct {
+	flushAt int                       // a group: stop before the next step once replies reach this
+	limit   int                       // EXEC: fail with errOutputLimit once replies pass this
+	abort   func(tx *storage.Tx) bool // EXEC: WATCH's verdict, taken once before the first step
+}
+
+// errOutputLimit stops an EXEC whose replies pass the client output limit.
+var errOutputLimit = errors.New("client output limit")
+
+// runSteps runs checked steps in one transaction of database dbID (none when useDB is
+// false: then data steps answer NOAUTH), each reply into its step. It returns how many
+// steps ran, whether abort stopped them all, and the storage error that failed the
+// transaction as a whole. WATCHers of the keys it changed learn of it after the commit.
+func (s *Server) runSteps(sess *session, dbID uint64, useDB bool, steps []step, o runOpts) (ran int, aborted bool, err error) {
+	r := &stepRun{s: s, sess: sess, dbID: dbID, steps: steps, o: o, ran: len(steps)}
+	write := false
+	for i := range steps {
+		if steps[i].pre == "" && steps[i].row.is(flagWrite) {
+			write = true
+		}
+	}
+	if useDB {
+		err = s.withDB(dbID, write, r.run, r.notify)
+	} else {
+		err = r.run(nil)
+	}
+	return r.ran, r.aborted, err
+}
+
+// stepRun is one runSteps call: what its transaction function needs and what it found.
+// (One allocation for all of it: this is every command's path.)
+type stepRun struct {
+	s       *Server
+	sess    *session
+	dbID    uint64
+	steps   []step
+	o       runOpts
+	ran     int // len(steps) also when the transaction fails before run
+	aborted bool
+	checked bool
+	touched []touchedKeys
+}
+
+// run is the transaction function; the storage may call it again (a failed group
+// commit re-runs each writer alone), so it starts over each time.
+func (r *stepRun) run(tx *storage.Tx) error {
+	r.touched, r.ran = r.touched[:0], len(r.steps)
+	if r.o.abort != nil {
+		if !r.checked {
+			r.aborted, r.checked = r.o.abort(tx), true
+		}
+		if r.aborted {
+			return nil
+		}
+	}
+	size := 0
+	for i := range r.steps {
+		st := &r.steps[i]
+		if r.o.flushAt > 0 && size >= r.o.flushAt {
+			r.ran = i
+			break
+		}
+		st.r.reset()
+		switch {
+		case st.pre != "":
+			st.r.err(st.pre)
+		case st.row.data() && tx == nil:
+			st.r.err(errNoAuth)
+		default:
+			before := 0
+			if tx != nil {
+				before = tx.Mutations()
+			}
+			if err := r.s.guard(&call{s: r.s, sess: r.sess, args: st.args, row: st.row, tx: tx, r: &st.r}); err != nil {
+				return err
+			}
+			if tx != nil && tx.Mutations() != before {
+				r.touched = append(r.touched, touchedKeys{st.row.keys(st.args), st.row})
+			}
+		}
+		size += len(st.r.b)
+		if r.o.limit > 0 && size > r.o.limit {
+			return errOutputLimit // nothing is applied: the client could not read the outcome
+		}
+	}
+	return nil
+}
+
+// notify tells the WATCHers of the changed keys, after the commit.
+func (r *stepRun) notify() { r.s.touchAll(r.dbID, r.touched) }
+
+// withDB is the one way a command reaches a database file: the file cache hands it
+// over, one storage transaction runs fn (a write transaction when write), and after, if
+// given, runs once the write has committed and before the next commit.
+func (s *Server) withDB(id uint64, write bool, fn func(tx *storage.Tx) error, after func()) error {
+	db, release, err := s.admin.Acquire(id)
+	if err != nil {
+		return err
+	}
+	defer release()
+	switch {
+	case !write:
+		return db.View(fn)
+	case after != nil:
+		return db.UpdateThen(fn, after)
+	}
+	return db.Update(fn)
+}
+
+// guard runs a command's handler with panic recovery: a bug in one command answers
+// "internal error" and is logged, and the server keeps serving.
+func (s *Server) guard(c *call) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in command", "cmd", c.row.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic in %s", c.row.name)
+		}
+	}()
+	return c.row.run(c)
+}
+
+// account counts steps that ran for INFO and CLIENT LIST.
+func (s *Server) account(sess *session, steps []step) {
+	now := s.cfg.Clock.Now()
+	for i := range steps {
+		if steps[i].pre != "" {
+			s.countError()
+			continue
+		}
+		s.countCmd(sess, steps[i].row)
+		sess.setLast(steps[i].row.name, now)
+	}
+}
