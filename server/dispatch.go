@@ -39,11 +39,12 @@ func (s *Server) groupable(sess *session, st *step) bool {
 // permission, the one check every path calls (a lone command, a group, MULTI's queue and
 // EXEC's re-check). It records and returns the error reply, or "".
 func (s *Server) check(sess *session, st *step) string {
-	st.pre = s.checkRow(sess, st.args, st.top, st.row)
+	st.pre = s.checkArgs(sess, st)
 	return st.pre
 }
 
-func (s *Server) checkRow(sess *session, args [][]byte, top, row *command) string {
+func (s *Server) checkArgs(sess *session, st *step) string {
+	args, top, row := st.args, st.top, st.row
 	if top == nil {
 		return errUnknown(args)
 	}
