@@ -5,15 +5,11 @@ package server
 // this file keeps what a connection was granted and notices revocation.
 
 import (
-	"strings"
-
 	"github.com/seed6aa118f9/herodb/admin"
 )
 
 // maxFailures refused credentials close a connection.
 const maxFailures = 5
-
-const errTooMany = "ERR too many failed attempts"
 
 // present checks a credential presented on sess. A refusal counts toward the
 // connection's limit; at the limit the connection is closed after the reply.
@@ -26,15 +22,6 @@ func (s *Server) present(sess *session, cred []byte, db string) (*admin.Grant, s
 		return nil, s.refuse(sess, wrongPass(err))
 	}
 	return g, ""
-}
-
-// wrongPass is the WRONGPASS reply for a refused credential: one text for every kind,
-// except that JWT refusals carry sqld's code (AUTH_JWT_EXPIRED, …) after the prefix.
-func wrongPass(err error) string {
-	if msg := admin.ErrorMessage(err); strings.HasPrefix(msg, "AUTH_JWT_") {
-		return "WRONGPASS " + msg
-	}
-	return errWrongPass
 }
 
 // refuse counts a refused credential and returns the reply to send.
@@ -90,7 +77,7 @@ func (s *Server) selectDB(sess *session, ref string, key []byte) string {
 		return errDBRange
 	}
 	if err := d.Unusable(); err != nil { // its registration failed its check: fail closed
-		return "ERR " + admin.ErrorMessage(err)
+		return errAdmin(err)
 	}
 	if kg != nil && kg.On(d.ID) == admin.AccessNone {
 		return s.denied(sess, kg)
@@ -100,7 +87,7 @@ func (s *Server) selectDB(sess *session, ref string, key []byte) string {
 		switch {
 		case expired != "" && kg == nil:
 			return expired // the AUTH token no longer holds: say why
-		case kg == nil && sess.authErr != nil && strings.HasPrefix(admin.ErrorMessage(sess.authErr), "AUTH_JWT_"):
+		case kg == nil && sess.authErr != nil && jwtRefusal(sess.authErr):
 			return wrongPass(sess.authErr) // revoked, keys rotated: say why
 		case kg == nil && sess.authGrant.Names():
 			return errNotNamed
@@ -134,7 +121,7 @@ func (s *Server) auth(sess *session, user, cred []byte) string {
 			return s.denied(sess, g)
 		}
 		if err := d.Unusable(); err != nil {
-			return "ERR " + admin.ErrorMessage(err)
+			return errAdmin(err)
 		}
 		sess.setAuth(cred, g)
 		sess.choose(d.ID, s.access(sess, d), d.Generation(), nil, nil)
@@ -234,7 +221,7 @@ func (s *Server) dropExpired(sess *session) string {
 		if g.Kind == admin.KindJWT {
 			msg = "WRONGPASS " + admin.JWTExpired + " the token has expired: AUTH again with a fresh one"
 		} else {
-			msg = "WRONGPASS the token has expired: AUTH again with a new one"
+			msg = errTokenExpired
 		}
 		return true
 	}

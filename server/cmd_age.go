@@ -7,7 +7,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/seed6aa118f9/herodb/crypto"
@@ -59,9 +58,9 @@ func cryptoCommands() {
 	)
 }
 
-// cryptoErr answers a crypto failure; crypto's errors never hold the inputs.
+// cryptoErr answers a crypto failure (errCrypto).
 func cryptoErr(c *call, err error) error {
-	c.r.err("ERR " + err.Error())
+	c.r.err(errCrypto(err))
 	return nil
 }
 
@@ -156,7 +155,7 @@ func ageKeygen(c *call) error {
 		return c.fail(err)
 	}
 	if !done {
-		c.r.err(fmt.Sprintf("ERR key '%s' already exists: use REPLACE to overwrite it", clip(c.args[2])))
+		c.r.err(errNamedKeyExists(c.args[2]))
 		return nil
 	}
 	pair(c, k.Public, k.Secret)
@@ -172,12 +171,11 @@ func namedKey(c *call, kind byte) (*storage.NamedKey, error) {
 		return nil, err
 	}
 	if k == nil {
-		c.r.err(fmt.Sprintf("ERR no key named '%s' (AGE LIST shows the names)", clip(c.args[2])))
+		c.r.err(errNamedKeyMissing(c.args[2]))
 		return nil, errNoNamedKey
 	}
 	if k.Kind != kind {
-		want := map[byte]string{'e': "an encryption key (AGE KEYGEN)", 's': "a signing key (AGE SIGNKEYGEN)"}[kind]
-		c.r.err(fmt.Sprintf("ERR key '%s' is not %s", clip(c.args[2]), want))
+		c.r.err(errNamedKeyKind(c.args[2], kind))
 		return nil, errNoNamedKey
 	}
 	return k, nil

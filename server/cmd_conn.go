@@ -124,7 +124,7 @@ func helloCmd(c *call) error {
 	if len(args) > 0 {
 		v, err := strconv.Atoi(string(args[0]))
 		if err != nil {
-			c.r.err("ERR Protocol version is not an integer or out of range")
+			c.r.err(errProtoVersion)
 			return nil
 		}
 		if v != 2 {
@@ -145,7 +145,7 @@ func helloCmd(c *call) error {
 		case strings.EqualFold(string(args[0]), "setname") && len(args) >= 2:
 			name, args = args[1], args[2:]
 		default:
-			c.r.err(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", clip(args[0])))
+			c.r.err(errHelloOption(args[0]))
 			return nil
 		}
 	}
@@ -182,7 +182,7 @@ func clientIDCmd(c *call) error { c.r.int(c.sess.id); return nil }
 func validClientName(name []byte) string {
 	for _, b := range name {
 		if b < '!' || b > '~' {
-			return "ERR Client names cannot contain spaces, newlines or special characters."
+			return errClientName
 		}
 	}
 	return ""
@@ -214,7 +214,7 @@ func clientGetNameCmd(c *call) error {
 func clientSetInfoCmd(c *call) error {
 	v := string(c.args[3])
 	if strings.ContainsAny(v, " \r\n") {
-		c.r.err("ERR lib-name and lib-ver cannot contain spaces, newlines or special characters.")
+		c.r.err(errClientLibInfo)
 		return nil
 	}
 	c.sess.mu.Lock()
@@ -225,7 +225,7 @@ func clientSetInfoCmd(c *call) error {
 	case "lib-ver":
 		c.sess.libVer = v
 	default:
-		c.r.err(fmt.Sprintf("ERR Unrecognized option '%s'", clip(c.args[2])))
+		c.r.err(errUnrecognizedOption(c.args[2]))
 		return nil
 	}
 	c.r.ok()

@@ -204,7 +204,7 @@ func hincrbyfloatCmd(c *call) error {
 		return nil
 	}
 	if math.IsInf(delta, 0) {
-		c.r.err("ERR value is NaN or Infinity")
+		c.r.err(errNaNOrInfinity)
 		return nil
 	}
 	v, err := c.tx.HIncrByFloat(c.args[1], c.args[2], delta)
@@ -301,7 +301,7 @@ func hrandfieldCmd(c *call) error {
 	if len(c.args) == 4 {
 		withValues = true
 		if count < -math.MaxInt64/2 || count > math.MaxInt64/2 {
-			c.r.err("ERR value is out of range")
+			c.r.err(errValueRange)
 			return nil
 		}
 	}
@@ -352,7 +352,7 @@ func hrandfieldCmd(c *call) error {
 	// Every element costs at least "$0\r\n\r\n": refuse what could never be sent
 	// rather than build it in memory.
 	if n > int64(c.s.cfg.MaxOutput)/(6*per) {
-		c.r.err("ERR HRANDFIELD count is too large: the reply would exceed the output limit")
+		c.r.err(errRandTooLarge)
 		return nil
 	}
 	c.r.array(int(n * per))

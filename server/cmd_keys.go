@@ -3,7 +3,6 @@ package server
 // Generic key commands: https://redis.io/docs/latest/commands/?group=generic
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -213,16 +212,16 @@ func expireCmd(c *call) error {
 		case "lt":
 			lt = true
 		default:
-			c.r.err(fmt.Sprintf("ERR Unsupported option %s", clip(o)))
+			c.r.err(errUnsupportedOption(o))
 			return nil
 		}
 	}
 	if nx && (xx || gt || lt) {
-		c.r.err("ERR NX and XX, GT or LT options at the same time are not compatible")
+		c.r.err(errExpireNXMix)
 		return nil
 	}
 	if gt && lt {
-		c.r.err("ERR GT and LT options at the same time are not compatible")
+		c.r.err(errExpireGTLT)
 		return nil
 	}
 	n, err := storage.ParseInt(c.args[2])
@@ -243,7 +242,7 @@ func expireCmd(c *call) error {
 	}
 	at, ok := absoluteExpiry(expiryUnit(c.row), n, c.tx.Now())
 	if !ok {
-		c.r.err(fmt.Sprintf(errInvalidExpire, c.row.name))
+		c.r.err(errInvalidExpire(c.row.name))
 		return nil
 	}
 	if xx && lt { // XX LT: only a key that already has an expiry

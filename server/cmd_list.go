@@ -3,7 +3,6 @@ package server
 // List commands: https://redis.io/docs/latest/commands/?group=list
 
 import (
-	"fmt"
 	"math"
 	"strings"
 
@@ -48,8 +47,6 @@ func listCommands() {
 	)
 }
 
-const errMustBePositive = "ERR value is out of range, must be positive"
-
 // rangeLong is Redis's getRangeLongFromObjectOrReply with no message of its own.
 func rangeLong(b []byte) (int64, string) {
 	n, err := storage.ParseInt(b)
@@ -57,7 +54,7 @@ func rangeLong(b []byte) (int64, string) {
 		return 0, errNotInteger
 	}
 	if n == math.MinInt64 {
-		return 0, fmt.Sprintf("ERR value is out of range, value must between %d and %d", -math.MaxInt64, int64(math.MaxInt64))
+		return 0, errLongRange
 	}
 	return n, ""
 }
@@ -244,14 +241,14 @@ func lposCmd(c *call) error {
 		case opt == "rank" && more:
 			i++
 			if rank, msg = rangeLong(c.args[i]); msg == "" && rank == 0 {
-				msg = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+				msg = errRankZero
 			}
 		case opt == "count" && more:
 			i++
-			count, msg = positiveLong(c.args[i], "ERR COUNT can't be negative")
+			count, msg = positiveLong(c.args[i], errCountNegative)
 		case opt == "maxlen" && more:
 			i++
-			maxlen, msg = positiveLong(c.args[i], "ERR MAXLEN can't be negative")
+			maxlen, msg = positiveLong(c.args[i], errMaxlenNegative)
 		default:
 			msg = errSyntax
 		}

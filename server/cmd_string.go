@@ -3,7 +3,6 @@ package server
 // String commands: https://redis.io/docs/latest/commands/?group=string
 
 import (
-	"fmt"
 	"math"
 	"strings"
 
@@ -75,11 +74,11 @@ func parseExpiryOption(cmd string, opt string, val []byte, now int64) (int64, st
 		return 0, errNotInteger
 	}
 	if n <= 0 {
-		return 0, fmt.Sprintf(errInvalidExpire, cmd)
+		return 0, errInvalidExpire(cmd)
 	}
 	at, ok := absoluteExpiry(opt, n, now)
 	if !ok {
-		return 0, fmt.Sprintf(errInvalidExpire, cmd)
+		return 0, errInvalidExpire(cmd)
 	}
 	return at, ""
 }
@@ -295,7 +294,7 @@ func incrCmd(c *call) error {
 	}
 	if c.row.has(vNegate) {
 		if delta == math.MinInt64 {
-			c.r.err("ERR decrement would overflow")
+			c.r.err(errDecrOverflow)
 			return nil
 		}
 		delta = -delta
@@ -383,7 +382,7 @@ func setrangeCmd(c *call) error {
 		return nil
 	}
 	if off < 0 {
-		c.r.err("ERR offset is out of range")
+		c.r.err(errOffsetRange)
 		return nil
 	}
 	n, err := c.tx.SetRange(c.args[1], off, c.args[3])

@@ -9,7 +9,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/seed6aa118f9/herodb/storage"
 )
@@ -52,7 +51,7 @@ func (s *Server) queue(sess *session, st *step, r *reply) {
 		msg = errNotInMulti
 	}
 	if msg == "" && sess.queued() >= maxQueued {
-		msg = fmt.Sprintf("ERR too many commands in this transaction (at most %d)", maxQueued)
+		msg = errTooManyQueued(maxQueued)
 	}
 	if msg != "" {
 		sess.spoilMulti()
@@ -111,7 +110,7 @@ func execCmd(c *call) error {
 	switch {
 	case errors.Is(err, errOutputLimit):
 		s.log.Warn("closing connection: EXEC's replies pass the client output limit; not applied", "client", sess.addr, "id", sess.id)
-		c.r.err("ERR EXEC's replies exceed the client output limit; the transaction was not applied")
+		c.r.err(errExecOutput)
 		sess.quit = true
 	case err != nil:
 		s.log.Error("EXEC failed", "db", dbID, "client", sess.addr, "err", err)

@@ -1,9 +1,6 @@
 package server
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/seed6aa118f9/herodb/admin"
 	"github.com/seed6aa118f9/herodb/storage"
 )
@@ -50,7 +47,7 @@ func (s *Server) checkArgs(sess *session, st *step) string {
 	}
 	if !row.arityOK(len(args)) {
 		if row != top {
-			return fmt.Sprintf("ERR wrong number of arguments for '%s' command", strings.ToLower(string(args[0]))+"|"+strings.ToLower(string(args[1])))
+			return errWrongArgs(string(args[0]) + "|" + string(args[1]))
 		}
 		return errWrongArgs(string(args[0]))
 	}
@@ -58,7 +55,7 @@ func (s *Server) checkArgs(sess *session, st *step) string {
 		return errUnknownSub(top.name, args[1])
 	}
 	if len(args) > s.cfg.MaxArgs {
-		return fmt.Sprintf("ERR too many arguments: at most %d", s.cfg.MaxArgs)
+		return errTooManyArgs(s.cfg.MaxArgs)
 	}
 	for _, a := range args {
 		if len(a) > s.cfg.MaxArgSize {
@@ -140,7 +137,7 @@ func (s *Server) runOne(sess *session, st *step, out []byte) []byte {
 			// As Redis: a malformed EXEC discards the transaction, saying why.
 			sess.endMulti()
 			s.unwatchAll(sess)
-			r.err("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+			r.err(errExecAbortBecause(msg))
 		case inMulti:
 			sess.spoilMulti()
 			r.err(msg)

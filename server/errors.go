@@ -24,7 +24,6 @@ const (
 	errNoSuchKey     = "ERR no such key"
 	errOutOfRange    = "ERR index out of range"
 	errTooLarge      = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
-	errInvalidExpire = "ERR invalid expire time in '%s' command"
 	errNoAuth        = "NOAUTH no database selected: SELECT <db> [KEY <key>] or AUTH first"
 	errNeedKey       = "NOAUTH this database needs a key: SELECT <db> KEY <key>"
 	errWrongPass     = "WRONGPASS invalid username-password pair or user is disabled."
@@ -49,9 +48,118 @@ const (
 	errDiskFull      = "ERR disk full: nothing of this transaction was stored; free space and retry"
 )
 
+// Argument and option errors of particular commands, in Redis's words where Redis has
+// the command.
+const (
+	errMustBePositive = "ERR value is out of range, must be positive"                                                // LPOP/RPOP count
+	errLongRange      = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807" // rangeLong: ±math.MaxInt64
+	errRankZero       = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	errCountNegative  = "ERR COUNT can't be negative"
+	errMaxlenNegative = "ERR MAXLEN can't be negative"
+	errValueRange     = "ERR value is out of range"    // HRANDFIELD count WITHVALUES
+	errNaNOrInfinity  = "ERR value is NaN or Infinity" // HINCRBYFLOAT increment
+	errRandTooLarge   = "ERR HRANDFIELD count is too large: the reply would exceed the output limit"
+	errDecrOverflow   = "ERR decrement would overflow" // DECRBY math.MinInt64
+	errOffsetRange    = "ERR offset is out of range"   // SETRANGE
+	errExpireNXMix    = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	errExpireGTLT     = "ERR GT and LT options at the same time are not compatible"
+	errProtoVersion   = "ERR Protocol version is not an integer or out of range" // HELLO
+	errClientName     = "ERR Client names cannot contain spaces, newlines or special characters."
+	errClientLibInfo  = "ERR lib-name and lib-ver cannot contain spaces, newlines or special characters."
+	errExecOutput     = "ERR EXEC's replies exceed the client output limit; the transaction was not applied"
+)
+
+// Credential refusals (access.go).
+const (
+	errTooMany      = "ERR too many failed attempts"
+	errTokenExpired = "WRONGPASS the token has expired: AUTH again with a new one" // a named token, mid-session
+)
+
+// Protocol error texts, as Redis 7.0 words them. Each closes the connection.
+const (
+	errProtoMultibulk       = "ERR Protocol error: invalid multibulk length"
+	errProtoBulk            = "ERR Protocol error: invalid bulk length"
+	errProtoUnauthMultibulk = "ERR Protocol error: unauthenticated multibulk length"
+	errProtoUnauthBulk      = "ERR Protocol error: unauthenticated bulk length"
+	errProtoBigMultibulk    = "ERR Protocol error: too big mbulk count string"
+	errProtoBigBulk         = "ERR Protocol error: too big bulk count string"
+	errProtoBigInline       = "ERR Protocol error: too big inline request"
+	errProtoQueryBuffer     = "ERR Protocol error: query buffer limit exceeded"
+)
+
+// errUnbalancedQuotes is the inline splitter's error; its text is the reply.
+var errUnbalancedQuotes = errors.New("ERR Protocol error: unbalanced quotes in request")
+
+// errProtoExpected is the reply for a byte where a bulk header's '$' belongs.
+func errProtoExpected(b byte) string {
+	return "ERR Protocol error: expected '$', got '" + printable(b) + "'"
+}
+
 func errWrongArgs(name string) string {
 	return fmt.Sprintf("ERR wrong number of arguments for '%s' command", strings.ToLower(name))
 }
+
+// errInvalidExpire names the command whose expire time is out of range.
+func errInvalidExpire(cmd string) string {
+	return fmt.Sprintf("ERR invalid expire time in '%s' command", cmd)
+}
+
+// errTooManyArgs and errTooManyQueued are herodb's limits (limits.go, MULTI).
+func errTooManyArgs(max int) string { return fmt.Sprintf("ERR too many arguments: at most %d", max) }
+
+func errTooManyQueued(max int) string {
+	return fmt.Sprintf("ERR too many commands in this transaction (at most %d)", max)
+}
+
+// errExecAbortBecause is Redis's reply to a malformed EXEC: msg says why, without "ERR ".
+func errExecAbortBecause(msg string) string {
+	return "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR ")
+}
+
+// Option errors that echo the option, clipped.
+func errHelloOption(opt []byte) string {
+	return fmt.Sprintf("ERR Syntax error in HELLO option '%s'", clip(opt))
+}
+
+func errUnrecognizedOption(opt []byte) string {
+	return fmt.Sprintf("ERR Unrecognized option '%s'", clip(opt))
+}
+
+func errUnsupportedOption(opt []byte) string {
+	return fmt.Sprintf("ERR Unsupported option %s", clip(opt))
+}
+
+// AGE's named keys: name is the key's name as the client gave it.
+func errNamedKeyExists(name []byte) string {
+	return fmt.Sprintf("ERR key '%s' already exists: use REPLACE to overwrite it", clip(name))
+}
+
+func errNamedKeyMissing(name []byte) string {
+	return fmt.Sprintf("ERR no key named '%s' (AGE LIST shows the names)", clip(name))
+}
+
+func errNamedKeyKind(name []byte, kind byte) string {
+	want := map[byte]string{'e': "an encryption key (AGE KEYGEN)", 's': "a signing key (AGE SIGNKEYGEN)"}[kind]
+	return fmt.Sprintf("ERR key '%s' is not %s", clip(name), want)
+}
+
+// errCrypto answers a crypto failure; crypto's errors never hold the inputs.
+func errCrypto(err error) string { return "ERR " + err.Error() }
+
+// errAdmin is an admin error as a reply: its message, never an internal error's text.
+func errAdmin(err error) string { return "ERR " + admin.ErrorMessage(err) }
+
+// wrongPass is the WRONGPASS reply for a refused credential: one text for every kind,
+// except that JWT refusals carry sqld's code (AUTH_JWT_EXPIRED, …) after the prefix.
+func wrongPass(err error) string {
+	if jwtRefusal(err) {
+		return "WRONGPASS " + admin.ErrorMessage(err)
+	}
+	return errWrongPass
+}
+
+// jwtRefusal says whether err is a JWT refusal, whose reply carries sqld's code.
+func jwtRefusal(err error) bool { return strings.HasPrefix(admin.ErrorMessage(err), "AUTH_JWT_") }
 
 // errUnknown is Redis's text, arguments quoted and cut as Redis cuts them: the name at
 // 128 bytes, the arguments at 128 bytes all together.
@@ -135,7 +243,7 @@ func failureReply(err error) string {
 	case errors.Is(err, syscall.ENOSPC):
 		return errDiskFull
 	case admin.ErrorCode(err) != admin.EINTERNAL:
-		return "ERR " + admin.ErrorMessage(err)
+		return errAdmin(err)
 	}
 	return errInternal
 }

@@ -29,18 +29,6 @@ const (
 	minFree   = 4 << 10
 )
 
-// Protocol error texts, as Redis 7.0 words them. Each closes the connection.
-const (
-	errProtoMultibulk       = "ERR Protocol error: invalid multibulk length"
-	errProtoBulk            = "ERR Protocol error: invalid bulk length"
-	errProtoUnauthMultibulk = "ERR Protocol error: unauthenticated multibulk length"
-	errProtoUnauthBulk      = "ERR Protocol error: unauthenticated bulk length"
-	errProtoBigMultibulk    = "ERR Protocol error: too big mbulk count string"
-	errProtoBigBulk         = "ERR Protocol error: too big bulk count string"
-	errProtoBigInline       = "ERR Protocol error: too big inline request"
-	errProtoQueryBuffer     = "ERR Protocol error: query buffer limit exceeded"
-)
-
 // errProtocolClosed is what redcon sees once the guard has answered a protocol error.
 var errProtocolClosed = errors.New("protocol error")
 
@@ -285,7 +273,7 @@ func (g *guardConn) parse() bool {
 			g.state = stBulkHeader
 		case stBulkHeader:
 			if rest[0] != '$' {
-				g.perr = "ERR Protocol error: expected '$', got '" + printable(rest[0]) + "'"
+				g.perr = errProtoExpected(rest[0])
 				return true
 			}
 			nl := bytes.IndexByte(rest, '\n')

@@ -1,15 +1,11 @@
 package server
 
-import "errors"
-
 // Inline commands (`SET k v\r\n`, what telnet and `redis-cli` in a pipe send) are split
 // here, by the framing guard, with Redis's rules (sdssplitargs), and handed to redcon as
 // an ordinary `*<n>` command. redcon's own inline parser allocates a buffer the length of
 // the rest of the line for every argument, so a 64 KiB line of one-letter arguments cost
 // it about a gigabyte; this splitter is one pass over the line, and its output is the
 // size of the line plus a header per argument.
-
-var errUnbalancedQuotes = errors.New("ERR Protocol error: unbalanced quotes in request")
 
 // splitInline splits one inline line (without its line ending) into arguments as Redis
 // does: spaces, tabs, CR, LF, VT and FF separate; "double quotes" take \n \r \t \b \a,
