@@ -41,6 +41,12 @@ const (
 
 func jwtErr(code, msg string) *Error { return &Error{Code: EUNAUTHORIZED, Message: code + " " + msg} }
 
+// JWTExpiredError is the refusal of a JWT on or after its exp: at AUTH, from the cache
+// or the claims, and mid-session, when a transport notices a held grant's time is up.
+func JWTExpiredError() *Error {
+	return jwtErr(JWTExpired, "the token has expired: get a fresh one and AUTH again")
+}
+
 type jwtState struct {
 	cfg   JWTConfig
 	mu    sync.RWMutex

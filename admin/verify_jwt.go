@@ -101,7 +101,7 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 	a.jwt.mu.RUnlock()
 	if hit && c.gen == gen {
 		if !now.Before(c.grant.Expires) { // RFC 7519: not on or after exp
-			return nil, jwtErr(JWTExpired, "the token has expired: get a fresh one and AUTH again")
+			return nil, JWTExpiredError()
 		}
 		return c.grant, nil
 	}
@@ -270,7 +270,7 @@ func (a *Admin) checkTimes(c *jwtClaims, now time.Time) error {
 		return jwtErr(JWTInvalid, "the token has no exp: herodb accepts only tokens that expire")
 	}
 	if !now.Before(c.ExpiresAt.Time.Add(a.jwt.cfg.Leeway)) { // RFC 7519: not on or after exp
-		return jwtErr(JWTExpired, "the token has expired: get a fresh one and AUTH again")
+		return JWTExpiredError()
 	}
 	if c.NotBefore != nil && c.NotBefore.Time.After(now.Add(jwtSkew)) {
 		return jwtErr(JWTImmature, "the token is not valid yet (nbf)")

@@ -219,7 +219,7 @@ func (s *Server) dropExpired(sess *session) string {
 			return false
 		}
 		if g.Kind == admin.KindJWT {
-			msg = "WRONGPASS " + admin.JWTExpired + " the token has expired: AUTH again with a fresh one"
+			msg = wrongPass(admin.JWTExpiredError())
 		} else {
 			msg = errTokenExpired
 		}
