@@ -30,7 +30,7 @@ func flushallCmd(c *call) error {
 	}
 	for _, d := range c.s.admin.Databases() {
 		if err := c.s.withDB(d.ID, true, func(tx *storage.Tx) error { return tx.Flush() }, nil); err != nil {
-			return err
+			return c.fail(err)
 		}
 	}
 	c.s.touch(0, nil, c.row)

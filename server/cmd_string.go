@@ -3,6 +3,7 @@ package server
 // String commands: https://redis.io/docs/latest/commands/?group=string
 
 import (
+	"errors"
 	"math"
 	"strings"
 
@@ -171,11 +172,11 @@ func mgetCmd(c *call) error {
 	c.r.array(len(c.args) - 1)
 	for _, k := range c.args[1:] {
 		v, ok, err := c.tx.Get(k)
-		if err == storage.ErrWrongType {
+		if errors.Is(err, storage.ErrWrongType) { // MGET answers nil for a key of another type
 			ok, err = false, nil
 		}
 		if err != nil {
-			return err
+			return err // past the array header no error reply fits: fail the command whole
 		}
 		c.r.bulkOrNull(v, ok)
 	}
@@ -231,7 +232,7 @@ func getdelCmd(c *call) error {
 	}
 	if ok {
 		if _, err := c.tx.Del(c.args[1]); err != nil {
-			return err
+			return c.fail(err)
 		}
 	}
 	c.r.bulkOrNull(v, ok)
@@ -274,7 +275,7 @@ func getexCmd(c *call) error {
 			_, err = c.tx.ExpireAt(c.args[1], at, storage.ExpireAlways)
 		}
 		if err != nil {
-			return err
+			return c.fail(err)
 		}
 	}
 	c.r.bulkOrNull(v, ok)
