@@ -179,7 +179,7 @@ func hstrlenCmd(c *call) error {
 
 // HINCRBY key field increment
 func hincrbyCmd(c *call) error {
-	delta, err := storage.ParseInt(c.args[3])
+	delta, err := parseInt(c.args[3])
 	if err != nil {
 		c.r.err(errNotInteger)
 		return nil
@@ -198,7 +198,7 @@ func hincrbyCmd(c *call) error {
 
 // HINCRBYFLOAT key field increment
 func hincrbyfloatCmd(c *call) error {
-	delta, err := storage.ParseFloat(c.args[3])
+	delta, err := parseFloat(c.args[3])
 	if err != nil {
 		c.r.err(errNotFloat)
 		return nil

@@ -127,7 +127,7 @@ func scanOptions(args [][]byte, allowType bool) (match []byte, count int, typ st
 				match = nil
 			}
 		case opt == "count":
-			n, err := storage.ParseInt(args[i+1])
+			n, err := parseInt(args[i+1])
 			if err != nil {
 				return nil, 0, 0, errNotInteger
 			}
@@ -143,11 +143,6 @@ func scanOptions(args [][]byte, allowType bool) (match []byte, count int, typ st
 		}
 	}
 	return match, count, typ, ""
-}
-
-func parseCursor(b []byte) (uint64, bool) {
-	n, err := strconv.ParseUint(string(b), 10, 64)
-	return n, err == nil
 }
 
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
@@ -224,7 +219,7 @@ func expireCmd(c *call) error {
 		c.r.err(errExpireGTLT)
 		return nil
 	}
-	n, err := storage.ParseInt(c.args[2])
+	n, err := parseInt(c.args[2])
 	if err != nil {
 		c.r.err(errNotInteger)
 		return nil
@@ -273,31 +268,6 @@ func expiryUnit(row *command) string {
 		unit += "at"
 	}
 	return unit
-}
-
-// absoluteExpiry turns a relative or absolute time in s or ms into unix ms, refusing
-// values that overflow (Redis's "invalid expire time").
-func absoluteExpiry(cmd string, n, now int64) (int64, bool) {
-	ms := n
-	seconds := cmd == "expire" || cmd == "expireat" || cmd == "ex" || cmd == "exat" || cmd == "setex"
-	if seconds {
-		if n > math.MaxInt64/1000 || n < math.MinInt64/1000 {
-			return 0, false
-		}
-		ms = n * 1000
-	}
-	relative := !strings.HasSuffix(cmd, "at")
-	if relative {
-		if ms > 0 && now > math.MaxInt64-ms {
-			return 0, false
-		}
-		ms += now
-	}
-	if ms <= 0 {
-		// Redis still applies it (deleting the key); keep the sign for ExpireAt.
-		return min(ms, 1), true
-	}
-	return ms, true
 }
 
 // TTL, PTTL, EXPIRETIME, PEXPIRETIME key

@@ -5,8 +5,6 @@ package server
 import (
 	"math"
 	"strings"
-
-	"github.com/seed6aa118f9/herodb/storage"
 )
 
 // listCommands registers this file's commands (called from table.go).
@@ -45,27 +43,6 @@ func listCommands() {
 		k12(&command{name: "rpoplpush", arity: 3, flags: flagWrite, run: lmoveCmd,
 			syntax: "RPOPLPUSH source destination", summary: "As LMOVE source destination RIGHT LEFT."}),
 	)
-}
-
-// rangeLong is Redis's getRangeLongFromObjectOrReply with no message of its own.
-func rangeLong(b []byte) (int64, string) {
-	n, err := storage.ParseInt(b)
-	if err != nil {
-		return 0, errNotInteger
-	}
-	if n == math.MinInt64 {
-		return 0, errLongRange
-	}
-	return n, ""
-}
-
-// positiveLong is Redis's getPositiveLongFromObjectOrReply: msg for a bad or negative value.
-func positiveLong(b []byte, msg string) (int64, string) {
-	n, err := storage.ParseInt(b)
-	if err != nil || n < 0 {
-		return 0, msg
-	}
-	return n, ""
 }
 
 // LPUSH, RPUSH, LPUSHX, RPUSHX key element [element ...]
@@ -127,20 +104,6 @@ func llenCmd(c *call) error {
 	}
 	c.r.int(n)
 	return nil
-}
-
-// parseInts reads integer arguments, Redis-strict; ok is false after an error reply.
-func parseInts(c *call, args ...[]byte) ([]int64, bool) {
-	out := make([]int64, len(args))
-	for i, a := range args {
-		n, err := storage.ParseInt(a)
-		if err != nil {
-			c.r.err(errNotInteger)
-			return nil, false
-		}
-		out[i] = n
-	}
-	return out, true
 }
 
 // LRANGE key start stop
@@ -278,17 +241,6 @@ func lposCmd(c *call) error {
 		c.r.int(i)
 	}
 	return nil
-}
-
-// parseEnd reads LEFT or RIGHT.
-func parseEnd(b []byte) (left bool, ok bool) {
-	switch strings.ToLower(string(b)) {
-	case "left":
-		return true, true
-	case "right":
-		return false, true
-	}
-	return false, false
 }
 
 // LMOVE source destination LEFT|RIGHT LEFT|RIGHT / RPOPLPUSH source destination

@@ -60,18 +60,6 @@ func flushdbCmd(c *call) error {
 	return nil
 }
 
-// flushArgsOK checks FLUSHDB's and FLUSHALL's one optional argument, ASYNC or SYNC
-// (both flush synchronously here).
-func flushArgsOK(args [][]byte) bool {
-	switch len(args) {
-	case 1:
-		return true
-	case 2:
-		return strings.EqualFold(string(args[1]), "async") || strings.EqualFold(string(args[1]), "sync")
-	}
-	return false
-}
-
 // TIME
 func timeCmd(c *call) error {
 	now := c.s.cfg.Clock.Now()

@@ -67,23 +67,6 @@ func getCmd(c *call) error {
 	return nil
 }
 
-// parseExpiryOption reads the value val of option opt (ex, px, exat or pxat) of command
-// cmd; it returns the absolute unix ms or an error reply naming cmd.
-func parseExpiryOption(cmd string, opt string, val []byte, now int64) (int64, string) {
-	n, err := storage.ParseInt(val)
-	if err != nil {
-		return 0, errNotInteger
-	}
-	if n <= 0 {
-		return 0, errInvalidExpire(cmd)
-	}
-	at, ok := absoluteExpiry(opt, n, now)
-	if !ok {
-		return 0, errInvalidExpire(cmd)
-	}
-	return at, ""
-}
-
 // SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]
 func setCmd(c *call) error {
 	var opt storage.SetOptions
@@ -286,7 +269,7 @@ func getexCmd(c *call) error {
 func incrCmd(c *call) error {
 	delta := int64(1)
 	if len(c.args) == 3 {
-		n, err := storage.ParseInt(c.args[2])
+		n, err := parseInt(c.args[2])
 		if err != nil {
 			c.r.err(errNotInteger)
 			return nil
@@ -310,7 +293,7 @@ func incrCmd(c *call) error {
 
 // INCRBYFLOAT key increment
 func incrbyfloatCmd(c *call) error {
-	d, err := storage.ParseFloat(c.args[2])
+	d, err := parseFloat(c.args[2])
 	if err != nil {
 		c.r.err(errNotFloat)
 		return nil
@@ -345,8 +328,8 @@ func strlenCmd(c *call) error {
 
 // GETRANGE key start end
 func getrangeCmd(c *call) error {
-	start, err1 := storage.ParseInt(c.args[2])
-	end, err2 := storage.ParseInt(c.args[3])
+	start, err1 := parseInt(c.args[2])
+	end, err2 := parseInt(c.args[3])
 	if err1 != nil || err2 != nil {
 		c.r.err(errNotInteger)
 		return nil
@@ -377,7 +360,7 @@ func getrangeCmd(c *call) error {
 
 // SETRANGE key offset value
 func setrangeCmd(c *call) error {
-	off, err := storage.ParseInt(c.args[2])
+	off, err := parseInt(c.args[2])
 	if err != nil {
 		c.r.err(errNotInteger)
 		return nil

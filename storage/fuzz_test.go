@@ -1,9 +1,6 @@
 package storage
 
-import (
-	"strconv"
-	"testing"
-)
+import "testing"
 
 // FuzzMatch: any pattern against any name terminates and never panics; a pattern
 // without metacharacters matches exactly itself; on short inputs Match agrees with
@@ -29,19 +26,6 @@ func FuzzMatch(f *testing.F) {
 			if want := refMatch([]byte(pattern), []byte(name)); got != want {
 				t.Fatalf("Match(%q, %q) = %v, reference %v", pattern, name, got, want)
 			}
-		}
-	})
-}
-
-// FuzzParseInt: what ParseInt accepts is exactly the canonical base-10 form.
-func FuzzParseInt(f *testing.F) {
-	for _, s := range []string{"0", "-1", "9223372036854775807", "-9223372036854775808", "01", "+1", " 1", "1e3", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		n, err := ParseInt([]byte(s))
-		if err == nil && strconv.FormatInt(n, 10) != s {
-			t.Fatalf("ParseInt(%q) = %d, not canonical", s, n)
 		}
 	})
 }

@@ -146,7 +146,7 @@ func addInt(v []byte, present bool, delta int64) (int64, []byte, error) {
 	var n int64
 	if present {
 		var err error
-		if n, err = ParseInt(v); err != nil {
+		if n, err = decodeInt(v); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -162,7 +162,7 @@ func addFloat(v []byte, present bool, delta float64) ([]byte, error) {
 	var f float64
 	if present {
 		var err error
-		if f, err = ParseFloat(v); err != nil {
+		if f, err = decodeFloat(v); err != nil {
 			return nil, err
 		}
 	}
@@ -207,8 +207,11 @@ func (tx *Tx) SetRange(name []byte, offset int64, value []byte) (int64, error) {
 	return int64(len(v)), tx.update(name, v)
 }
 
-// ParseInt reads a value as Redis does: a canonical base-10 int64, nothing else.
-func ParseInt(b []byte) (int64, error) {
+// decodeInt reads a stored value as an integer (INCR and HINCRBY on what is stored).
+// Stored values and command arguments share Redis's integer syntax, but they belong to
+// different layers: the server parses arguments (server/args.go), storage decodes only
+// what it stores, so the two copies may change apart.
+func decodeInt(b []byte) (int64, error) {
 	if len(b) == 0 || len(b) > 20 || (len(b) > 1 && b[0] == '0') || (len(b) > 1 && b[0] == '-' && b[1] == '0') || b[0] == '+' {
 		return 0, ErrNotInteger
 	}
@@ -219,8 +222,9 @@ func ParseInt(b []byte) (int64, error) {
 	return n, nil
 }
 
-// ParseFloat reads a value as Redis does: no spaces, no NaN.
-func ParseFloat(b []byte) (float64, error) {
+// decodeFloat reads a stored value as a float (INCRBYFLOAT, HINCRBYFLOAT), with Redis's
+// syntax: no spaces, no NaN. As decodeInt, it is storage's own copy of an argument rule.
+func decodeFloat(b []byte) (float64, error) {
 	if len(b) == 0 || b[0] == ' ' || b[len(b)-1] == ' ' {
 		return 0, ErrNotFloat
 	}
