@@ -163,6 +163,11 @@ func (a *Admin) unlock(cfg Config) error {
 		if err := a.db0.SysPut("dek0", wrapped); err != nil {
 			return err
 		}
+		// A new directory has nothing to migrate: its registrations are sealed from the
+		// first one (registry.go).
+		if err := a.db0.SysPut(regMarker, markerMAC(a.regKey())); err != nil {
+			return err
+		}
 		if err := a.db0.SysPut("kdf", rec); err != nil {
 			return err
 		}
@@ -191,7 +196,9 @@ func (a *Admin) unlock(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	a.db0.Unlock(kr)
+	if err := a.db0.Unlock(kr); err != nil {
+		return err
+	}
 	return a.db0.Update(func(tx *storage.Tx) error {
 		_, err := tx.Set([]byte("admin:next_id"), []byte("1"), storage.SetOptions{NX: true})
 		return err

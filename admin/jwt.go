@@ -134,6 +134,9 @@ func (a *Admin) SetDatabaseJWTKey(id uint64, text string) error {
 	if d == nil || d.Deleted() {
 		return Errorf(ENOTFOUND, "database %d does not exist", id)
 	}
+	if err := d.Unusable(); err != nil {
+		return err // resealing would trust the tampered registration as it stands
+	}
 	val := ""
 	if key != nil {
 		val = base64.RawURLEncoding.EncodeToString(key)

@@ -260,6 +260,36 @@ func TestRegistryReplayedFieldRefused(t *testing.T) {
 
 	f.open(t)
 	f.wantUnusable(t, d.ID)
+
+	// No writer may reseal it: that would trust the put-back record (setDatabasePublic
+	// and setDatabaseJWTKey alike).
+	_, pem := newEdKey(t)
+	if err := f.a.SetDatabaseJWTKey(d.ID, string(pem)); err == nil {
+		t.Error("SetDatabaseJWTKey of an unusable database succeeded")
+	}
+	if err := f.a.SetPublic(d.ID, AccessNone); err == nil {
+		t.Error("SetPublic of an unusable database succeeded")
+	}
+	f.close(t)
+	f.open(t)
+	f.wantUnusable(t, d.ID)
+}
+
+// A new directory starts sealed: no migration, and no integrity error in the log.
+func TestRegistryFreshDirectoryQuiet(t *testing.T) {
+	f := newRegFixture(t)
+	if got := f.log.find(slog.LevelError); len(got) != 0 {
+		t.Errorf("errors logged on a fresh directory: %q", got)
+	}
+	if _, err := f.a.CreateDatabase(CreateOptions{Name: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	f.close(t)
+	f.open(t)
+	if got := f.log.find(slog.LevelError); len(got) != 0 {
+		t.Errorf("errors logged at the second start: %q", got)
+	}
+	f.wantUsable(t, 1, AccessNone)
 }
 
 // The MAC record itself removed (the directory was migrated already): unusable, and the
