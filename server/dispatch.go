@@ -130,6 +130,7 @@ func (s *Server) runOne(sess *session, st *step, out []byte) []byte {
 		s.queue(sess, st, r)
 		return r.b
 	}
+	dbID := sess.db // as in runGroup: the database the check is made against
 	if msg := s.check(sess, st); msg != "" {
 		s.countError()
 		switch {
@@ -147,7 +148,7 @@ func (s *Server) runOne(sess *session, st *step, out []byte) []byte {
 		return r.b
 	}
 	if st.row.data() {
-		out, _ := s.runChecked(sess, []step{*st}, r.b)
+		out, _ := s.runChecked(sess, dbID, []step{*st}, r.b)
 		return out
 	}
 	s.account(sess, []step{*st})
@@ -165,15 +166,18 @@ func (s *Server) runOne(sess *session, st *step, out []byte) []byte {
 // once its replies reach outputFlush bytes, so they can be sent before the rest runs;
 // it returns how many commands it ran, and the caller runs the rest as the next group.
 func (s *Server) runGroup(sess *session, steps []step, out []byte) ([]byte, int) {
+	// Taken before the checks: a revocation noticed by a later step's check deselects
+	// (sess.db becomes 0), and the steps checked before it must still run on the
+	// database they were checked against, never on DB 0.
+	dbID := sess.db
 	for i := range steps {
 		s.check(sess, &steps[i])
 	}
-	return s.runChecked(sess, steps, out)
+	return s.runChecked(sess, dbID, steps, out)
 }
 
-// runChecked is runGroup after the checks.
-func (s *Server) runChecked(sess *session, steps []step, out []byte) ([]byte, int) {
-	dbID := sess.db // a revocation noticed mid-group deselects; the group stays on its db
+// runChecked is runGroup after the checks, on the database dbID they were made against.
+func (s *Server) runChecked(sess *session, dbID uint64, steps []step, out []byte) ([]byte, int) {
 	ran, _, err := s.runSteps(sess, dbID, true, steps, runOpts{flushAt: outputFlush})
 	s.account(sess, steps[:ran])
 	if err != nil {

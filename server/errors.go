@@ -232,6 +232,8 @@ func commandError(err error) (string, bool) {
 // failureReply is what a client sees when its transaction failed as a whole.
 func failureReply(err error) string {
 	switch {
+	case errors.Is(err, errWriteDB0):
+		return errReadOnlyDB0
 	case errors.Is(err, storage.ErrDBFull):
 		return errDBFull
 	case errors.Is(err, storage.ErrCorrupt):

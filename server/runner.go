@@ -40,6 +40,11 @@ type runOpts struct {
 	abort   func(tx *storage.Tx) bool // EXEC: WATCH's verdict, taken once before the first step
 }
 
+// errWriteDB0 is a write transaction asked of DB 0 over RESP: the permission check
+// refuses such commands, and withDB refuses the transaction too, in case a path ever
+// reaches it with a stale selection.
+var errWriteDB0 = errors.New("write transaction on DB 0 over RESP refused")
+
 // errOutputLimit stops an EXEC whose replies pass the client output limit.
 var errOutputLimit = errors.New("client output limit")
 
@@ -129,6 +134,9 @@ func (r *stepRun) notify() { r.s.touchAll(r.dbID, r.touched) }
 // over, one storage transaction runs fn (a write transaction when write), and after, if
 // given, runs once the write has committed and before the next commit.
 func (s *Server) withDB(id uint64, write bool, fn func(tx *storage.Tx) error, after func()) error {
+	if write && id == 0 {
+		return errWriteDB0 // DB 0 changes only through the RPC: never a RESP write, whatever led here
+	}
 	db, release, err := s.admin.Acquire(id)
 	if err != nil {
 		return err
