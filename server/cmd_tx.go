@@ -99,8 +99,12 @@ func execCmd(c *call) error {
 		if sess.casDirty.Load() {
 			return true
 		}
+		now := s.cfg.Clock.Now().UnixMilli() // an EXEC of no data command has no tx
+		if tx != nil {
+			now = tx.Now()
+		}
 		for _, at := range sess.watchExp {
-			if tx != nil && at <= tx.Now() {
+			if at <= now {
 				return true // a watched key expired since WATCH
 			}
 		}

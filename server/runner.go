@@ -116,7 +116,14 @@ func (r *stepRun) run(tx *storage.Tx) error {
 				return err
 			}
 			if tx != nil && tx.Mutations() != before {
-				r.touched = append(r.touched, touchedKeys{st.row.keys(st.args), st.row})
+				// WATCHers learn of the change twice: now, inside the transaction, so an
+				// EXEC later in the same group commit sees it; and after the commit
+				// (notify), so one that WATCHed again in between, and read the value
+				// not yet committed, sees it too. A commit that fails costs a needless
+				// abort, which WATCH allows; never a lost update.
+				keys := st.row.keys(st.args)
+				r.s.touch(r.dbID, keys, st.row)
+				r.touched = append(r.touched, touchedKeys{keys, st.row})
 			}
 		}
 		size += len(st.r.b)
