@@ -76,11 +76,11 @@ func (s *Server) selectDB(sess *session, ref string, key []byte) string {
 		}
 		return errDBRange
 	}
+	if kg != nil && kg.On(d.ID) == admin.AccessNone {
+		return s.denied(sess, kg) // first: a key of another database learns nothing more
+	}
 	if err := d.Unusable(); err != nil { // its registration failed its check: fail closed
 		return errAdmin(err)
-	}
-	if kg != nil && kg.On(d.ID) == admin.AccessNone {
-		return s.denied(sess, kg)
 	}
 	acc := max(d.Public, sess.authGrant.On(d.ID), kg.On(d.ID)) // s.access, with kg as the KEY
 	if acc == admin.AccessNone {

@@ -141,6 +141,13 @@ func TestRegistryTamperedDatabaseRefused(t *testing.T) {
 					t.Errorf("GET after the refused %v: %q", sel[:2], got)
 				}
 			}
+			// A key of another database learns nothing more than for any database.
+			other := srv.CreateDatabase(t, "other", false)
+			otherKey := "other-database-access-key-1"
+			tNoErr(t, "add key", srv.Admin().AddAccessKey(other, otherKey, admin.AccessRead))
+			if got := tDial(t, srv.Addr()).do("SELECT", ref, "KEY", otherKey); !strings.HasPrefix(got, "-WRONGPASS") {
+				t.Errorf("SELECT with another database's key: %q", got)
+			}
 			if got := tDial(t, srv.Addr()).do("AUTH", "tenant", herodbtest.AdminSecret); !strings.Contains(got, "unusable") {
 				t.Errorf("AUTH tenant <admin secret>: %q", got)
 			}
