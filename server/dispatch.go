@@ -178,7 +178,7 @@ func (s *Server) runGroup(sess *session, steps []step, out []byte) ([]byte, int)
 
 // runChecked is runGroup after the checks, on the database dbID they were made against.
 func (s *Server) runChecked(sess *session, dbID uint64, steps []step, out []byte) ([]byte, int) {
-	ran, _, err := s.runSteps(sess, dbID, true, steps, runOpts{flushAt: outputFlush})
+	ran, _, err := s.runSteps(sess, dbID, true, steps, runOpts{flushAt: s.flushAt()})
 	s.account(sess, steps[:ran])
 	if err != nil {
 		s.log.Error("transaction failed", "db", dbID, "client", sess.addr, "err", err)

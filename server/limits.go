@@ -14,6 +14,11 @@ const (
 // sends many commands and never reads holds one reply plus outputFlush, not the sum.
 const outputFlush = 64 << 10
 
+// flushAt is where replies go out: outputFlush, or sooner under a smaller output limit
+// (an embedding may set one), so a client that reads is never closed for replies it
+// was not yet sent.
+func (s *Server) flushAt() int { return min(outputFlush, s.cfg.MaxOutput) }
+
 // preAuthCheck applies Redis's argument limits to a command from an unauthenticated
 // connection; a violation closes the connection after the reply.
 func preAuthCheck(args [][]byte) string {

@@ -265,7 +265,7 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 			sess.quit = true
 			break
 		}
-		if len(out) >= outputFlush {
+		if len(out) >= s.flushAt() {
 			if !s.send(sess, conn, out) {
 				return
 			}
