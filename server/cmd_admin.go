@@ -33,7 +33,7 @@ func flushallCmd(c *call) error {
 			return c.fail(err)
 		}
 	}
-	c.s.touch(0, nil, c.row)
+	c.s.touch(0, c.row, nil)
 	c.r.ok()
 	return nil
 }

@@ -178,6 +178,7 @@ func watchCmd(c *call) error {
 			c.sess.watched = append(c.sess.watched, wk)
 		}
 	}
+	c.s.watchN.Store(int64(len(c.s.watches)))
 	c.s.watchMu.Unlock()
 	c.r.ok()
 	return nil
@@ -200,32 +201,35 @@ func (s *Server) unwatchAll(sess *session) {
 			}
 		}
 	}
+	s.watchN.Store(int64(len(s.watches)))
 	s.watchMu.Unlock()
 	sess.watched, sess.watchExp = nil, nil
 	sess.casDirty.Store(false)
 }
 
-// touchedKeys are the keys one command changed, for WATCH.
-type touchedKeys struct {
-	keys [][]byte
+// touched is one command that changed its keys, for WATCH: its row and arguments, from
+// which the keys are read only if someone watches.
+type touched struct {
 	row  *command
+	args [][]byte
 }
 
 // touchAll marks the watchers of every changed key; it runs after the commit.
-func (s *Server) touchAll(db uint64, touched []touchedKeys) {
-	for _, t := range touched {
-		s.touch(db, t.keys, t.row)
+func (s *Server) touchAll(db uint64, ts []touched) {
+	for _, t := range ts {
+		s.touch(db, t.row, t.args)
 	}
 }
 
-// touch marks every session watching one of keys of db as dirty. Whole-database writes
-// (FLUSHDB) touch every watched key of db, and FLUSHALL every watched key.
-func (s *Server) touch(db uint64, keys [][]byte, row *command) {
-	s.watchMu.Lock()
-	defer s.watchMu.Unlock()
-	if len(s.watches) == 0 {
+// touch marks every session watching one of the keys of row and args in db as dirty.
+// Whole-database writes (FLUSHDB) touch every watched key of db, and FLUSHALL every
+// watched key. With nothing watched anywhere it costs one atomic load.
+func (s *Server) touch(db uint64, row *command, args [][]byte) {
+	if s.watchN.Load() == 0 {
 		return
 	}
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
 	if row.is(flagWholeDB | flagAllDBs) {
 		for wk, set := range s.watches {
 			if wk.db == db || row.is(flagAllDBs) {
@@ -236,7 +240,7 @@ func (s *Server) touch(db uint64, keys [][]byte, row *command) {
 		}
 		return
 	}
-	for _, k := range keys {
+	for _, k := range row.keys(args) {
 		for sess := range s.watches[watchKey{db: db, key: string(k)}] {
 			sess.casDirty.Store(true)
 		}

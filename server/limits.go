@@ -2,8 +2,9 @@ package server
 
 // Redis's limits for connections that have not authenticated: a command may have at most
 // preAuthArgs arguments of at most preAuthArgSize bytes each. The framing guard
-// (framing.go) applies them to every header as it streams in; preAuthCheck applies
-// them to inline commands, which have no headers.
+// (framing.go) applies them to every header and inline line as it streams in;
+// preAuthCheck applies them again in handle to commands the guard took while the
+// connection was authenticated and that run after a RESET in the same pipeline.
 const (
 	preAuthArgs    = 10
 	preAuthArgSize = 16 << 10

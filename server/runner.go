@@ -51,7 +51,8 @@ var errOutputLimit = errors.New("client output limit")
 // runSteps runs checked steps in one transaction of database dbID (none when useDB is
 // false: then data steps answer NOAUTH), each reply into its step. It returns how many
 // steps ran, whether abort stopped them all, and the storage error that failed the
-// transaction as a whole. WATCHers of the keys it changed learn of it after the commit.
+// transaction as a whole. WATCHers of the keys it changed learn of it as each command
+// runs and again after the commit (stepRun.run says why).
 func (s *Server) runSteps(sess *session, dbID uint64, useDB bool, steps []step, o runOpts) (ran int, aborted bool, err error) {
 	r := &stepRun{s: s, sess: sess, dbID: dbID, steps: steps, o: o, ran: len(steps)}
 	write := false
@@ -79,7 +80,7 @@ type stepRun struct {
 	ran     int // len(steps) also when the transaction fails before run
 	aborted bool
 	checked bool
-	touched []touchedKeys
+	touched []touched
 }
 
 // run is the transaction function; the storage may call it again (a failed group
@@ -121,9 +122,8 @@ func (r *stepRun) run(tx *storage.Tx) error {
 				// (notify), so one that WATCHed again in between, and read the value
 				// not yet committed, sees it too. A commit that fails costs a needless
 				// abort, which WATCH allows; never a lost update.
-				keys := st.row.keys(st.args)
-				r.s.touch(r.dbID, keys, st.row)
-				r.touched = append(r.touched, touchedKeys{keys, st.row})
+				r.s.touch(r.dbID, st.row, st.args)
+				r.touched = append(r.touched, touched{st.row, st.args})
 			}
 		}
 		size += len(st.r.b)

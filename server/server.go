@@ -114,6 +114,7 @@ type Server struct {
 
 	watchMu sync.Mutex
 	watches map[watchKey]map[*session]struct{}
+	watchN  atomic.Int64 // len(watches), read without watchMu: writes skip WATCH work when 0
 
 	stats struct {
 		conns, cmds, rejected, errors atomic.Int64
