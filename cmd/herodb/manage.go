@@ -212,7 +212,11 @@ func dbList(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tPUBLIC\tKEYS\tSIZE\tMAX SIZE\tCREATED")
 	for _, d := range dbs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", d.ID, nameOf(d.Name), publicText(d.Public), d.KeyCount, d.SizeOnDisk, d.MaxSize, when(d.CreatedAt))
+		public := publicText(d.Public)
+		if d.Unusable != "" {
+			public = "UNUSABLE" // its registration failed its integrity check: db info says why
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", d.ID, nameOf(d.Name), public, d.KeyCount, d.SizeOnDisk, d.MaxSize, when(d.CreatedAt))
 	}
 	return tw.Flush()
 }
@@ -245,6 +249,9 @@ func dbInfo(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	if d.Unusable != "" {
+		fmt.Fprintf(tw, "unusable\t%s\n", d.Unusable)
+	}
 	for _, row := range [][2]string{
 		{"id", strconv.FormatUint(d.ID, 10)}, {"name", nameOf(d.Name)}, {"backend", d.Backend},
 		{"encrypted", strconv.FormatBool(d.Encrypted)}, {"public", publicText(d.Public)},
