@@ -99,15 +99,25 @@ type DB struct {
 	done    chan struct{}
 	closeMu sync.Mutex
 	closed  bool
-	commits uint64 // stats, guarded by statsMu
-	batched uint64
-	statsMu sync.Mutex
+	commits atomic.Uint64 // stats
+	batched atomic.Uint64
+
+	// The overlay (overlay.go, flush.go). viewMu guards the layer pointers and the
+	// current layer's contents: readers hold it shared for a whole transaction, the
+	// committer takes it to absorb a batch, a flush to swap layers.
+	viewMu    sync.RWMutex
+	cur       *layer        // changes since the last swap
+	flushing  *layer        // swapped out, being (or failed being) committed to the file
+	flushDone chan struct{} // closed when the flush under way ends; nil: none
+	failed    error         // the last flush failed: writes are refused
+	inUse     atomic.Int64  // bytes of the file in use at the last flush
 }
 
 type writeReq struct {
 	fn    func(*Tx) error
 	after func() // run once fn's commit succeeded, before the next commit starts
 	err   error
+	wait  func() error // the writer's wait for durability, after done
 	done  chan struct{}
 }
 
@@ -123,7 +133,9 @@ func Open(path string, id uint64, opts Options) (*DB, error) {
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
-		NoSync:       opts.Sync != SyncAlways,
+		// Behind a log every flush is fsynced, so a file is always a consistent state
+		// to replay the log over; without one, the file is the durability.
+		NoSync: opts.Log == nil && opts.Sync != SyncAlways,
 		MaxSize:      int(opts.MaxSize),
 	})
 	if err != nil {
@@ -156,7 +168,9 @@ func Open(path string, id uint64, opts Options) (*DB, error) {
 		reqs: make(chan *writeReq, 1024),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
+		cur:  newLayer(),
 	}
+	db.measure()
 	go db.commitLoop()
 	return db, nil
 }
@@ -267,7 +281,7 @@ func (db *DB) bind(kr *crypto.Keyring) error {
 			return err
 		}
 		if f.MAC == "" {
-			own = db.newTx(btx, kr).checkOwnRecords()
+			own = db.newTx(&view{btx: btx}, kr).checkOwnRecords()
 		}
 		return nil
 	})
@@ -330,10 +344,14 @@ func (db *DB) SysGet(name string) ([]byte, error) {
 	if refused != nil {
 		return nil, refused
 	}
+	db.viewMu.RLock()
+	defer db.viewMu.RUnlock()
 	var out []byte
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketSys).Get([]byte(name)); v != nil {
-			out = append([]byte(nil), v...)
+	err := db.bolt.View(func(btx *bolt.Tx) error {
+		v := &view{btx: btx}
+		v.layers = db.layersLocked(v.own[:0])
+		if val := v.get(bSys, []byte(name)); val != nil {
+			out = append([]byte(nil), val...)
 		}
 		return nil
 	})
@@ -374,15 +392,36 @@ func isEmpty(tx *bolt.Tx) bool {
 	return true
 }
 
-// View runs fn in a read-only transaction. Expired keys are invisible.
+// View runs fn in a read-only transaction: the overlay's layers over a bbolt read
+// transaction, taken together so that no change vanishes between a flush's commit and
+// its swap. Expired keys are invisible. The view lock is held for fn's duration: the
+// committer waits for it before it changes the current layer.
 func (db *DB) View(fn func(*Tx) error) error {
 	kr, err := db.keyring()
 	if err != nil {
 		return err
 	}
-	return db.mapErr(db.bolt.View(func(btx *bolt.Tx) error {
-		return fn(db.newTx(btx, kr))
-	}))
+	db.viewMu.RLock()
+	defer db.viewMu.RUnlock()
+	btx, err := db.bolt.Begin(false)
+	if err != nil {
+		return db.mapErr(err)
+	}
+	defer btx.Rollback()
+	v := &view{btx: btx}
+	v.layers = db.layersLocked(v.own[:0])
+	return db.mapErr(fn(db.newTx(v, kr)))
+}
+
+// layersLocked appends the overlay's layers, newest first; db.viewMu is held.
+func (db *DB) layersLocked(to []*layer) []*layer {
+	if !db.cur.empty() {
+		to = append(to, db.cur)
+	}
+	if db.flushing != nil {
+		to = append(to, db.flushing)
+	}
+	return to
 }
 
 // Update runs fn in a write transaction shared with every other writer queued at the
@@ -393,7 +432,7 @@ func (db *DB) View(fn func(*Tx) error) error {
 // run, and have no effect outside the transaction.
 func (db *DB) Update(fn func(*Tx) error) error { return db.UpdateThen(fn, nil) }
 
-// UpdateThen is Update, with after run once fn's commit has succeeded and before any
+// UpdateThen is Update, with after run once fn's changes are applied and before any
 // later commit starts: what after does (such as telling WATCHers that keys changed) is
 // ordered between this commit and the next, never before this one.
 func (db *DB) UpdateThen(fn func(*Tx) error, after func()) error {
@@ -406,13 +445,16 @@ func (db *DB) UpdateThen(fn func(*Tx) error, after func()) error {
 	db.reqs <- r
 	db.closeMu.Unlock()
 	<-r.done
+	if r.err == nil && r.wait != nil {
+		r.err = r.wait()
+	}
 	return r.err
 }
 
 func (db *DB) commitLoop() {
 	defer close(db.done)
 	var tick <-chan time.Time
-	if db.opts.Sync == SyncEverySec {
+	if db.opts.Sync == SyncEverySec && db.opts.Log == nil {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		tick = t.C
@@ -440,9 +482,6 @@ func (db *DB) commitLoop() {
 				case r := <-db.reqs:
 					db.commit([]*writeReq{r})
 				default:
-					if db.opts.Sync != SyncAlways {
-						db.bolt.Sync()
-					}
 					return
 				}
 			}
@@ -450,8 +489,13 @@ func (db *DB) commitLoop() {
 	}
 }
 
+// commit runs a batch of writers in one pending layer, then logs and applies it. When
+// one writer fails, each runs again alone, so only it fails.
 func (db *DB) commit(batch []*writeReq) {
 	kr, err := db.keyring()
+	if err == nil {
+		err = db.writable()
+	}
 	if err != nil {
 		for _, r := range batch {
 			r.err = err
@@ -459,44 +503,66 @@ func (db *DB) commit(batch []*writeReq) {
 		}
 		return
 	}
-	err = db.bolt.Update(func(btx *bolt.Tx) error {
-		tx := db.newTx(btx, kr)
-		tx.writable = true
-		for _, r := range batch {
-			if err := runGuarded(r.fn, tx); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	db.statsMu.Lock()
-	db.commits++
-	db.batched += uint64(len(batch))
-	db.statsMu.Unlock()
+	db.room()
+	p, err := db.runBatch(kr, batch)
 	if err == nil || len(batch) == 1 {
-		for _, r := range batch {
-			r.err = db.mapErr(err)
-			if err == nil && r.after != nil {
-				r.after()
-			}
-			close(r.done)
-		}
+		db.apply(p, batch, err)
 		return
 	}
-	// One writer failed the group: give each its own transaction, so only it fails.
 	for _, r := range batch {
-		r.err = db.mapErr(db.bolt.Update(func(btx *bolt.Tx) error {
-			tx := db.newTx(btx, kr)
-			tx.writable = true
-			return runGuarded(r.fn, tx)
-		}))
-		if r.err == nil && r.after != nil {
-			r.after()
+		p, err := db.runBatch(kr, []*writeReq{r})
+		db.apply(p, []*writeReq{r}, err)
+	}
+}
+
+// runBatch runs the writers of batch over the overlay and the file, into a new pending
+// layer. The committer alone changes the current layer, so it reads it without the view
+// lock; a flush that swaps layers meanwhile leaves this batch's layers as they were.
+func (db *DB) runBatch(kr *crypto.Keyring, batch []*writeReq) (*layer, error) {
+	db.viewMu.RLock()
+	btx, err := db.bolt.Begin(false)
+	p := newLayer()
+	v := &view{btx: btx, pend: p}
+	v.layers = db.layersLocked(append(v.own[:0], p))
+	db.viewMu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	defer btx.Rollback()
+	tx := db.newTx(v, kr)
+	for _, r := range batch {
+		if err := runGuarded(r.fn, tx); err != nil {
+			return nil, err
+		}
+	}
+	if err := db.checkSize(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// apply makes a batch's layer durable and visible, then answers its writers: with a log,
+// the layer goes into one frame and is absorbed into the current layer (writers wait for
+// the frame's durability, not the committer); without one, it is flushed into the file
+// at once.
+func (db *DB) apply(p *layer, batch []*writeReq, err error) {
+	var wait func() error
+	if err == nil && !p.empty() {
+		db.commits.Add(1)
+		db.batched.Add(uint64(len(batch)))
+		wait, err = db.persist(p)
+	}
+	for _, r := range batch {
+		r.err = db.mapErr(err)
+		if err == nil {
+			r.wait = wait
+			if r.after != nil {
+				r.after()
+			}
 		}
 		close(r.done)
 	}
 }
-
 // runGuarded turns a panic in fn into an error, so one bad writer cannot take the
 // committer (and every other writer) down with it.
 func runGuarded(fn func(*Tx) error, tx *Tx) (err error) {
@@ -530,16 +596,15 @@ type Stats struct {
 
 // Stats reports commit counters and the file's size.
 func (db *DB) Stats() Stats {
-	db.statsMu.Lock()
-	s := Stats{Commits: db.commits, Writes: db.batched, LastSyncMode: db.opts.Sync.String()}
-	db.statsMu.Unlock()
+	s := Stats{Commits: db.commits.Load(), Writes: db.batched.Load(), LastSyncMode: db.opts.Sync.String()}
 	if fi, err := os.Stat(db.path); err == nil {
 		s.SizeOnDisk = fi.Size()
 	}
 	return s
 }
 
-// Close finishes queued writes, flushes and closes the file. bbolt's Close waits for
+// Close finishes queued writes, flushes what is unflushed and closes the file; a flush
+// that fails is returned (the log still holds those changes). bbolt's Close waits for
 // open read transactions.
 func (db *DB) Close() error {
 	db.closeMu.Lock()
@@ -551,5 +616,21 @@ func (db *DB) Close() error {
 	db.closeMu.Unlock()
 	close(db.stop)
 	<-db.done
-	return db.bolt.Close()
+	ferr := db.flushNow()
+	if ferr == nil && db.opts.Log == nil && db.opts.Sync != SyncAlways {
+		ferr = db.bolt.Sync()
+	}
+	if db.opts.Buffer != nil {
+		db.viewMu.RLock()
+		left := db.cur.bytes
+		if db.flushing != nil {
+			left += db.flushing.bytes
+		}
+		db.viewMu.RUnlock()
+		db.opts.Buffer.release(db, left, true)
+	}
+	if err := db.bolt.Close(); ferr == nil {
+		ferr = err
+	}
+	return ferr
 }

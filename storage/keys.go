@@ -2,7 +2,6 @@ package storage
 
 import (
 	"encoding/binary"
-	bolt "go.etcd.io/bbolt"
 	"math/rand/v2"
 )
 
@@ -251,7 +250,7 @@ func (tx *Tx) DBSize() int64 { return countEntries(tx.keyB) }
 // ExpiresCount counts the keys that have an expiry (INFO's "expires").
 func (tx *Tx) ExpiresCount() int64 { return countEntries(tx.expB) }
 
-func countEntries(b *bolt.Bucket) int64 {
+func countEntries(b bkt) int64 {
 	n := int64(0)
 	c := b.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
@@ -266,17 +265,12 @@ func (tx *Tx) Flush() error {
 		return ErrReadOnlyTx
 	}
 	tx.mutations++
-	seq := tx.dataB.Sequence()
-	for _, name := range [][]byte{bucketKeys, bucketData, bucketExpires} {
-		if err := tx.btx.DeleteBucket(name); err != nil {
-			return err
-		}
-		if _, err := tx.btx.CreateBucket(name); err != nil {
+	for _, b := range []bkt{tx.keyB, tx.dataB, tx.expB} {
+		if err := b.DeletePrefix(nil); err != nil {
 			return err
 		}
 	}
-	tx.keyB, tx.dataB, tx.expB = tx.btx.Bucket(bucketKeys), tx.btx.Bucket(bucketData), tx.btx.Bucket(bucketExpires)
-	return tx.dataB.SetSequence(seq)
+	return nil
 }
 
 // SweepExpired deletes up to limit keys whose time has come, in expiry order, and says

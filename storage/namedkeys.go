@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"sort"
 
-	bolt "go.etcd.io/bbolt"
 )
 
 // Named keys are the keys the AGE commands keep by name. They live in their own bucket,
@@ -52,16 +51,6 @@ func decodeNamedKey(b []byte) (*NamedKey, error) {
 	return k, nil
 }
 
-func (tx *Tx) namedBucket(create bool) (*bolt.Bucket, error) {
-	if b := tx.btx.Bucket(bucketNamedKeys); b != nil || !create {
-		return b, nil
-	}
-	if !tx.writable {
-		return nil, ErrReadOnlyTx
-	}
-	return tx.btx.CreateBucket(bucketNamedKeys)
-}
-
 func (tx *Tx) namedAAD(idx []byte) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte("named\x00"), idx...), tx.db.id)
 }
@@ -69,10 +58,10 @@ func (tx *Tx) namedAAD(idx []byte) []byte {
 // PutNamedKey stores k; when a key of that name exists it is replaced only if replace,
 // and false is returned otherwise.
 func (tx *Tx) PutNamedKey(k NamedKey, replace bool) (bool, error) {
-	b, err := tx.namedBucket(true)
-	if err != nil {
-		return false, err
+	if !tx.writable {
+		return false, ErrReadOnlyTx
 	}
+	b := tx.namedB
 	idx := tx.keys.Index(domainNamedKey, k.Name)
 	if b.Get(idx) != nil && !replace {
 		return false, nil
@@ -83,10 +72,7 @@ func (tx *Tx) PutNamedKey(k NamedKey, replace bool) (bool, error) {
 
 // GetNamedKey returns the key called name, or nil.
 func (tx *Tx) GetNamedKey(name []byte) (*NamedKey, error) {
-	b, _ := tx.namedBucket(false)
-	if b == nil {
-		return nil, nil
-	}
+	b := tx.namedB
 	idx := tx.keys.Index(domainNamedKey, name)
 	raw := b.Get(idx)
 	if raw == nil {
@@ -114,16 +100,13 @@ func (tx *Tx) corruptNamed(idx []byte, what string) error {
 
 // DeleteNamedKey removes the key called name; false if there was none.
 func (tx *Tx) DeleteNamedKey(name []byte) (bool, error) {
-	b, _ := tx.namedBucket(false)
-	if b == nil {
+	b := tx.namedB
+	idx := tx.keys.Index(domainNamedKey, name)
+	if b.Get(idx) == nil {
 		return false, nil
 	}
 	if !tx.writable {
 		return false, ErrReadOnlyTx
-	}
-	idx := tx.keys.Index(domainNamedKey, name)
-	if b.Get(idx) == nil {
-		return false, nil
 	}
 	tx.mutations++
 	return true, b.Delete(idx)
@@ -131,19 +114,15 @@ func (tx *Tx) DeleteNamedKey(name []byte) (bool, error) {
 
 // ListNamedKeys returns every named key, by name.
 func (tx *Tx) ListNamedKeys() ([]*NamedKey, error) {
-	b, _ := tx.namedBucket(false)
-	if b == nil {
-		return nil, nil
-	}
 	var out []*NamedKey
-	err := b.ForEach(func(idx, raw []byte) error {
+	c := tx.namedB.Cursor()
+	for idx, raw := c.First(); idx != nil; idx, raw = c.Next() {
 		k, err := tx.openNamedKey(idx, raw)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out = append(out, k)
-		return nil
-	})
+	}
 	sort.Slice(out, func(i, j int) bool { return string(out[i].Name) < string(out[j].Name) })
-	return out, err
+	return out, nil
 }

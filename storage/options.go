@@ -56,6 +56,14 @@ type Options struct {
 	LockTimeout time.Duration
 	// MaxBatch bounds how many queued writers share one commit.
 	MaxBatch int
+	// Log, when set, makes each write batch durable as one frame of the node's log, and
+	// the file is written in flushes behind it. Without one (DB 0, whose keys the log's
+	// MAC key comes from) every batch is flushed into the file at once.
+	Log Log
+	// Buffer bounds the memory of unflushed changes across databases (nil: unbounded).
+	Buffer *WriteBuffer
+	// FlushInterval is the longest changes wait in memory before a flush (0: 1 s).
+	FlushInterval time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -67,6 +75,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatch == 0 {
 		o.MaxBatch = 1000
+	}
+	if o.FlushInterval == 0 {
+		o.FlushInterval = time.Second
 	}
 	return o
 }

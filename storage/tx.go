@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/seed6aa118f9/herodb/crypto"
 )
 
@@ -45,21 +43,24 @@ const (
 // transaction ends.
 type Tx struct {
 	db        *DB
-	btx       *bolt.Tx
+	v         *view
 	keys      *crypto.Keyring
 	now       int64 // unix ms, fixed for the transaction
 	writable  bool
 	mutations int // changes made so far: WATCH signals only commands that changed something
-	keyB      *bolt.Bucket
-	dataB     *bolt.Bucket
-	expB      *bolt.Bucket
+	keyB      bkt
+	dataB     bkt
+	expB      bkt
+	sysB      bkt
+	namedB    bkt
 }
 
-func (db *DB) newTx(btx *bolt.Tx, kr *crypto.Keyring) *Tx {
+func (db *DB) newTx(v *view, kr *crypto.Keyring) *Tx {
 	return &Tx{
-		db: db, btx: btx, keys: kr,
+		db: db, v: v, keys: kr, writable: v.pend != nil,
 		now:  db.opts.Clock.Now().UnixMilli(),
-		keyB: btx.Bucket(bucketKeys), dataB: btx.Bucket(bucketData), expB: btx.Bucket(bucketExpires),
+		keyB: bkt{v, bKeys}, dataB: bkt{v, bData}, expB: bkt{v, bExpires},
+		sysB: bkt{v, bSys}, namedB: bkt{v, bNamed},
 	}
 }
 
@@ -75,7 +76,7 @@ func (tx *Tx) Writable() bool { return tx.writable }
 
 // SysGet reads a raw value of the reserved sys bucket (never reachable by commands).
 func (tx *Tx) SysGet(name string) []byte {
-	if v := tx.btx.Bucket(bucketSys).Get([]byte(name)); v != nil {
+	if v := tx.sysB.Get([]byte(name)); v != nil {
 		return append([]byte(nil), v...)
 	}
 	return nil
@@ -86,13 +87,13 @@ func (tx *Tx) SysPut(name string, value []byte) error {
 	if !tx.writable {
 		return ErrReadOnlyTx
 	}
-	return tx.btx.Bucket(bucketSys).Put([]byte(name), value)
+	return tx.sysB.Put([]byte(name), append([]byte(nil), value...))
 }
 
 // SysPrefix returns every raw sys entry whose name starts with prefix, as name/value pairs.
 func (tx *Tx) SysPrefix(prefix string) [][2][]byte {
 	var out [][2][]byte
-	c := tx.btx.Bucket(bucketSys).Cursor()
+	c := tx.sysB.Cursor()
 	for k, v := c.Seek([]byte(prefix)); k != nil && strings.HasPrefix(string(k), prefix); k, v = c.Next() {
 		out = append(out, [2][]byte{append([]byte(nil), k...), append([]byte(nil), v...)})
 	}
@@ -104,7 +105,7 @@ func (tx *Tx) SysDelete(name string) error {
 	if !tx.writable {
 		return ErrReadOnlyTx
 	}
-	return tx.btx.Bucket(bucketSys).Delete([]byte(name))
+	return tx.sysB.Delete([]byte(name))
 }
 
 // meta is the sealed record of one key. id is the key's stable identity: every value,
@@ -195,11 +196,9 @@ func (tx *Tx) checkOwnRecords() error {
 			return err
 		}
 	}
-	if b := tx.btx.Bucket(bucketNamedKeys); b != nil {
-		if k, v := b.Cursor().First(); k != nil {
-			if _, err := tx.openNamedKey(k, v); err != nil {
-				return err
-			}
+	if k, v := tx.namedB.Cursor().First(); k != nil {
+		if _, err := tx.openNamedKey(k, v); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -288,23 +287,20 @@ func (tx *Tx) deleteKey(m *meta) error {
 	if err := tx.setExpiryEntry(m, 0); err != nil {
 		return err
 	}
-	if err := tx.deleteData(m.id); err != nil {
+	if err := tx.deleteData(m); err != nil {
 		return err
 	}
 	tx.mutations++
 	return tx.keyB.Delete(tx.nameIndex(m.name))
 }
 
-// deleteData removes every value record of key id.
-func (tx *Tx) deleteData(id uint64) error {
-	prefix := binary.BigEndian.AppendUint64(nil, id)
-	c := tx.dataB.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && len(k) >= 8 && string(k[:8]) == string(prefix); k, _ = c.Seek(prefix) {
-		if err := c.Delete(); err != nil {
-			return err
-		}
+// deleteData removes every value record of m: a string's one record, or a hash's or a
+// list's records in one range delete, whatever their number.
+func (tx *Tx) deleteData(m *meta) error {
+	if m.typ == TypeString {
+		return tx.dataB.Delete(dataKey(m.id, stringSlot))
 	}
-	return nil
+	return tx.dataB.DeletePrefix(binary.BigEndian.AppendUint64(nil, m.id))
 }
 
 // setExpiryEntry moves m's entry in the expiry index to at (0 removes it) and sets

@@ -1,0 +1,426 @@
+package storage
+
+// The flush: a database's current layer, swapped out whole, committed into its bbolt file
+// in one transaction with an fsync (so the file on disk is always a consistent bbolt
+// state), together with the log sequence number it brings the file up to. Only then may
+// the log drop the frames it held. The write buffer bounds the memory of every layer
+// not yet flushed.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Log is where a database's write batches are made durable before they are applied: the
+// node's write-ahead log (package storage/wal, through the Manager).
+type Log interface {
+	// Append writes one frame of the database's changes and returns its sequence number
+	// and a wait that returns once the frame is durable under the sync mode.
+	Append(db uint64, data []byte) (seq uint64, wait func() error)
+	// WaitDurable returns once every frame up to seq is on disk, whatever the sync mode.
+	WaitDurable(seq uint64) error
+}
+
+// sysApplied is the sys entry holding the last log sequence number a file holds.
+const sysApplied = "wal.applied"
+
+// WriteBuffer bounds the memory of every database's unflushed layers together. A
+// database flushes when its layers reach its share; when the whole buffer is full,
+// writers wait for flushes rather than grow it. A single batch larger than the buffer
+// still goes through, alone.
+type WriteBuffer struct {
+	limit int64
+	share int64
+
+	mu   sync.Mutex
+	cond *sync.Cond
+	used int64
+	dbs  map[*DB]struct{} // databases holding unflushed layers
+}
+
+// NewWriteBuffer makes a buffer of limit bytes; each database may hold an eighth of it
+// (at least 1 MiB) before it flushes.
+func NewWriteBuffer(limit int64) *WriteBuffer {
+	share := limit / 8
+	if share < 1<<20 {
+		share = 1 << 20
+	}
+	b := &WriteBuffer{limit: limit, share: share, dbs: map[*DB]struct{}{}}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// Used is the bytes held by unflushed layers.
+func (b *WriteBuffer) Used() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
+func (b *WriteBuffer) add(db *DB, n int64) {
+	b.mu.Lock()
+	b.used += n
+	if n > 0 {
+		b.dbs[db] = struct{}{}
+	}
+	b.mu.Unlock()
+}
+
+func (b *WriteBuffer) release(db *DB, n int64, clean bool) {
+	b.mu.Lock()
+	b.used -= n
+	if clean {
+		delete(b.dbs, db)
+	}
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
+// wait blocks while the buffer is full, starting the flushes that will empty it.
+func (b *WriteBuffer) wait() {
+	b.mu.Lock()
+	for b.used > b.limit {
+		dbs := make([]*DB, 0, len(b.dbs))
+		for db := range b.dbs {
+			dbs = append(dbs, db)
+		}
+		b.mu.Unlock()
+		for _, db := range dbs {
+			db.startFlush()
+		}
+		b.mu.Lock()
+		if b.used > b.limit {
+			b.cond.Wait()
+		}
+	}
+	b.mu.Unlock()
+}
+
+// room holds the committer back while its database holds its share of the buffer with
+// a flush under way, or the whole buffer is full.
+func (db *DB) room() {
+	buf := db.opts.Buffer
+	if buf == nil {
+		return
+	}
+	for {
+		db.viewMu.RLock()
+		over := db.cur.bytes >= buf.share
+		done := db.flushDone
+		db.viewMu.RUnlock()
+		if !over || done == nil {
+			break
+		}
+		<-done
+	}
+	buf.wait()
+}
+
+// persist makes p durable and visible. With a log: one frame, then p is absorbed into
+// the current layer, and the returned wait is the frame's. Without: p is flushed into
+// the file now.
+func (db *DB) persist(p *layer) (func() error, error) {
+	p.born = db.opts.Clock.Now()
+	var wait func() error
+	if db.opts.Log != nil {
+		seq, w := db.opts.Log.Append(db.id, p.encode())
+		p.first, p.last, wait = seq, seq, w
+	}
+	db.viewMu.Lock()
+	before := db.cur.bytes
+	db.cur.absorb(p)
+	grew := db.cur.bytes - before
+	db.viewMu.Unlock()
+	if db.opts.Log == nil {
+		return nil, db.flushNow()
+	}
+	if db.opts.Buffer != nil {
+		db.opts.Buffer.add(db, grew)
+	}
+	db.maybeFlush()
+	return wait, nil
+}
+
+// maybeFlush starts a flush when the current layer reached its share of the buffer or
+// has waited its time.
+func (db *DB) maybeFlush() {
+	db.viewMu.RLock()
+	size, born := db.cur.bytes, db.cur.born
+	empty := db.cur.empty()
+	db.viewMu.RUnlock()
+	if empty {
+		return
+	}
+	share := int64(8 << 20)
+	if db.opts.Buffer != nil {
+		share = db.opts.Buffer.share
+	}
+	if size >= share || db.opts.Clock.Now().Sub(born) >= db.opts.FlushInterval {
+		db.startFlush()
+	}
+}
+
+// startFlush swaps the current layer out and flushes it in the background; false if a
+// flush is under way or there is nothing to flush.
+func (db *DB) startFlush() bool {
+	db.viewMu.Lock()
+	if db.flushDone != nil || db.flushing != nil || db.cur.empty() {
+		db.viewMu.Unlock()
+		return false
+	}
+	f := db.cur
+	db.flushing, db.cur, db.flushDone = f, newLayer(), make(chan struct{})
+	db.viewMu.Unlock()
+	go db.runFlush(f)
+	return true
+}
+
+// runFlush commits f into the file. A failure stops writes to this database (the log
+// keeps the frames, readers keep seeing f) until a later flush succeeds.
+func (db *DB) runFlush(f *layer) {
+	err := db.commitLayer(f)
+	db.viewMu.Lock()
+	done := db.flushDone
+	if err == nil {
+		db.flushing, db.flushDone, db.failed = nil, nil, nil
+	} else {
+		db.failed = fmt.Errorf("storage: database %d: flushing its changes into %s failed: %w", db.id, db.path, err)
+		db.flushDone = nil // a retry swaps nothing: it flushes f again
+	}
+	clean := db.cur.empty() && db.flushing == nil
+	db.viewMu.Unlock()
+	if err != nil {
+		logOut().Error("storage: flush failed; writes to this database stop until a flush succeeds",
+			"db", db.id, "path", db.path, "err", err)
+	}
+	if db.opts.Buffer != nil && err == nil {
+		db.opts.Buffer.release(db, f.bytes, clean)
+	}
+	close(done)
+}
+
+// retryFlush flushes again a layer whose flush failed.
+func (db *DB) retryFlush() {
+	db.viewMu.Lock()
+	f := db.flushing
+	if f == nil || db.flushDone != nil {
+		db.viewMu.Unlock()
+		return
+	}
+	db.flushDone = make(chan struct{})
+	db.viewMu.Unlock()
+	db.runFlush(f)
+}
+
+// flushNow flushes everything unflushed and waits: at Close, before a file leaves the
+// cache, and after every batch of a database with no log.
+func (db *DB) flushNow() error {
+	for {
+		db.viewMu.RLock()
+		done, failed := db.flushDone, db.failed
+		db.viewMu.RUnlock()
+		if done != nil {
+			<-done
+			continue
+		}
+		if failed != nil {
+			db.retryFlush()
+			db.viewMu.RLock()
+			failed = db.failed
+			db.viewMu.RUnlock()
+			if failed != nil {
+				return failed
+			}
+		}
+		if !db.startFlush() {
+			db.viewMu.RLock()
+			failed = db.failed
+			db.viewMu.RUnlock()
+			return failed
+		}
+	}
+}
+
+// writable is nil unless a failed flush stopped writes.
+func (db *DB) writable() error {
+	db.viewMu.RLock()
+	defer db.viewMu.RUnlock()
+	return db.failed
+}
+
+// commitLayer writes f into the file in one bbolt transaction, with the log sequence
+// number it reaches, after making sure the log holds f durably: no file may be ahead of
+// the durable log, or a log that lost its tail could give new frames numbers the file
+// already counts as applied.
+func (db *DB) commitLayer(f *layer) error {
+	if db.opts.Log != nil && f.last != 0 {
+		if err := db.opts.Log.WaitDurable(f.last); err != nil {
+			return err
+		}
+	}
+	err := db.bolt.Update(func(btx *bolt.Tx) error { return db.writeLayer(btx, f) })
+	if errors.Is(err, berrors.ErrMaxSizeReached) {
+		// The admission estimate let through more than the cap allows. Nothing may be
+		// lost: write it past the cap, and refuse further growth by the estimate.
+		logOut().Warn("storage: database grew past its max_size", "db", db.id, "max_size", db.opts.MaxSize)
+		db.bolt.MaxSize = 0
+		err = db.bolt.Update(func(btx *bolt.Tx) error { return db.writeLayer(btx, f) })
+		db.bolt.MaxSize = int(db.opts.MaxSize)
+	}
+	if err != nil {
+		return db.mapErr(err)
+	}
+	db.measure()
+	return nil
+}
+
+// writeLayer applies f inside btx: spans first, then items, then the sequence.
+func (db *DB) writeLayer(btx *bolt.Tx, f *layer) error {
+	bucket := func(b bucketID) (*bolt.Bucket, error) {
+		return btx.CreateBucketIfNotExists(boltName(b))
+	}
+	var err error
+	f.spans.Scan(func(s span) bool {
+		var bb *bolt.Bucket
+		if bb, err = bucket(s.b); err != nil {
+			return false
+		}
+		if len(s.p) == 0 {
+			seq := bb.Sequence()
+			if err = btx.DeleteBucket(boltName(s.b)); err != nil {
+				return false
+			}
+			if bb, err = btx.CreateBucket(boltName(s.b)); err != nil {
+				return false
+			}
+			err = bb.SetSequence(seq)
+			return err == nil
+		}
+		c := bb.Cursor()
+		for k, _ := c.Seek(s.p); k != nil && bytes.HasPrefix(k, s.p); k, _ = c.Seek(s.p) {
+			if err = c.Delete(); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	var last *bolt.Bucket
+	lastID := bucketID(0)
+	f.t.Scan(func(it item) bool {
+		if it.b != lastID {
+			if last, err = bucket(it.b); err != nil {
+				return false
+			}
+			lastID = it.b
+		}
+		if it.del {
+			err = last.Delete(it.k)
+		} else {
+			err = last.Put(it.k, it.v)
+		}
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	if f.hasSeq {
+		if err := btx.Bucket(bucketData).SetSequence(f.seq); err != nil {
+			return err
+		}
+	}
+	if f.last != 0 {
+		return btx.Bucket(bucketSys).Put([]byte(sysApplied), binary.BigEndian.AppendUint64(nil, f.last))
+	}
+	return nil
+}
+
+// Applied is the last log sequence number the file holds.
+func (db *DB) Applied() uint64 {
+	raw, _ := db.SysGet(sysApplied)
+	if len(raw) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(raw)
+}
+
+// Replay applies the changes of one log frame (seq, data) that the file does not hold
+// yet; frames the file holds already are skipped. For recovery, before the database
+// serves.
+func (db *DB) Replay(seq uint64, data []byte) error {
+	l, err := decodeLayer(data)
+	if err != nil {
+		return fmt.Errorf("database %d, frame %d: %w", db.id, seq, err)
+	}
+	l.first, l.last, l.born = seq, seq, db.opts.Clock.Now()
+	db.viewMu.Lock()
+	before := db.cur.bytes
+	db.cur.absorb(l)
+	grew := db.cur.bytes - before
+	db.viewMu.Unlock()
+	if db.opts.Buffer != nil {
+		db.opts.Buffer.add(db, grew)
+	}
+	return nil
+}
+
+// Unflushed is the first log sequence number this database holds only in memory (0:
+// none): the log must keep every frame from it on.
+func (db *DB) Unflushed() uint64 {
+	db.viewMu.RLock()
+	defer db.viewMu.RUnlock()
+	first := uint64(0)
+	for _, l := range []*layer{db.flushing, db.cur} {
+		if l != nil && l.first != 0 && (first == 0 || l.first < first) {
+			first = l.first
+		}
+	}
+	return first
+}
+
+// measure records how much of the file is in use, for the max_size estimate.
+func (db *DB) measure() {
+	st := db.bolt.Stats()
+	var size int64
+	db.bolt.View(func(btx *bolt.Tx) error { size = btx.Size(); return nil })
+	used := size - int64(st.FreePageN)*int64(db.bolt.Info().PageSize)
+	db.inUse.Store(used)
+}
+
+// checkSize refuses a batch that adds data to a database at its max_size, from the file
+// in use and the unflushed layers; a batch that only deletes always passes.
+func (db *DB) checkSize(p *layer) error {
+	if db.opts.MaxSize <= 0 || p.putBytes == 0 {
+		return nil
+	}
+	db.viewMu.RLock()
+	pending := db.cur.putBytes
+	if db.flushing != nil {
+		pending += db.flushing.putBytes
+	}
+	db.viewMu.RUnlock()
+	// A flush also rewrites the pages it touches (copy-on-write): a few pages more.
+	const flushPages = 4 * 4096
+	if db.inUse.Load()+pending+p.putBytes+flushPages > db.opts.MaxSize {
+		return ErrDBFull
+	}
+	return nil
+}
+
+// diskCost estimates what a put costs in the file: bbolt stores a value over about a
+// quarter page in overflow pages of its own, and pages are rarely full.
+func diskCost(k, v []byte) int64 {
+	n := int64(len(k) + len(v) + 16)
+	if n > 1000 {
+		return (n+4095)/4096*4096 + 4096
+	}
+	return 2 * n
+}

@@ -1,0 +1,166 @@
+package storage
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestOverlayModel drives the overlay's layers and flushes with random puts, deletes and
+// range deletes of keys that share prefixes, and checks every read (point reads, full
+// walks and walks from a random key) against a plain map, with the layers in every
+// state a database passes through: a pending layer over the current one, a layer being
+// flushed under both, and the file below all three.
+func TestOverlayModel(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { overlayModel(t, seed) })
+	}
+}
+
+func overlayModel(t *testing.T, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	db, err := Open(filepath.Join(t.TempDir(), "1.db"), 1, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	model := map[string]string{}
+	var pend *layer
+	key := func() []byte {
+		const alpha = "abc"
+		n := 1 + rng.IntN(4)
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alpha[rng.IntN(len(alpha))]
+		}
+		return b
+	}
+	check := func(step int, what string) {
+		t.Helper()
+		btx, err := db.bolt.Begin(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer btx.Rollback()
+		v := &view{btx: btx, pend: pend}
+		if pend != nil {
+			v.layers = append(v.layers, pend)
+		}
+		v.layers = db.layersLocked(v.layers)
+		for i := 0; i < 8; i++ {
+			k := key()
+			got := v.get(bData, k)
+			want, ok := model[string(k)]
+			if (got != nil) != ok || string(got) != want {
+				t.Fatalf("step %d (%s): get %q = %q, want %q (present %v)", step, what, k, got, want, ok)
+			}
+		}
+		var keys []string
+		for k := range model {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		from := key()
+		if rng.IntN(3) == 0 {
+			from = nil
+		}
+		var got []string
+		c := bkt{v, bData}.Cursor()
+		for k, val := c.Seek(from); k != nil; k, val = c.Next() {
+			got = append(got, string(k)+"="+string(val))
+		}
+		var want []string
+		for _, k := range keys {
+			if k >= string(from) {
+				want = append(want, k+"="+model[k])
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("step %d (%s): walk from %q:\n got %v\nwant %v", step, what, from, got, want)
+		}
+	}
+	for step := 0; step < 2500; step++ {
+		if pend == nil {
+			pend = newLayer()
+		}
+		var what string
+		switch r := rng.IntN(100); {
+		case r < 45:
+			k, v := key(), fmt.Sprint(step)
+			pend.put(bData, k, []byte(v), false)
+			model[string(k)] = v
+			what = "put " + string(k)
+		case r < 70:
+			k := key()
+			pend.put(bData, k, nil, true)
+			delete(model, string(k))
+			what = "delete " + string(k)
+		case r < 77:
+			k := key()
+			p := k[:1+rng.IntN(len(k))]
+			if rng.IntN(10) == 0 {
+				p = nil
+			}
+			pend.deletePrefix(bData, p)
+			for k := range model {
+				if bytes.HasPrefix([]byte(k), p) {
+					delete(model, k)
+				}
+			}
+			what = fmt.Sprintf("delete prefix %q", p)
+		case r < 88:
+			// The pending layer, encoded as a frame and decoded, is absorbed.
+			l, err := decodeLayer(pend.encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.viewMu.Lock()
+			db.cur.absorb(l)
+			db.viewMu.Unlock()
+			pend = nil
+			what = "absorb"
+		case r < 94:
+			if db.flushing == nil && !db.cur.empty() {
+				db.flushing, db.cur = db.cur, newLayer()
+			}
+			what = "swap"
+		default:
+			if f := db.flushing; f != nil {
+				if err := db.bolt.Update(func(btx *bolt.Tx) error { return db.writeLayer(btx, f) }); err != nil {
+					t.Fatal(err)
+				}
+				check(step, "flushed, not yet swapped")
+				db.flushing = nil
+			}
+			what = "flush"
+		}
+		check(step, what)
+	}
+}
+
+// TestLayerDecodeRejects: a frame part that is cut or padded is refused, never half
+// applied.
+func TestLayerDecodeRejects(t *testing.T) {
+	l := newLayer()
+	l.put(bData, []byte("k1"), []byte("v1"), false)
+	l.put(bKeys, []byte("k2"), nil, true)
+	l.deletePrefix(bExpires, []byte{1, 2})
+	l.seq, l.hasSeq = 9, true
+	enc := l.encode()
+	if _, err := decodeLayer(enc); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	for n := 0; n < len(enc); n++ {
+		if _, err := decodeLayer(enc[:n]); err == nil {
+			t.Fatalf("decode of %d of %d bytes succeeded", n, len(enc))
+		}
+	}
+	if _, err := decodeLayer(append(enc, 0)); err == nil {
+		t.Fatal("decode with a trailing byte succeeded")
+	}
+}
