@@ -135,8 +135,8 @@ func Open(path string, id uint64, opts Options) (*DB, error) {
 		FreelistType: bolt.FreelistMapType,
 		// Behind a log every flush is fsynced, so a file is always a consistent state
 		// to replay the log over; without one, the file is the durability.
-		NoSync: opts.Log == nil && opts.Sync != SyncAlways,
-		MaxSize:      int(opts.MaxSize),
+		NoSync:  opts.Log == nil && opts.Sync != SyncAlways,
+		MaxSize: int(opts.MaxSize),
 	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
@@ -563,6 +563,7 @@ func (db *DB) apply(p *layer, batch []*writeReq, err error) {
 		close(r.done)
 	}
 }
+
 // runGuarded turns a panic in fn into an error, so one bad writer cannot take the
 // committer (and every other writer) down with it.
 func runGuarded(fn func(*Tx) error, tx *Tx) (err error) {

@@ -3,7 +3,6 @@ package storage
 import (
 	"encoding/binary"
 	"sort"
-
 )
 
 // Named keys are the keys the AGE commands keep by name. They live in their own bucket,
