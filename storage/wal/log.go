@@ -93,6 +93,7 @@ type Log struct {
 	exited chan struct{} // closed when the writer returns
 	f      *os.File      // the active segment; the writer's alone after Open
 	wmac   *macer        // the writer's, for new segment headers
+	lock   *os.File      // the locked directory, released by Close
 }
 
 // batch is what the writer takes in one go: every frame appended while it was busy.
@@ -161,6 +162,17 @@ func Open(opts Options) (*Log, error) {
 	if err := makeDir(opts.Dir); err != nil {
 		return nil, err
 	}
+	lock, err := lockDir(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	l.lock = lock
+	ok := false
+	defer func() {
+		if !ok {
+			lock.Close()
+		}
+	}()
 	segs, next, frames, err := recoverLog(opts.Dir, newMacer(l.keys), opts.Recover, l.log)
 	if err != nil {
 		return nil, err
@@ -195,6 +207,7 @@ func Open(opts Options) (*Log, error) {
 	l.framesAtOpen, l.openScan = frames, time.Since(start)
 	l.log.Info("wal: opened", "dir", opts.Dir, "segments", len(segs), "frames", frames,
 		"next_seq", next, "scan", l.openScan)
+	ok = true
 	go l.run()
 	return l, nil
 }
@@ -386,6 +399,7 @@ func (l *Log) Close() error {
 	l.wake()
 	<-l.exited
 	err := l.f.Close()
+	l.lock.Close() // releases the directory lock
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil {

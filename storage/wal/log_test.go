@@ -127,6 +127,9 @@ func TestReopenContinuesSeq(t *testing.T) {
 	if got := l.NextSeq(); got != 6 {
 		t.Fatalf("reopened NextSeq %d, want 6", got)
 	}
+	if st := l.Stats(); st.FramesAtOpen != 5 || st.OpenScan <= 0 || st.Segments != 1 || st.Bytes <= segHeaderSize {
+		t.Fatalf("Stats after reopen: %+v", st)
+	}
 	appendSeq(t, l, 3)
 	checkReplay(t, l, 1, 8)
 	// Replay can run more than once.
@@ -157,14 +160,13 @@ func TestRotation(t *testing.T) {
 		if !ok || first != next {
 			t.Fatalf("%s: want first seq %d", p, next)
 		}
-		offs, size := frameOffsets(t, p)
+		offs, _ := frameOffsets(t, p)
 		if len(offs) == 0 {
 			t.Fatalf("%s holds no frame", p)
 		}
 		if last := offs[len(offs)-1]; last >= int64(opts.SegmentSize) && len(offs) > 1 {
 			t.Errorf("%s: a frame starts at %d, past the segment size", p, last)
 		}
-		_ = size
 		next += uint64(len(offs))
 	}
 	l = mustOpen(t, opts)
@@ -446,4 +448,30 @@ func TestAppendAllocations(t *testing.T) {
 	if allocs > 5 {
 		t.Errorf("%.1f allocations per Append+wait", allocs)
 	}
+}
+
+func TestOpenTwiceRefused(t *testing.T) {
+	dir := t.TempDir()
+	l := mustOpen(t, testOptions(dir))
+	if l2, err := Open(testOptions(dir)); err == nil {
+		l2.Close()
+		t.Fatal("a second Open of an open log succeeded")
+	}
+	mustClose(t, l)
+	mustClose(t, mustOpen(t, testOptions(dir)))
+}
+
+func TestAppendTooLarge(t *testing.T) {
+	l := mustOpen(t, testOptions(t.TempDir()))
+	defer mustClose(t, l)
+	// Never touched, so the OS commits no memory for it.
+	big := make([]byte, 512<<20)
+	seq, wait := l.Append([]Part{{Data: big}, {Data: big}, {Data: big}})
+	if seq != 0 || !errors.Is(wait(), ErrFrameTooLarge) {
+		t.Fatalf("Append of 1.5 GiB: seq %d, %v", seq, wait())
+	}
+	if got := l.NextSeq(); got != 1 {
+		t.Fatalf("a refused frame used seq: NextSeq %d", got)
+	}
+	appendSeq(t, l, 1)
 }
