@@ -21,7 +21,7 @@ test: ## run every test with the race detector
 gobench: ## Go benchmarks of the hot paths
 	go test -run '^$$' -bench . -benchmem ./storage ./server
 
-bench: build ## herodb against redis-server on this machine, same run, as ratios
+bench: build ## herodb beside redis-server, same run, as ratios (N=100000; BENCH_FULL=1 adds 1M keys); report in bench/results/
 	./scripts/bench.sh
 
 fuzz: ## a short run of every fuzz target
