@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/seed6aa118f9/herodb/server.Version=$(VERSION)
 PORT    ?= 6379
 
-.PHONY: help build run test bench gobench fuzz soak lint docs clean
+.PHONY: help build run test bench gobench fuzz soak crash lint docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ fuzz: ## a short run of every fuzz target
 
 soak: ## the real binary for SOAK_SECONDS (60): 1,000 connections, 100 databases, key revocations
 	./scripts/soak.sh
+
+crash: build ## kill -9 the real binary under write load HERODB_CRASH_CYCLES (300) times; check every acknowledged write
+	go run ./cmd/herodb-crash -bin bin/herodb
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l .)" || (gofmt -l .; echo "gofmt: files above need formatting"; exit 1)
