@@ -34,6 +34,7 @@ import (
 
 	"github.com/seed6aa118f9/herodb/crypto"
 	"github.com/seed6aa118f9/herodb/storage"
+	"github.com/seed6aa118f9/herodb/storage/wal"
 )
 
 // Config is what admin needs to open a data directory.
@@ -45,6 +46,17 @@ type Config struct {
 	Clock  storage.Clock
 	// IdleClose is how long an unused database file stays open (0: 5 minutes).
 	IdleClose time.Duration
+	// MaxOpenDBs bounds the database files open at once (0: 1000).
+	MaxOpenDBs int
+	// WriteBuffer bounds the memory of changes not yet flushed into the files, across
+	// databases (0: 64 MiB).
+	WriteBuffer int64
+	// FlushInterval is the longest a change waits in memory before its file is written
+	// (0: 1 s); the log holds it durably meanwhile.
+	FlushInterval time.Duration
+	// WALRecover says what startup does with a damaged log frame that durable frames
+	// follow: refuse to start (the default), or keep what precedes it.
+	WALRecover wal.RecoverMode
 	// Logger receives the auth log (never a secret); nil discards.
 	Logger *slog.Logger
 	// JWT is the policy for Ed25519 JWTs; the zero value accepts none.
@@ -60,6 +72,7 @@ type Admin struct {
 	kek0   []byte   // only between unlock and prepareRegistry, for a directory to migrate
 	secret [32]byte // digest of the admin secret, for constant-time comparison
 	files  *storage.Manager
+	log    *wal.Log
 
 	// mu guards the registry below; never held across a call into the file cache (the
 	// lock-order rule at the top of storage/manager.go).
@@ -130,8 +143,42 @@ func Open(cfg Config) (*Admin, error) {
 	}
 	a.tokStop, a.tokDone = make(chan struct{}), make(chan struct{})
 	go a.tokenUseLoop(10*time.Second, a.tokStop, a.tokDone)
-	a.files = storage.NewManager(cfg.Dir, opts, cfg.IdleClose, a.unlockDB)
+	if err := a.openFiles(cfg, opts); err != nil {
+		a.tokenClose()
+		db0.Close()
+		return nil, err
+	}
 	return a, nil
+}
+
+// openFiles opens the node's write-ahead log, under a MAC key derived from DB 0's key
+// (so only the holder of the admin secret can write a frame that checks), replays it
+// into the database files, and starts the file cache. DB 0 itself writes its file
+// directly: the log's key and the registrations that replay needs live in it.
+func (a *Admin) openFiles(cfg Config, opts storage.Options) error {
+	mode := map[storage.SyncMode]wal.SyncMode{storage.SyncAlways: wal.SyncAlways,
+		storage.SyncEverySec: wal.SyncEverySec, storage.SyncNone: wal.SyncNone}[cfg.Sync]
+	log, err := wal.Open(wal.Options{Dir: filepath.Join(cfg.Dir, "wal"), Key: crypto.SubKey(a.dek0, "herodb/v1/wal-mac"),
+		Sync: mode, Recover: cfg.WALRecover, Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	buf := cfg.WriteBuffer
+	if buf <= 0 {
+		buf = 64 << 20
+	}
+	opts.Log, opts.Buffer, opts.FlushInterval = log, storage.NewWriteBuffer(buf), cfg.FlushInterval
+	a.log = log
+	a.files = storage.NewManager(cfg.Dir, opts, storage.CacheOptions{Idle: cfg.IdleClose, MaxOpen: cfg.MaxOpenDBs}, a.unlockDB)
+	st, err := a.files.Recover()
+	if err != nil {
+		a.files.Close()
+		log.Close()
+		return err
+	}
+	cfg.Logger.Info("log replayed", "frames", st.Frames, "applied", st.Replayed, "databases", st.Databases,
+		"skipped_deleted", st.Skipped, "kept", len(st.Pinned), "took", st.Took.Round(time.Millisecond).String())
+	return nil
 }
 
 // db0AAD is the associated data of DB 0's wrapped key in a directory from before the
@@ -226,7 +273,7 @@ func (a *Admin) unlockDB(id uint64) (*crypto.Keyring, int64, error) {
 	d := a.dbs[id]
 	a.mu.RUnlock()
 	if d == nil || d.Deleted() {
-		return nil, 0, Errorf(ENOTFOUND, "database %d does not exist", id)
+		return nil, 0, goneError{e: Errorf(ENOTFOUND, "database %d does not exist", id)}
 	}
 	var wrapped []byte
 	if err := a.db0.View(func(tx *storage.Tx) error {
@@ -245,6 +292,14 @@ func (a *Admin) unlockDB(id uint64) (*crypto.Keyring, int64, error) {
 	kr, err := crypto.NewKeyring(map[uint32][]byte{1: dek})
 	return kr, d.MaxSize, err
 }
+
+// goneError is the unlock error of a database that is not registered or was deleted:
+// the file manager skips its log frames at recovery (storage.ErrGone).
+type goneError struct{ e *Error }
+
+func (g goneError) Error() string      { return g.e.Message }
+func (g goneError) Unwrap() error      { return g.e }
+func (goneError) Is(target error) bool { return target == storage.ErrGone }
 
 // CheckAdminSecret compares a presented secret with the admin secret, digest against
 // digest in constant time.
@@ -283,8 +338,16 @@ func (a *Admin) Dir() string { return a.dir }
 
 // Close closes every database file and DB 0 last.
 func (a *Admin) Close() error {
+	a.tokenClose()
+	a.files.Close()
+	lerr := a.log.Close()
+	if err := a.db0.Close(); err != nil {
+		return err
+	}
+	return lerr
+}
+
+func (a *Admin) tokenClose() {
 	close(a.tokStop)
 	<-a.tokDone
-	a.files.Close()
-	return a.db0.Close()
 }

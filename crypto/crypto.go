@@ -94,6 +94,10 @@ func derive(key []byte, purpose string, context []byte) []byte {
 	return out
 }
 
+// SubKey derives the key for one purpose from key (HKDF-SHA256), so one secret serves
+// several uses without one use's key revealing another's.
+func SubKey(key []byte, purpose string) []byte { return derive(key, purpose, nil) }
+
 // DeriveDataKey mixes a caller-given key (HeroDB's per-database encryption_key) into a
 // random data key, so that knowing either alone is not enough.
 func DeriveDataKey(random, given []byte) []byte {

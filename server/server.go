@@ -19,6 +19,7 @@ import (
 	"github.com/seed6aa118f9/herodb/admin"
 	"github.com/seed6aa118f9/herodb/crypto"
 	"github.com/seed6aa118f9/herodb/storage"
+	"github.com/seed6aa118f9/herodb/storage/wal"
 )
 
 // Version is herodb's version, set at build time with -ldflags.
@@ -59,6 +60,14 @@ type Config struct {
 	JWT admin.JWTConfig
 	// Admin, when set, is used instead of opening Dir (the caller owns and closes it).
 	Admin *admin.Admin
+	// The storage engine's bounds (admin.Config has their defaults): the file cache's
+	// idle close and open-file bound, the write buffer, the flush interval, and what
+	// startup does with a damaged log frame.
+	IdleClose     time.Duration
+	MaxOpenDBs    int
+	WriteBuffer   int64
+	FlushInterval time.Duration
+	WALRecover    wal.RecoverMode
 }
 
 func (c *Config) defaults() {
@@ -131,7 +140,9 @@ func Start(cfg Config) (*Server, error) {
 		closed: make(chan struct{}), stopping: make(chan struct{})}
 	if s.admin == nil {
 		a, err := admin.Open(admin.Config{Dir: cfg.Dir, Secret: cfg.AdminSecret, KDF: cfg.KDF,
-			Sync: cfg.Sync, Clock: cfg.Clock, Logger: cfg.Logger, JWT: cfg.JWT})
+			Sync: cfg.Sync, Clock: cfg.Clock, Logger: cfg.Logger, JWT: cfg.JWT,
+			IdleClose: cfg.IdleClose, MaxOpenDBs: cfg.MaxOpenDBs, WriteBuffer: cfg.WriteBuffer,
+			FlushInterval: cfg.FlushInterval, WALRecover: cfg.WALRecover})
 		if err != nil {
 			return nil, err
 		}

@@ -111,6 +111,7 @@ type DB struct {
 	flushDone chan struct{} // closed when the flush under way ends; nil: none
 	failed    error         // the last flush failed: writes are refused
 	inUse     atomic.Int64  // bytes of the file in use at the last flush
+	discarded atomic.Bool   // the database was deleted: Close flushes nothing
 }
 
 type writeReq struct {
@@ -617,7 +618,17 @@ func (db *DB) Close() error {
 	db.closeMu.Unlock()
 	close(db.stop)
 	<-db.done
-	ferr := db.flushNow()
+	var ferr error
+	if !db.discarded.Load() {
+		ferr = db.flushNow()
+	} else {
+		db.viewMu.RLock()
+		done := db.flushDone
+		db.viewMu.RUnlock()
+		if done != nil {
+			<-done // a flush under way releases its own share of the buffer
+		}
+	}
 	if ferr == nil && db.opts.Log == nil && db.opts.Sync != SyncAlways {
 		ferr = db.bolt.Sync()
 	}

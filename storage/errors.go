@@ -23,6 +23,9 @@ var (
 	ErrFormat     = errors.New("unsupported file format")
 	ErrCorrupt    = errors.New("record failed to open: tampered, moved or sealed under another key")
 	ErrReadOnlyTx = errors.New("write in a read-only transaction")
+	// ErrGone is what an UnlockFunc's error wraps for a database that is not registered
+	// or was deleted: recovery skips its log frames, which then never pin the log.
+	ErrGone = errors.New("database does not exist")
 	// ErrWrongFile is a file whose binding to its database does not check: copied or
 	// swapped into another database's place, or its format record edited. Every such
 	// error is a *WrongFileError, and errors.Is(err, ErrCorrupt) holds for it too.

@@ -15,17 +15,9 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
-)
 
-// Log is where a database's write batches are made durable before they are applied: the
-// node's write-ahead log (package storage/wal, through the Manager).
-type Log interface {
-	// Append writes one frame of the database's changes and returns its sequence number
-	// and a wait that returns once the frame is durable under the sync mode.
-	Append(db uint64, data []byte) (seq uint64, wait func() error)
-	// WaitDurable returns once every frame up to seq is on disk, whatever the sync mode.
-	WaitDurable(seq uint64) error
-}
+	"github.com/seed6aa118f9/herodb/storage/wal"
+)
 
 // sysApplied is the sys entry holding the last log sequence number a file holds.
 const sysApplied = "wal.applied"
@@ -128,11 +120,18 @@ func (db *DB) room() {
 func (db *DB) persist(p *layer) (func() error, error) {
 	p.born = db.opts.Clock.Now()
 	var wait func() error
+	data := []byte(nil)
 	if db.opts.Log != nil {
-		seq, w := db.opts.Log.Append(db.id, p.encode())
+		data = p.encode()
+	}
+	// The frame is appended and absorbed under the view lock, so whoever reads this
+	// database's first unflushed sequence number (Unflushed) sees both or neither: the
+	// log is never truncated past a frame only memory holds.
+	db.viewMu.Lock()
+	if db.opts.Log != nil {
+		seq, w := db.opts.Log.Append([]wal.Part{{DB: db.id, Data: data}})
 		p.first, p.last, wait = seq, seq, w
 	}
-	db.viewMu.Lock()
 	before := db.cur.bytes
 	db.cur.absorb(p)
 	grew := db.cur.bytes - before
@@ -343,6 +342,10 @@ func (db *DB) writeLayer(btx *bolt.Tx, f *layer) error {
 	return nil
 }
 
+// discard marks a deleted database: its unflushed changes are dropped at Close (its key
+// is destroyed: the log's frames of it can never be read again) and never pin the log.
+func (db *DB) discard() { db.discarded.Store(true) }
+
 // Applied is the last log sequence number the file holds.
 func (db *DB) Applied() uint64 {
 	raw, _ := db.SysGet(sysApplied)
@@ -375,6 +378,9 @@ func (db *DB) Replay(seq uint64, data []byte) error {
 // Unflushed is the first log sequence number this database holds only in memory (0:
 // none): the log must keep every frame from it on.
 func (db *DB) Unflushed() uint64 {
+	if db.discarded.Load() {
+		return 0
+	}
 	db.viewMu.RLock()
 	defer db.viewMu.RUnlock()
 	first := uint64(0)
@@ -408,7 +414,7 @@ func (db *DB) checkSize(p *layer) error {
 	}
 	db.viewMu.RUnlock()
 	// A flush also rewrites the pages it touches (copy-on-write): a few pages more.
-	const flushPages = 4 * 4096
+	const flushPages = 2 * 4096
 	if db.inUse.Load()+pending+p.putBytes+flushPages > db.opts.MaxSize {
 		return ErrDBFull
 	}
@@ -420,7 +426,7 @@ func (db *DB) checkSize(p *layer) error {
 func diskCost(k, v []byte) int64 {
 	n := int64(len(k) + len(v) + 16)
 	if n > 1000 {
-		return (n+4095)/4096*4096 + 4096
+		return (n + 4095) / 4096 * 4096
 	}
 	return 2 * n
 }

@@ -43,10 +43,11 @@ type UnlockFunc func(id uint64) (kr *crypto.Keyring, maxSize int64, err error)
 // Manager is the cache of open database files under one directory: opened on first use,
 // closed after sitting idle, swept for expired keys while open.
 type Manager struct {
-	dir    string
-	opts   Options
-	unlock UnlockFunc
-	idle   time.Duration
+	dir     string
+	opts    Options
+	unlock  UnlockFunc
+	idle    time.Duration
+	maxOpen int
 
 	mu   sync.Mutex
 	open map[uint64]*entry // opening or open
@@ -54,9 +55,12 @@ type Manager struct {
 	// closed yet: a new open of that id waits for it, as bbolt's file lock would.
 	closing map[uint64]*entry
 	pending map[*entry]struct{} // every entry taken out and not yet finished
-	closed  bool
-	stop    chan struct{}
-	done    chan struct{}
+	// pins holds, per database, the first log frame the log must keep although the
+	// database is not open: its flush failed at close, or recovery could not apply it.
+	pins   map[uint64]uint64
+	closed bool
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 // entry is one database file in the cache, from the start of its open to its close.
@@ -83,14 +87,26 @@ type entry struct {
 	lastUsed    time.Time
 }
 
-// NewManager starts a manager; idle is how long an unused file stays open (0: 5 min).
-func NewManager(dir string, opts Options, idle time.Duration, unlock UnlockFunc) *Manager {
-	if idle == 0 {
-		idle = 5 * time.Minute
+// CacheOptions bound the file cache.
+type CacheOptions struct {
+	// Idle is how long an unused file stays open (0: 5 min).
+	Idle time.Duration
+	// MaxOpen is how many files may be open at once (0: 1000); past it, the least
+	// recently used file not in use is flushed and closed.
+	MaxOpen int
+}
+
+// NewManager starts a manager of the files under dir.
+func NewManager(dir string, opts Options, cache CacheOptions, unlock UnlockFunc) *Manager {
+	if cache.Idle == 0 {
+		cache.Idle = 5 * time.Minute
 	}
-	m := &Manager{dir: dir, opts: opts.withDefaults(), unlock: unlock, idle: idle,
+	if cache.MaxOpen <= 0 {
+		cache.MaxOpen = 1000
+	}
+	m := &Manager{dir: dir, opts: opts.withDefaults(), unlock: unlock, idle: cache.Idle, maxOpen: cache.MaxOpen,
 		open: map[uint64]*entry{}, closing: map[uint64]*entry{}, pending: map[*entry]struct{}{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+		pins: map[uint64]uint64{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go m.loop()
 	return m
 }
@@ -123,6 +139,7 @@ func (m *Manager) Acquire(id uint64) (*DB, func(), error) {
 
 	if opener {
 		m.openEntry(e, prev)
+		m.evict()
 	}
 	<-e.ready
 	m.mu.Lock()
@@ -211,10 +228,17 @@ func (m *Manager) takeLocked(e *entry) {
 func (m *Manager) finish(e *entry) {
 	<-e.ready
 	e.once.Do(func() {
+		var err error
 		if e.db != nil {
-			e.db.Close()
+			err = e.db.Close()
 		}
 		m.mu.Lock()
+		if err != nil {
+			if first := e.db.Unflushed(); first != 0 {
+				m.pinLocked(e.id, first) // the log keeps what the file could not take
+			}
+			logOut().Error("storage: closing a database file failed", "db", e.id, "err", err)
+		}
 		if m.closing[e.id] == e {
 			delete(m.closing, e.id)
 		}
@@ -239,6 +263,9 @@ func (m *Manager) Remove(id uint64) error {
 	m.mu.Unlock()
 	if e != nil {
 		<-e.ready // its open would create the file again after the unlink
+		if e.db != nil {
+			e.db.discard() // its changes go with it: nothing to flush, nothing to keep
+		}
 		m.mu.Lock()
 		now := e.refs == 0
 		e.closeAtZero = !now
@@ -305,7 +332,84 @@ func (m *Manager) sweep() {
 	for _, e := range idle {
 		m.finish(e)
 	}
-	m.Each(func(_ uint64, db *DB) { SweepDB(db) })
+	m.evict()
+	m.Each(func(_ uint64, db *DB) {
+		SweepDB(db)
+		db.retryFlush()
+		db.maybeFlush()
+	})
+	m.truncateLog()
+}
+
+// evict closes the least recently used files not in use while more than maxOpen are
+// open; each is flushed as it closes.
+func (m *Manager) evict() {
+	m.mu.Lock()
+	var out []*entry
+	if over := len(m.open) - m.maxOpen; over > 0 {
+		var idle []*entry
+		for _, e := range m.open {
+			if e.opened && e.refs == 0 {
+				idle = append(idle, e)
+			}
+		}
+		sort.Slice(idle, func(i, j int) bool { return idle[i].lastUsed.Before(idle[j].lastUsed) })
+		for _, e := range idle[:min(over, len(idle))] {
+			m.takeLocked(e)
+			out = append(out, e)
+		}
+	}
+	m.mu.Unlock()
+	for _, e := range out {
+		m.finish(e)
+	}
+}
+
+// pinLocked keeps the log from first on for database id; m.mu is held.
+func (m *Manager) pinLocked(id, first uint64) {
+	if p, ok := m.pins[id]; !ok || first < p {
+		m.pins[id] = first
+	}
+}
+
+// truncateLog lets the log drop every frame that every database holds in its file:
+// those before the first one any open (or closing) database holds only in memory, and
+// before any pin. The next sequence number is read first: a frame appended after it is
+// kept whatever the databases say.
+func (m *Manager) truncateLog() {
+	log := m.opts.Log
+	if log == nil {
+		return
+	}
+	before := log.NextSeq()
+	m.mu.Lock()
+	dbs := make([]*DB, 0, len(m.open)+len(m.pending))
+	for _, e := range m.open {
+		if e.opened {
+			dbs = append(dbs, e.db)
+		}
+	}
+	for e := range m.pending {
+		select {
+		case <-e.ready: // e.db is written once, before ready closes
+			if e.db != nil {
+				dbs = append(dbs, e.db)
+			}
+		default:
+		}
+	}
+	for _, p := range m.pins {
+		before = min(before, p)
+	}
+	m.mu.Unlock()
+	for _, db := range dbs {
+		if u := db.Unflushed(); u != 0 {
+			before = min(before, u)
+		}
+	}
+	if err := log.Truncate(before); err != nil {
+		logOut().Error("storage: truncating the log failed", "err", err)
+	}
 }
 
 // SweepDB deletes a bounded batch of expired keys of db, if any are due.

@@ -93,7 +93,7 @@ func newMgr(t *testing.T, idle time.Duration) (*storage.Manager, *mgrUnlock, str
 	t.Helper()
 	dir := t.TempDir()
 	u := newMgrUnlock()
-	m := storage.NewManager(dir, storage.Options{Sync: storage.SyncNone}, idle, u.unlock)
+	m := storage.NewManager(dir, storage.Options{Sync: storage.SyncNone}, storage.CacheOptions{Idle: idle}, u.unlock)
 	t.Cleanup(m.Close)
 	return m, u, dir
 }

@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 	"time"
+
+	"github.com/seed6aa118f9/herodb/storage/wal"
 )
 
 // SyncMode says when a commit reaches the disk, as Redis's appendfsync.
@@ -59,7 +61,7 @@ type Options struct {
 	// Log, when set, makes each write batch durable as one frame of the node's log, and
 	// the file is written in flushes behind it. Without one (DB 0, whose keys the log's
 	// MAC key comes from) every batch is flushed into the file at once.
-	Log Log
+	Log *wal.Log
 	// Buffer bounds the memory of unflushed changes across databases (nil: unbounded).
 	Buffer *WriteBuffer
 	// FlushInterval is the longest changes wait in memory before a flush (0: 1 s).

@@ -18,6 +18,7 @@ import (
 	"github.com/seed6aa118f9/herodb/crypto"
 	"github.com/seed6aa118f9/herodb/server"
 	"github.com/seed6aa118f9/herodb/storage"
+	"github.com/seed6aa118f9/herodb/storage/wal"
 )
 
 // serveFlags are herodb serve's flags: HeroDB's, plus herodb's own.
@@ -34,6 +35,10 @@ type serveFlags struct {
 	jwtKeyFile, jwtAudience, jwtIssuer string
 	jwtLeeway                          time.Duration
 	jwtWildcard                        bool
+	// The storage engine.
+	writeBuffer, walRecover string
+	maxOpenDBs              int
+	idleTimeout, flushEvery time.Duration
 	// HeroDB's flags that herodb accepts and explains.
 	encrypt, sled bool
 	encKey        string
@@ -51,6 +56,11 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.IntVar(&f.maxClients, "maxclients", 10000, "maximum number of connections")
 	fs.StringVar(&f.outputLimit, "client-output-limit", "1gb", "close a connection whose unsent replies pass this (bytes, or kb/mb/gb; at least 512mb, the largest value)")
 	fs.StringVar(&f.queryLimit, "client-query-buffer-limit", "1gb", "close a connection whose one incomplete command passes this (bytes, or kb/mb/gb; at least 512mb)")
+	fs.StringVar(&f.writeBuffer, "write-buffer", "64mb", "memory for changes not yet written into the database files, all databases together (bytes, or kb/mb/gb; at least 8mb)")
+	fs.IntVar(&f.maxOpenDBs, "max-open-dbs", 1000, "database files open at once; past it the least recently used is flushed and closed")
+	fs.DurationVar(&f.idleTimeout, "db-idle-timeout", 5*time.Minute, "close a database file unused for this long")
+	fs.DurationVar(&f.flushEvery, "flush-interval", time.Second, "longest a change waits in memory (durable in the log) before its file is written")
+	fs.StringVar(&f.walRecover, "wal-recover", "fail", "a damaged log frame that durable frames follow: fail (refuse to start) or truncate (keep what precedes it, drop the rest)")
 	fs.BoolVar(&f.debug, "debug", false, "log debug messages (never secrets)")
 	fs.BoolVar(&f.dev, "dev", false, "development quick start: generated admin secret, public database \"demo\"")
 	fs.BoolVar(&f.enableRPC, "enable-rpc", false, "serve the JSON-RPC management API over HTTP")
@@ -137,10 +147,16 @@ func serve(f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	eng, err := engineConfig(f)
+	if err != nil {
+		return err
+	}
 	srv, err := server.Start(server.Config{
 		Dir: f.dir, Bind: f.bind, Port: f.port, AdminSecret: secret,
 		Sync: mode, MaxClients: f.maxClients, Logger: log, JWT: jwtCfg,
 		MaxOutput: outLimit, MaxQuery: queryLimit,
+		IdleClose: eng.IdleClose, MaxOpenDBs: eng.MaxOpenDBs, WriteBuffer: eng.WriteBuffer,
+		FlushInterval: eng.FlushInterval, WALRecover: eng.WALRecover,
 	})
 	if err != nil {
 		return err
@@ -269,7 +285,49 @@ func devSetup(srv *server.Server, f *serveFlags, log *slog.Logger) error {
 // parseLimit reads a byte size as Redis's config does ("1gb", "512mb", "65536"). A
 // connection limit below the largest value a client can store would make that value
 // unreadable (or unwritable), so it is refused.
+// engineConfig checks the storage engine's flags.
+func engineConfig(f *serveFlags) (server.Config, error) {
+	var c server.Config
+	n, err := parseSize("--write-buffer", f.writeBuffer)
+	if err != nil {
+		return c, err
+	}
+	if n < 8<<20 {
+		return c, fmt.Errorf("--write-buffer: %s is below 8mb", f.writeBuffer)
+	}
+	switch {
+	case f.maxOpenDBs < 1:
+		return c, fmt.Errorf("--max-open-dbs: %d; want at least 1", f.maxOpenDBs)
+	case f.idleTimeout <= 0:
+		return c, fmt.Errorf("--db-idle-timeout: %v; want a positive duration", f.idleTimeout)
+	case f.flushEvery <= 0 || f.flushEvery > time.Hour:
+		return c, fmt.Errorf("--flush-interval: %v; want a duration above 0 and at most 1h", f.flushEvery)
+	}
+	switch f.walRecover {
+	case "fail":
+		c.WALRecover = wal.RecoverFail
+	case "truncate":
+		c.WALRecover = wal.RecoverTruncate
+	default:
+		return c, fmt.Errorf("--wal-recover: %q; want fail or truncate", f.walRecover)
+	}
+	c.WriteBuffer, c.MaxOpenDBs, c.IdleClose, c.FlushInterval = n, f.maxOpenDBs, f.idleTimeout, f.flushEvery
+	return c, nil
+}
+
 func parseLimit(flagName, v string) (int, error) {
+	n, err := parseSize(flagName, v)
+	if err != nil {
+		return 0, err
+	}
+	if n < storage.MaxStringSize {
+		return 0, fmt.Errorf("%s: %s is below 512mb, the largest value a client can store", flagName, v)
+	}
+	return int(n), nil
+}
+
+// parseSize reads a size in bytes, or with a kb, mb or gb suffix (k, m, g: powers of ten).
+func parseSize(flagName, v string) (int64, error) {
 	s := strings.ToLower(strings.TrimSpace(v))
 	mult := int64(1)
 	for _, u := range []struct {
@@ -285,8 +343,5 @@ func parseLimit(flagName, v string) (int, error) {
 	if err != nil || n <= 0 || n > (1<<40)/mult {
 		return 0, fmt.Errorf("%s: %q is not a size (bytes, or with kb, mb or gb)", flagName, v)
 	}
-	if n*mult < storage.MaxStringSize {
-		return 0, fmt.Errorf("%s: %s is below 512mb, the largest value a client can store", flagName, v)
-	}
-	return int(n * mult), nil
+	return n * mult, nil
 }
