@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -176,6 +177,7 @@ func (a *Admin) openFiles(cfg Config, opts storage.Options) error {
 		log.Close()
 		return err
 	}
+	a.removeOrphans(cfg.Logger)
 	cfg.Logger.Info("log replayed", "frames", st.Frames, "applied", st.Replayed, "databases", st.Databases,
 		"skipped_deleted", st.Skipped, "kept", len(st.Pinned), "took", st.Took.Round(time.Millisecond).String())
 	return nil
@@ -291,6 +293,31 @@ func (a *Admin) unlockDB(id uint64) (*crypto.Keyring, int64, error) {
 	}
 	kr, err := crypto.NewKeyring(map[uint32][]byte{1: dek})
 	return kr, d.MaxSize, err
+}
+
+// removeOrphans deletes database files left by a deletion that a crash cut off: the
+// registration says deleted (or there is none) and the key is gone, so nothing in the
+// file can be read again, and the file is removed. A database whose registration failed
+// its check is listed, not deleted: its file stays.
+func (a *Admin) removeOrphans(log *slog.Logger) {
+	names, _ := filepath.Glob(filepath.Join(a.dir, "*.db"))
+	for _, path := range names {
+		id, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(path), ".db"), 10, 64)
+		if err != nil || id == 0 {
+			continue
+		}
+		a.mu.RLock()
+		d := a.dbs[id]
+		a.mu.RUnlock()
+		if d != nil && !d.Deleted() {
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			log.Error("a deleted database's file could not be removed", "db", id, "path", path, "err", err)
+			continue
+		}
+		log.Info("removed the file of a deleted database, left by an interrupted deletion", "db", id, "path", path)
+	}
 }
 
 // goneError is the unlock error of a database that is not registered or was deleted:
