@@ -21,7 +21,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -114,6 +116,9 @@ type Keyring struct {
 	terms   map[uint32]*term
 	index   []byte // HMAC key of the name index; from term 1, so lookups never move
 	file    []byte // HMAC key binding a file to its database; from term 1 too
+	// indexMACs reuses HMAC states keyed with index: every command digests a name, and a
+	// fresh HMAC hashes its key pads again each time.
+	indexMACs sync.Pool
 }
 
 type term struct {
@@ -144,6 +149,7 @@ func NewKeyring(keys map[uint32][]byte) (*Keyring, error) {
 		}
 	}
 	kr.index = derive(keys[1], labelIndex, nil)
+	kr.indexMACs.New = func() any { return hmac.New(sha256.New, kr.index) }
 	kr.file = derive(keys[1], labelFile, nil)
 	return kr, nil
 }
@@ -180,7 +186,11 @@ func (kr *Keyring) Open(aad, record []byte) ([]byte, error) {
 // Index returns the keyed digest under which a name is looked up, so names never sit on
 // disk in clear. The domain tag keeps key names and field names in separate spaces.
 func (kr *Keyring) Index(domain byte, parts ...[]byte) []byte {
-	return keyedDigest(kr.index, domain, parts)
+	m := kr.indexMACs.Get().(hash.Hash)
+	m.Reset()
+	out := digestParts(m, domain, parts)
+	kr.indexMACs.Put(m)
+	return out
 }
 
 // FileMAC is the keyed digest that binds a database file to its database: HMAC-SHA256,
@@ -200,15 +210,19 @@ func (kr *Keyring) CheckFileMAC(mac []byte, parts ...[]byte) bool {
 // keyedDigest is HMAC-SHA256 under key of a domain tag and length-prefixed parts, so no
 // two different lists of parts digest the same bytes.
 func keyedDigest(key []byte, domain byte, parts [][]byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte{domain})
+	return digestParts(hmac.New(sha256.New, key), domain, parts)
+}
+
+func digestParts(m hash.Hash, domain byte, parts [][]byte) []byte {
+	var n [4]byte
+	n[0] = domain
+	m.Write(n[:1])
 	for _, p := range parts {
-		var n [4]byte
 		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
 		m.Write(n[:])
 		m.Write(p)
 	}
-	return m.Sum(nil)
+	return m.Sum(make([]byte, 0, sha256.Size))
 }
 
 // Wrap seals a data key under a wrapping key, bound to aad (e.g. the database id).
