@@ -27,7 +27,10 @@ func TestOrphanFileRemovedAtStartup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Update(func(tx *storage.Tx) error { _, err := tx.Set([]byte("k"), []byte("v"), storage.SetOptions{}); return err }); err != nil {
+		if err := db.Update(func(tx *storage.Tx) error {
+			_, err := tx.Set([]byte("k"), []byte("v"), storage.SetOptions{})
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 		release()

@@ -20,9 +20,11 @@ import (
 )
 
 // FormatVersion is the on-disk format this build writes. It reads this version and
-// upgrades version 1 (the same records, no file binding) when the file is first
-// unlocked; a file of any other version is refused, never guessed at.
-const FormatVersion = 2
+// upgrades, when the file is first unlocked, version 1 (the same records, no file
+// binding) and version 2 (no small string values inside key records; the upgrade only
+// rewrites the format record, as this build reads both kinds of string); a file of any
+// other version is refused, never guessed at.
+const FormatVersion = 3
 
 // Bucket names. Everything outside bucketFormat and bucketSys is sealed.
 var (
@@ -218,7 +220,7 @@ func readFormat(tx *bolt.Tx, path string, id uint64) (format, error) {
 		if f.DB != nil || f.File != "" || f.MAC != "" {
 			return f, &WrongFileError{Path: path, Detail: "a version-1 format record with binding fields"}
 		}
-	case FormatVersion:
+	case 2, FormatVersion:
 		if f.DB == nil {
 			return f, &WrongFileError{Path: path, Detail: "its format record names no database"}
 		}
@@ -232,7 +234,7 @@ func readFormat(tx *bolt.Tx, path string, id uint64) (format, error) {
 			}
 		}
 	default:
-		return f, fmt.Errorf("%s has format version %d; this herodb reads versions 1 and %d: %w",
+		return f, fmt.Errorf("%s has format version %d; this herodb reads versions 1 to %d: %w",
 			path, f.Version, FormatVersion, ErrFormat)
 	}
 	if f.Cipher != currentFormat.Cipher || f.Index != currentFormat.Index || f.KDF != currentFormat.KDF {
@@ -295,20 +297,27 @@ func (db *DB) bind(kr *crypto.Keyring) error {
 		if err != nil || !kr.CheckFileMAC(mac, bindingParts(f, db.id, fid)...) {
 			return &WrongFileError{Path: db.path, Detail: "its binding does not check under this database's key"}
 		}
-		db.bound = true
-		return nil
+		if f.Version == FormatVersion {
+			db.bound = true
+			return nil
+		}
+		return db.writeBinding(kr, f.Version, fid) // version 2: the same binding, renewed
 	}
 	if own != nil {
 		return &WrongFileError{Path: db.path, Detail: "its records do not open under this database's key: " + own.Error()}
 	}
-	from := f.Version
+	return db.writeBinding(kr, f.Version, crypto.Random(fileIDSize))
+}
+
+// writeBinding writes the current format record, bound to this database under kr with
+// file identity fid, durably; from is the version it replaces.
+func (db *DB) writeBinding(kr *crypto.Keyring, from int, fid []byte) error {
 	nf := currentFormat
 	nf.DB = &db.id
-	fid := crypto.Random(fileIDSize)
 	nf.File = hex.EncodeToString(fid)
 	nf.MAC = hex.EncodeToString(kr.FileMAC(bindingParts(nf, db.id, fid)...))
 	raw, _ := json.Marshal(nf)
-	err = db.bolt.Update(func(btx *bolt.Tx) error {
+	err := db.bolt.Update(func(btx *bolt.Tx) error {
 		return btx.Bucket(bucketFormat).Put([]byte("format"), raw)
 	})
 	if err == nil && db.opts.Sync != SyncAlways {

@@ -92,9 +92,16 @@ func fcRecords(tx *bolt.Tx, tag byte) [][]byte {
 	return out
 }
 
+// Values longer than a key record holds inline, so each has a value record of its own
+// for these tests to delete or edit.
+var (
+	fcOtherValue  = "still here " + strings.Repeat(".", 600)
+	fcStringValue = "a value " + strings.Repeat(".", 600)
+)
+
 func fcWantOther(t *testing.T, e *env) {
 	t.Helper()
-	wantGet(t, e, fcOther, "still here")
+	wantGet(t, e, fcOther, fcOtherValue)
 }
 
 // A hash field's record deleted from the file: HGETALL and a whole HSCAN used to answer
@@ -108,7 +115,7 @@ func TestFileCheckHashFieldRecordDeleted(t *testing.T) {
 				pairs = append(pairs, fmt.Sprintf("QfieldTango%d", i), fmt.Sprintf("QvalueSierra%d", i))
 			}
 			run(t, e, func(tx *storage.Tx) (int64, error) { return tx.HSet([]byte(fcHash), bs(pairs...)) })
-			set(t, e, fcOther, "still here")
+			set(t, e, fcOther, fcOtherValue)
 			e.close()
 			rawBolt(t, e.path, func(tx *bolt.Tx) error {
 				recs := fcRecords(tx, 'h')
@@ -169,7 +176,7 @@ func TestFileCheckHashFieldRecordResurrected(t *testing.T) {
 func TestFileCheckListElementRecordDeleted(t *testing.T) {
 	e := newEnv(t)
 	rpush(t, e, fcList, "QelemRomeo0", "QelemRomeo1", "QelemRomeo2")
-	set(t, e, fcOther, "still here")
+	set(t, e, fcOther, fcOtherValue)
 	e.close()
 	rawBolt(t, e.path, func(tx *bolt.Tx) error {
 		recs := fcRecords(tx, 'l')
@@ -242,8 +249,8 @@ func TestFileCheckListElementRecordResurrected(t *testing.T) {
 // A string's value record deleted: GET used to answer "" for it.
 func TestFileCheckStringValueRecordDeleted(t *testing.T) {
 	e := newEnv(t)
-	set(t, e, fcString, "a value")
-	set(t, e, fcOther, "still here")
+	set(t, e, fcString, fcStringValue)
+	set(t, e, fcOther, fcOtherValue)
 	e.close()
 	var victim []byte
 	rawBolt(t, e.path, func(tx *bolt.Tx) error {
@@ -277,8 +284,8 @@ func TestFileCheckStringValueRecordDeleted(t *testing.T) {
 // names the database and the key (by identity, or by index digest for a key record).
 func TestFileCheckRecordCiphertextCorrupted(t *testing.T) {
 	e := newEnv(t)
-	set(t, e, fcString, "a value")
-	set(t, e, fcOther, "still here")
+	set(t, e, fcString, fcStringValue)
+	set(t, e, fcOther, fcOtherValue)
 	run(t, e, func(tx *storage.Tx) (int64, error) { return tx.HSet([]byte(fcHash), bs("QfieldTango1", "v1")) })
 	e.close()
 	flip := func(b *bolt.Bucket, k []byte) error {
@@ -636,18 +643,21 @@ func TestFileCheckUpgradeRefusesAnotherDatabasesFile(t *testing.T) {
 }
 
 // A file of a version this build does not know is refused, naming the version; so is
-// a version-2 record without its database id.
+// a version-2 or current record without its database id.
 func TestFileCheckUnknownVersionRefused(t *testing.T) {
 	e := newEnv(t)
 	e.close()
-	fcEditFormat(t, e.path, func(f map[string]any) { f["version"] = 3 })
+	next := storage.FormatVersion + 1
+	fcEditFormat(t, e.path, func(f map[string]any) { f["version"] = next })
 	_, err := storage.Open(e.path, 1, e.opts)
-	if !errors.Is(err, storage.ErrFormat) || !strings.Contains(err.Error(), "format version 3") || !strings.Contains(err.Error(), e.path) {
-		t.Fatalf("Open of a version-3 file: %v", err)
+	if !errors.Is(err, storage.ErrFormat) || !strings.Contains(err.Error(), fmt.Sprintf("format version %d", next)) || !strings.Contains(err.Error(), e.path) {
+		t.Fatalf("Open of a version-%d file: %v", next, err)
 	}
-	fcEditFormat(t, e.path, func(f map[string]any) { f["version"] = 2; delete(f, "db") })
-	_, err = storage.Open(e.path, 1, e.opts)
-	fcWantWrongFile(t, "Open of a version-2 record without its id", err, e.path)
+	for _, v := range []int{2, storage.FormatVersion} {
+		fcEditFormat(t, e.path, func(f map[string]any) { f["version"] = v; delete(f, "db") })
+		_, err = storage.Open(e.path, 1, e.opts)
+		fcWantWrongFile(t, fmt.Sprintf("Open of a version-%d record without its id", v), err, e.path)
+	}
 }
 
 // Before Unlock, the sys bucket is written only on a new file (DB 0's bootstrap): a
@@ -696,12 +706,16 @@ func TestFileCheckOldRecordPutBackIsServed(t *testing.T) {
 	})
 	e.close()
 	saved := map[string][]byte{}
+	savedKeys := map[string][]byte{} // a small string's value is in its key record
 	rawBolt(t, e.path, func(tx *bolt.Tx) error {
 		d := tx.Bucket([]byte("data"))
 		for _, k := range append(fcRecords(tx, 0), fcRecords(tx, 'h')...) {
 			saved[string(k)] = slices.Clone(d.Get(k))
 		}
-		return nil
+		return tx.Bucket([]byte("keys")).ForEach(func(k, v []byte) error {
+			savedKeys[string(k)] = slices.Clone(v)
+			return nil
+		})
 	})
 	e.open()
 	set(t, e, fcString, "new value")
@@ -712,6 +726,11 @@ func TestFileCheckOldRecordPutBackIsServed(t *testing.T) {
 	rawBolt(t, e.path, func(tx *bolt.Tx) error {
 		for k, v := range saved {
 			if err := tx.Bucket([]byte("data")).Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		for k, v := range savedKeys {
+			if err := tx.Bucket([]byte("keys")).Put([]byte(k), v); err != nil {
 				return err
 			}
 		}

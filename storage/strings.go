@@ -25,6 +25,9 @@ func (tx *Tx) Get(name []byte) (value []byte, ok bool, err error) {
 // stringValue reads the value of string key m. Every string has its record (an empty
 // value is an empty plaintext), so a missing one is corruption, never "".
 func (tx *Tx) stringValue(m *meta) ([]byte, error) {
+	if m.inline {
+		return m.value, nil
+	}
 	v, err := tx.getData(m, stringSlot)
 	if err != nil {
 		return nil, err
@@ -102,10 +105,27 @@ func (tx *Tx) Set(name, value []byte, opt SetOptions) (SetResult, error) {
 			return res, err
 		}
 	}
-	if err := tx.putData(m, stringSlot, value); err != nil {
+	if err := tx.storeString(m, value); err != nil {
 		return res, err
 	}
 	return res, tx.putMeta(m)
+}
+
+// storeString puts value into string key m: into its key record when small (the caller
+// stores m), else into its value record; the record it no longer uses is deleted.
+func (tx *Tx) storeString(m *meta, value []byte) error {
+	if len(value) <= inlineMax {
+		if !m.inline && !m.fresh {
+			// An existing key whose value had a record of its own.
+			if err := tx.dataB.Delete(dataKey(m.id, stringSlot)); err != nil {
+				return err
+			}
+		}
+		m.inline, m.value = true, append([]byte{}, value...)
+		return nil
+	}
+	m.inline, m.value = false, nil
+	return tx.putData(m, stringSlot, value)
 }
 
 // update rewrites the string at name keeping its TTL (INCR, APPEND, SETRANGE).

@@ -117,17 +117,40 @@ type meta struct {
 	count    int64  // hash fields or list elements
 	head     uint64 // list: slot of the first element
 	name     []byte
+	// A small string's value lives in its key record (inline): one record to seal, store,
+	// flush and open instead of two. Larger values have a value record of their own.
+	inline bool
+	value  []byte
+	fresh  bool // made by newMeta in this transaction: no record of it exists yet
 }
 
 const metaFixed = 1 + 8 + 8 + 8 + 8
 
+// recInline is the type byte of a string key record that holds its value: the fixed
+// fields, then the name's length (uvarint), the name and the value.
+const recInline = 'i'
+
+// inlineMax is the largest string value kept in its key record: small enough that
+// reading a key's type or TTL never opens much, and RENAME reseals little.
+const inlineMax = 512
+
 func (m *meta) encode() []byte {
-	b := make([]byte, metaFixed, metaFixed+len(m.name))
+	n := metaFixed + len(m.name)
+	if m.inline {
+		n += binary.MaxVarintLen64 + len(m.value)
+	}
+	b := make([]byte, metaFixed, n)
 	b[0] = byte(m.typ)
 	binary.BigEndian.PutUint64(b[1:], m.id)
 	binary.BigEndian.PutUint64(b[9:], uint64(m.expireAt))
 	binary.BigEndian.PutUint64(b[17:], uint64(m.count))
 	binary.BigEndian.PutUint64(b[25:], m.head)
+	if m.inline {
+		b[0] = recInline
+		b = binary.AppendUvarint(b, uint64(len(m.name)))
+		b = append(b, m.name...)
+		return append(b, m.value...)
+	}
 	return append(b, m.name...)
 }
 
@@ -143,8 +166,18 @@ func decodeMeta(b []byte) (*meta, error) {
 		expireAt: int64(binary.BigEndian.Uint64(b[9:])),
 		count:    int64(binary.BigEndian.Uint64(b[17:])),
 		head:     binary.BigEndian.Uint64(b[25:]),
-		name:     append([]byte{}, b[metaFixed:]...), // never nil: "" is a valid key name
 	}
+	rest := b[metaFixed:]
+	if m.typ == recInline {
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || n > uint64(len(rest)-k) {
+			return nil, errors.New("key record has a bad name length")
+		}
+		m.typ, m.inline = TypeString, true
+		m.value = append([]byte{}, rest[k+int(n):]...) // never nil: "" is a value
+		rest = rest[k : k+int(n)]
+	}
+	m.name = append([]byte{}, rest...) // never nil: "" is a valid key name
 	switch {
 	case m.typ != TypeString && m.typ != TypeHash && m.typ != TypeList:
 		return nil, fmt.Errorf("key record has unknown type %d", m.typ)
@@ -267,7 +300,7 @@ func (tx *Tx) newMeta(name []byte, typ Type) (*meta, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &meta{id: id, typ: typ, name: append([]byte(nil), name...), head: 1 << 62}, nil
+	return &meta{id: id, typ: typ, name: append([]byte(nil), name...), head: 1 << 62, fresh: true}, nil
 }
 
 func (tx *Tx) putMeta(m *meta) error {
@@ -298,6 +331,9 @@ func (tx *Tx) deleteKey(m *meta) error {
 // list's records in one range delete, whatever their number.
 func (tx *Tx) deleteData(m *meta) error {
 	if m.typ == TypeString {
+		if m.inline {
+			return nil
+		}
 		return tx.dataB.Delete(dataKey(m.id, stringSlot))
 	}
 	return tx.dataB.DeletePrefix(binary.BigEndian.AppendUint64(nil, m.id))
