@@ -337,6 +337,9 @@ func (a *Admin) CheckAdminSecret(presented []byte) bool {
 // DB0 is the admin database (read-only over RESP: callers must not write it).
 func (a *Admin) DB0() *storage.DB { return a.db0 }
 
+// LogStats describes the node's write-ahead log and the write buffer, for INFO.
+func (a *Admin) LogStats() (wal.Stats, int64) { return a.log.Stats(), a.files.Buffered() }
+
 // Files is the cache of open tenant database files.
 func (a *Admin) Files() *storage.Manager { return a.files }
 

@@ -256,12 +256,20 @@ func infoCmd(c *call) error {
 			writes += int64(st.Writes)
 			open++
 		})
+		ls, buffered := s.admin.LogStats()
 		section("persistence",
 			"loading:0",
 			"appendfsync:"+s.cfg.Sync.String(),
 			fmt.Sprintf("group_commits:%d", commits),
 			fmt.Sprintf("group_commit_writers:%d", writes),
 			fmt.Sprintf("open_database_files:%d", open),
+			fmt.Sprintf("wal_segments:%d", ls.Segments),
+			fmt.Sprintf("wal_bytes:%d", ls.Bytes),
+			fmt.Sprintf("wal_frames_appended:%d", ls.Appended),
+			fmt.Sprintf("wal_fsyncs:%d", ls.Fsyncs),
+			fmt.Sprintf("wal_next_seq:%d", ls.NextSeq),
+			fmt.Sprintf("wal_frames_at_start:%d", ls.FramesAtOpen),
+			fmt.Sprintf("write_buffer_bytes:%d", buffered),
 		)
 		section("stats",
 			fmt.Sprintf("total_connections_received:%d", s.stats.conns.Load()),

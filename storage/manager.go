@@ -111,6 +111,14 @@ func NewManager(dir string, opts Options, cache CacheOptions, unlock UnlockFunc)
 	return m
 }
 
+// Buffered is the bytes of changes held in memory, not yet flushed into files.
+func (m *Manager) Buffered() int64 {
+	if m.opts.Buffer == nil {
+		return 0
+	}
+	return m.opts.Buffer.Used()
+}
+
 // Path is where database id lives.
 func (m *Manager) Path(id uint64) string {
 	return filepath.Join(m.dir, fmt.Sprintf("%d.db", id))
