@@ -23,12 +23,16 @@ import (
 const sysApplied = "wal.applied"
 
 // WriteBuffer bounds the memory of every database's unflushed layers together. A
-// database flushes when its layers reach its share; when the whole buffer is full,
-// writers wait for flushes rather than grow it. A single batch larger than the buffer
-// still goes through, alone.
+// database flushes when its current layer reaches its fair share: half the buffer over
+// the databases holding unflushed changes (a layer being flushed and the one filling
+// behind it fit together). When the whole buffer is full, writers wait for flushes
+// rather than grow it. A single batch larger than the buffer still goes through, alone.
+//
+// Larger, rarer flushes coalesce more overwrites and amortize the file's page rewrites:
+// measured on 2 cores (redis-benchmark SET -P 16 -r 100000), flushing at 8 MiB gave
+// 119k writes/s, at 16 MiB 125k, at 32 MiB 156k.
 type WriteBuffer struct {
 	limit int64
-	share int64
 
 	mu   sync.Mutex
 	cond *sync.Cond
@@ -36,16 +40,20 @@ type WriteBuffer struct {
 	dbs  map[*DB]struct{} // databases holding unflushed layers
 }
 
-// NewWriteBuffer makes a buffer of limit bytes; each database may hold an eighth of it
-// (at least 1 MiB) before it flushes.
+// NewWriteBuffer makes a buffer of limit bytes.
 func NewWriteBuffer(limit int64) *WriteBuffer {
-	share := limit / 8
-	if share < 1<<20 {
-		share = 1 << 20
-	}
-	b := &WriteBuffer{limit: limit, share: share, dbs: map[*DB]struct{}{}}
+	b := &WriteBuffer{limit: limit, dbs: map[*DB]struct{}{}}
 	b.cond = sync.NewCond(&b.mu)
 	return b
+}
+
+// share is what one database's current layer may hold before it flushes: half the
+// buffer over the databases holding unflushed changes, at least 1 MiB.
+func (b *WriteBuffer) share() int64 {
+	b.mu.Lock()
+	n := int64(max(len(b.dbs), 1))
+	b.mu.Unlock()
+	return max(b.limit/(2*n), 1<<20)
 }
 
 // Used is the bytes held by unflushed layers.
@@ -103,7 +111,7 @@ func (db *DB) room() {
 	}
 	for {
 		db.viewMu.RLock()
-		over := db.cur.bytes >= buf.share
+		over := db.cur.bytes >= buf.share()
 		done := db.flushDone
 		db.viewMu.RUnlock()
 		if !over || done == nil {
@@ -158,7 +166,7 @@ func (db *DB) maybeFlush() {
 	}
 	share := int64(8 << 20)
 	if db.opts.Buffer != nil {
-		share = db.opts.Buffer.share
+		share = db.opts.Buffer.share()
 	}
 	if size >= share || db.opts.Clock.Now().Sub(born) >= db.opts.FlushInterval {
 		db.startFlush()
