@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed6aa118f9/herodb/crypto"
@@ -57,10 +58,13 @@ type Manager struct {
 	pending map[*entry]struct{} // every entry taken out and not yet finished
 	// pins holds, per database, the first log frame the log must keep although the
 	// database is not open: its flush failed at close, or recovery could not apply it.
-	pins   map[uint64]uint64
-	closed bool
-	stop   chan struct{}
-	done   chan struct{}
+	pins map[uint64]uint64
+	// recovered is set once Recover has replayed the log: until then the log holds
+	// frames no open database accounts for, and must not be truncated.
+	recovered atomic.Bool
+	closed    bool
+	stop      chan struct{}
+	done      chan struct{}
 }
 
 // entry is one database file in the cache, from the start of its open to its close.
@@ -386,7 +390,7 @@ func (m *Manager) pinLocked(id, first uint64) {
 // kept whatever the databases say.
 func (m *Manager) truncateLog() {
 	log := m.opts.Log
-	if log == nil {
+	if log == nil || !m.recovered.Load() {
 		return
 	}
 	before := log.NextSeq()

@@ -29,6 +29,7 @@ func (m *Manager) Recover() (RecoverStats, error) {
 	var st RecoverStats
 	log := m.opts.Log
 	if log == nil {
+		m.recovered.Store(true)
 		return st, nil
 	}
 	start := time.Now()
@@ -125,6 +126,7 @@ func (m *Manager) Recover() (RecoverStats, error) {
 	if err := log.Truncate(before); err != nil {
 		return st, err
 	}
+	m.recovered.Store(true)
 	st.Took = time.Since(start)
 	return st, nil
 }
