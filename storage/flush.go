@@ -128,9 +128,11 @@ func (db *DB) room() {
 func (db *DB) persist(p *layer) (func() error, error) {
 	p.born = db.opts.Clock.Now()
 	var wait func() error
-	data := []byte(nil)
+	var data []byte
 	if db.opts.Log != nil {
-		data = p.encode()
+		// The log copies the frame as it appends it: one buffer serves every batch.
+		db.encBuf = p.encode(db.encBuf[:0])
+		data = db.encBuf
 	}
 	// The frame is appended and absorbed under the view lock, so whoever reads this
 	// database's first unflushed sequence number (Unflushed) sees both or neither: the
@@ -144,6 +146,9 @@ func (db *DB) persist(p *layer) (func() error, error) {
 	db.cur.absorb(p)
 	grew := db.cur.bytes - before
 	db.viewMu.Unlock()
+	if cap(db.encBuf) > 4<<20 {
+		db.encBuf = nil // a huge batch's buffer is not kept
+	}
 	if db.opts.Log == nil {
 		return nil, db.flushNow()
 	}

@@ -221,9 +221,8 @@ func (l *layer) absorb(u *layer) {
 //	flag byte: 1 if a sequence follows, then 8 bytes big-endian
 const layerVersion = 1
 
-func (l *layer) encode() []byte {
-	n := 16 + int(l.bytes)
-	b := make([]byte, 0, n)
+// encode appends the layer's encoding to b.
+func (l *layer) encode(b []byte) []byte {
 	b = append(b, layerVersion)
 	b = binary.AppendUvarint(b, uint64(l.spans.Len()))
 	l.spans.Scan(func(s span) bool {

@@ -115,7 +115,7 @@ func overlayModel(t *testing.T, seed uint64) {
 			what = fmt.Sprintf("delete prefix %q", p)
 		case r < 88:
 			// The pending layer, encoded as a frame and decoded, is absorbed.
-			l, err := decodeLayer(pend.encode())
+			l, err := decodeLayer(pend.encode(nil))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +151,7 @@ func TestLayerDecodeRejects(t *testing.T) {
 	l.put(bKeys, []byte("k2"), nil, true)
 	l.deletePrefix(bExpires, []byte{1, 2})
 	l.seq, l.hasSeq = 9, true
-	enc := l.encode()
+	enc := l.encode(nil)
 	if _, err := decodeLayer(enc); err != nil {
 		t.Fatalf("decode: %v", err)
 	}

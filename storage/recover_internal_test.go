@@ -37,7 +37,7 @@ func TestLogNotTruncatedBeforeRecovery(t *testing.T) {
 		idx := tx.nameIndex(m.name)
 		l.put(bKeys, idx, kr.Seal(tx.metaAAD(idx), m.encode()), false)
 		l.seq, l.hasSeq = uint64(i+1), true
-		if _, wait := log.Append([]wal.Part{{DB: 1, Data: l.encode()}}); wait() != nil {
+		if _, wait := log.Append([]wal.Part{{DB: 1, Data: l.encode(nil)}}); wait() != nil {
 			t.Fatal("append")
 		}
 	}
