@@ -34,10 +34,11 @@ const sysApplied = "wal.applied"
 type WriteBuffer struct {
 	limit int64
 
-	mu   sync.Mutex
-	cond *sync.Cond
-	used int64
-	dbs  map[*DB]struct{} // databases holding unflushed layers
+	mu    sync.Mutex
+	cond  *sync.Cond
+	used  int64
+	stuck int64            // bytes of layers whose flush failed: not counted against writers
+	dbs   map[*DB]struct{} // databases holding unflushed layers
 }
 
 // NewWriteBuffer makes a buffer of limit bytes.
@@ -82,10 +83,26 @@ func (b *WriteBuffer) release(db *DB, n int64, clean bool) {
 	b.mu.Unlock()
 }
 
+// stick and unstick count a layer whose flush failed, and is held until one succeeds: a
+// database whose file cannot take its changes stops its own writes, not every other
+// database's (its writes are refused, so what it holds no longer grows).
+func (b *WriteBuffer) stick(n int64) {
+	b.mu.Lock()
+	b.stuck += n
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
+func (b *WriteBuffer) unstick(n int64) {
+	b.mu.Lock()
+	b.stuck -= n
+	b.mu.Unlock()
+}
+
 // wait blocks while the buffer is full, starting the flushes that will empty it.
 func (b *WriteBuffer) wait() {
 	b.mu.Lock()
-	for b.used > b.limit {
+	for b.used-b.stuck > b.limit {
 		dbs := make([]*DB, 0, len(b.dbs))
 		for db := range b.dbs {
 			dbs = append(dbs, db)
@@ -95,7 +112,7 @@ func (b *WriteBuffer) wait() {
 			db.startFlush()
 		}
 		b.mu.Lock()
-		if b.used > b.limit {
+		if b.used-b.stuck > b.limit {
 			b.cond.Wait()
 		}
 	}
@@ -199,6 +216,7 @@ func (db *DB) runFlush(f *layer) {
 	err := db.commitLayer(f)
 	db.viewMu.Lock()
 	done := db.flushDone
+	wasFailed := db.failed != nil
 	if err == nil {
 		db.flushing, db.flushDone, db.failed = nil, nil, nil
 	} else {
@@ -207,14 +225,35 @@ func (db *DB) runFlush(f *layer) {
 	}
 	clean := db.cur.empty() && db.flushing == nil
 	db.viewMu.Unlock()
-	if err != nil {
+	switch {
+	case err != nil && !wasFailed:
 		logOut().Error("storage: flush failed; writes to this database stop until a flush succeeds",
 			"db", db.id, "path", db.path, "err", err)
+	case err != nil:
+		logOut().Debug("storage: flush retried and failed again", "db", db.id, "err", err)
+	case wasFailed:
+		logOut().Info("storage: flush succeeded; writes to this database resume", "db", db.id)
 	}
-	if db.opts.Buffer != nil && err == nil {
-		db.opts.Buffer.release(db, f.bytes, clean)
+	if buf := db.opts.Buffer; buf != nil {
+		switch {
+		case err == nil:
+			buf.release(db, f.bytes, clean)
+			if wasFailed {
+				buf.unstick(f.bytes)
+			}
+		case !wasFailed:
+			buf.stick(f.bytes) // held until it flushes: it must not hold other databases back
+		}
 	}
 	close(done)
+}
+
+// Failed reports whether the last flush failed: the database holds changes only the log
+// and memory have, so its file must not be closed (a reopen would not see them).
+func (db *DB) Failed() bool {
+	db.viewMu.RLock()
+	defer db.viewMu.RUnlock()
+	return db.failed != nil
 }
 
 // retryFlush flushes again a layer whose flush failed.

@@ -210,6 +210,14 @@ func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.mu.Lock()
+	_, pinned := m.pins[id]
+	m.mu.Unlock()
+	if pinned && m.recovered.Load() {
+		// Its file was closed with changes it could not take; only a replay of the log
+		// at startup brings them back. Opening it now would serve without them.
+		return nil, fmt.Errorf("storage: database %d was closed with changes its file could not take; they are kept in the log and replayed when herodb restarts", id)
+	}
 	if prev != nil {
 		<-prev.gone
 	}
@@ -335,7 +343,7 @@ func (m *Manager) sweep() {
 	var idle []*entry
 	m.mu.Lock()
 	for _, e := range m.open {
-		if e.opened && e.refs == 0 && now.Sub(e.lastUsed) > m.idle {
+		if e.opened && e.refs == 0 && now.Sub(e.lastUsed) > m.idle && !e.db.Failed() {
 			m.takeLocked(e)
 			idle = append(idle, e)
 		}
@@ -361,7 +369,9 @@ func (m *Manager) evict() {
 	if over := len(m.open) - m.maxOpen; over > 0 {
 		var idle []*entry
 		for _, e := range m.open {
-			if e.opened && e.refs == 0 {
+			// A file whose flush failed stays open: it holds changes only memory and
+			// the log have, which a reopen would not see.
+			if e.opened && e.refs == 0 && !e.db.Failed() {
 				idle = append(idle, e)
 			}
 		}
