@@ -3,6 +3,8 @@ package storage_test
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"path/filepath"
 	"testing"
 
@@ -94,9 +96,10 @@ func BenchmarkLPush(b *testing.B) {
 	}
 }
 
-// BenchmarkSetLogged is the server's write path: 64 writers on one database behind the
-// node's log (no fsync: CPU only), 100-byte values over 100,000 random keys, so batches,
-// frames, the overlay and its flushes all take part.
+// BenchmarkSetLogged is the server's write path: 32 writers per CPU on one database
+// behind the node's log (no fsync: CPU only), 100-byte values over 100,000 random keys,
+// so batches, frames, the overlay and its flushes all take part. BENCH_PAR=1 -cpu 1 gives
+// batches of one writer, as a lone client's SETs are.
 func BenchmarkSetLogged(b *testing.B) {
 	dir := b.TempDir()
 	log, err := wal.Open(wal.Options{Dir: filepath.Join(dir, "wal"), Key: crypto.Random(32), Sync: wal.SyncNone})
@@ -114,7 +117,12 @@ func BenchmarkSetLogged(b *testing.B) {
 		b.Fatal(err)
 	}
 	value := make([]byte, 100)
-	b.SetParallelism(32)
+	if p := os.Getenv("BENCH_PAR"); p != "" {
+		n, _ := strconv.Atoi(p)
+		b.SetParallelism(n)
+	} else {
+		b.SetParallelism(32)
+	}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		r := rand.New(rand.NewPCG(rand.Uint64(), 1))
