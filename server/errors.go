@@ -46,6 +46,7 @@ const (
 	errDBDeleted     = "ERR the selected database was deleted; SELECT another"
 	errInvalidCursor = "ERR invalid cursor"
 	errDiskFull      = "ERR disk full: nothing of this transaction was stored; free space and retry"
+	errUnflushed     = "ERR database unavailable until herodb restarts: its file could not take changes that are kept in the log; see the server log"
 )
 
 // Argument and option errors of particular commands, in Redis's words where Redis has
@@ -244,6 +245,8 @@ func failureReply(err error) string {
 		return errCorrupt
 	case errors.Is(err, syscall.ENOSPC):
 		return errDiskFull
+	case errors.Is(err, storage.ErrUnflushed):
+		return errUnflushed
 	case admin.ErrorCode(err) != admin.EINTERNAL:
 		return errAdmin(err)
 	}

@@ -61,9 +61,6 @@ var currentFormat = format{
 
 const fileIDSize = 16
 
-// initialMmap is the size of a database file's first memory map.
-const initialMmap = 256 << 20
-
 // bindingParts is what a file's MAC covers: every field of its format record.
 func bindingParts(f format, db uint64, file []byte) [][]byte {
 	return [][]byte{
@@ -142,12 +139,8 @@ func Open(path string, id uint64, opts Options) (*DB, error) {
 		FreelistType: bolt.FreelistMapType,
 		// Behind a log every flush is fsynced, so a file is always a consistent state
 		// to replay the log over; without one, the file is the durability.
-		NoSync: opts.Log == nil && opts.Sync != SyncAlways,
-		// Address space, not memory: a map this large is rarely remapped as the file
-		// grows, and each remap copies every node of the flush under way out of the
-		// map (28% of the bytes a logged SET allocated, BenchmarkSetLogged).
-		InitialMmapSize: initialMmap,
-		MaxSize:         int(opts.MaxSize),
+		NoSync:  opts.Log == nil && opts.Sync != SyncAlways,
+		MaxSize: int(opts.MaxSize),
 	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {

@@ -26,6 +26,10 @@ var (
 	// ErrGone is what an UnlockFunc's error wraps for a database that is not registered
 	// or was deleted: recovery skips its log frames, which then never pin the log.
 	ErrGone = errors.New("database does not exist")
+	// ErrUnflushed is a database closed with changes its file could not take (a flush
+	// that failed at shutdown or in recovery): they are kept in the log, and the database
+	// opens again only once a restart has replayed them.
+	ErrUnflushed = errors.New("its file could not take changes that are kept in the log; it opens again once herodb restarts and replays them")
 	// ErrWrongFile is a file whose binding to its database does not check: copied or
 	// swapped into another database's place, or its format record edited. Every such
 	// error is a *WrongFileError, and errors.Is(err, ErrCorrupt) holds for it too.

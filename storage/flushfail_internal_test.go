@@ -5,6 +5,7 @@ package storage
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"testing"
@@ -168,5 +169,28 @@ func TestFlushFailureStallsOtherDatabases(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Errorf("B's write hangs 3 s after A's flush failed (the buffer holds %d of %d bytes, all A's)",
 			n.m.Buffered(), 1<<20)
+	}
+}
+
+// TestClosedWithUnflushedChangesNotReopened: a database whose file was closed with
+// changes it could not take (its frames pinned in the log) answers ErrUnflushed instead
+// of opening without them; its frames stay in the log for the next start.
+func TestClosedWithUnflushedChangesNotReopened(t *testing.T) {
+	SetLogger(slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { SetLogger(nil) })
+	n := &engNode{t: t, dir: t.TempDir(), walKey: crypto.Random(32),
+		keys: map[uint64][]byte{1: crypto.Random(crypto.KeySize), 2: crypto.Random(crypto.KeySize)}}
+	n.start()
+	t.Cleanup(n.stop)
+	n.m.mu.Lock()
+	n.m.pins[1] = 1 // as finish records a close whose flush failed
+	n.m.mu.Unlock()
+	if _, _, err := n.m.Acquire(1); !errors.Is(err, ErrUnflushed) {
+		t.Fatalf("Acquire of a pinned database: %v, want ErrUnflushed", err)
+	}
+	if _, release, err := n.m.Acquire(2); err != nil {
+		t.Fatalf("another database: %v", err)
+	} else {
+		release()
 	}
 }

@@ -210,14 +210,7 @@ func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	_, pinned := m.pins[id]
-	m.mu.Unlock()
-	if pinned && m.recovered.Load() {
-		// Its file was closed with changes it could not take; only a replay of the log
-		// at startup brings them back. Opening it now would serve without them.
-		return nil, fmt.Errorf("storage: database %d was closed with changes its file could not take; they are kept in the log and replayed when herodb restarts", id)
-	}
+
 	if prev != nil {
 		<-prev.gone
 	}
@@ -230,6 +223,17 @@ func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
 	if err := db.Unlock(kr); err != nil {
 		db.Close() // refused (another database's file, or tampered): never cached, never written
 		return nil, err
+	}
+	m.mu.Lock()
+	_, pinned := m.pins[id]
+	m.mu.Unlock()
+	if pinned && m.recovered.Load() {
+		// Its file was closed with changes it could not take; only a replay of the log
+		// at startup brings them back. Opening it now would serve without them.
+		db.discard()
+		db.Close()
+		logOut().Error("storage: a database with changes only the log holds was not reopened; restart to replay them", "db", id)
+		return nil, fmt.Errorf("storage: database %d: %w", id, ErrUnflushed)
 	}
 	return db, nil
 }
