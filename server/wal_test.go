@@ -288,7 +288,8 @@ type wFrame struct {
 
 func (f wFrame) end() int64 { return f.off + wFrameHeader + f.bodyLen + wFrameMAC }
 
-// wFrames walks the frames of a segment file; the file must hold whole frames only.
+// wFrames walks the frames of a segment file: whole frames, then (after a kill) the
+// zeros the log preallocates ahead of its writes, which end the walk.
 func wFrames(t *testing.T, path string) []wFrame {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -299,6 +300,9 @@ func wFrames(t *testing.T, path string) []wFrame {
 	var out []wFrame
 	off := int64(wSegHeader)
 	for off < int64(len(b)) {
+		if !bytes.ContainsFunc(b[off:], func(r rune) bool { return r != 0 }) {
+			break // the preallocated zeros
+		}
 		if int64(len(b))-off < wFrameHeader || string(b[off:off+4]) != "HWF1" {
 			t.Fatalf("%s offset %d: not a frame header", path, off)
 		}

@@ -91,9 +91,19 @@ type Log struct {
 
 	kick   chan struct{} // wakes the writer; capacity 1
 	exited chan struct{} // closed when the writer returns
-	f      *os.File      // the active segment; the writer's alone after Open
+	f      *os.File      // the active segment; the writer's alone after Open (extMu to swap)
 	wmac   *macer        // the writer's, for new segment headers
 	lock   *os.File      // the locked directory, released by Close
+
+	// Preallocation (prealloc.go): the extender writes zeros ahead of the writer and
+	// syncs them, so a frame overwrites blocks that already exist and an fdatasync has
+	// no file size or block map to journal.
+	off     atomic.Int64 // logical end of the active segment (the writer's)
+	extMu   sync.Mutex   // held by the extender while it extends; by the writer to write past alloc, or rotate
+	alloc   atomic.Int64 // zeros are written and synced below this (stored under extMu)
+	extKick chan struct{}
+	extStop chan struct{}
+	extDone chan struct{}
 }
 
 // batch is what the writer takes in one go: every frame appended while it was busy.
@@ -147,6 +157,9 @@ func Open(opts Options) (*Log, error) {
 		log:     opts.Logger,
 		kick:    make(chan struct{}, 1),
 		exited:  make(chan struct{}),
+		extKick: make(chan struct{}, 1),
+		extStop: make(chan struct{}),
+		extDone: make(chan struct{}),
 	}
 	if l.segSize == 0 {
 		l.segSize = DefaultSegmentSize
@@ -185,7 +198,7 @@ func Open(opts Options) (*Log, error) {
 		l.f, segs = f, []segment{*seg}
 	} else {
 		active := segs[len(segs)-1]
-		f, err := os.OpenFile(active.path, os.O_WRONLY|os.O_APPEND, 0o600)
+		f, err := os.OpenFile(active.path, os.O_WRONLY, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("wal: %w", err)
 		}
@@ -208,6 +221,10 @@ func Open(opts Options) (*Log, error) {
 	l.log.Info("wal: opened", "dir", opts.Dir, "segments", len(segs), "frames", frames,
 		"next_seq", next, "scan", l.openScan)
 	ok = true
+	l.off.Store(active.size)
+	l.alloc.Store(active.size) // recovery cut any tail: the file ends where the log does
+	go l.extend()
+	l.kickExtend()
 	go l.run()
 	return l, nil
 }
@@ -398,7 +415,12 @@ func (l *Log) Close() error {
 	l.mu.Unlock()
 	l.wake()
 	<-l.exited
-	err := l.f.Close()
+	close(l.extStop)
+	<-l.extDone
+	err := l.trimActive()
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
 	l.lock.Close() // releases the directory lock
 	l.mu.Lock()
 	defer l.mu.Unlock()

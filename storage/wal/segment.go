@@ -101,7 +101,7 @@ func (m *macer) checkSegHeader(b []byte) (first uint64, authentic bool, problem 
 // high-water mark, and a frame in a file that could vanish would not be durable.
 func createSegment(dir string, m *macer, first uint64) (*os.File, *segment, error) {
 	path := filepath.Join(dir, segmentName(first))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // written at offsets
 	if err != nil {
 		return nil, nil, fmt.Errorf("wal: %w", err)
 	}

@@ -87,8 +87,8 @@ func (l *Log) write(b *batch) error {
 				return err
 			}
 		}
-		if _, err := l.f.Write(c.buf); err != nil {
-			return fmt.Errorf("wal: write %s: %w", l.f.Name(), err)
+		if err := l.writeAt(c.buf); err != nil {
+			return err
 		}
 		l.mu.Lock()
 		l.segs[len(l.segs)-1].size += int64(len(c.buf))
@@ -122,12 +122,22 @@ func (l *Log) rotate(first uint64) error {
 			return err
 		}
 	}
+	// The old segment ends where its frames do: zeros after them would read as damage in
+	// a segment that is not the last.
+	l.extMu.Lock()
+	defer l.extMu.Unlock()
+	if err := l.trimActive(); err != nil {
+		return err
+	}
 	f, seg, err := createSegment(l.dir, l.wmac, first)
 	if err != nil {
 		return err
 	}
 	old := l.f
 	l.f = f
+	l.off.Store(segHeaderSize)
+	l.alloc.Store(segHeaderSize)
+	defer l.kickExtend()
 	l.mu.Lock()
 	l.segs = append(l.segs, *seg)
 	l.mu.Unlock()
