@@ -644,12 +644,18 @@ func (db *DB) Close() error {
 	}
 	if db.opts.Buffer != nil {
 		db.viewMu.RLock()
-		left := db.cur.bytes
+		left, stuck := db.cur.bytes, int64(0)
 		if db.flushing != nil {
 			left += db.flushing.bytes
+			if db.failed != nil {
+				stuck = db.flushing.bytes // counted as stuck by its failed flush
+			}
 		}
 		db.viewMu.RUnlock()
 		db.opts.Buffer.release(db, left, true)
+		if stuck != 0 {
+			db.opts.Buffer.unstick(stuck)
+		}
 	}
 	if err := db.bolt.Close(); ferr == nil {
 		ferr = err
