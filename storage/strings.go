@@ -128,36 +128,59 @@ func (tx *Tx) storeString(m *meta, value []byte) error {
 	return tx.putData(m, stringSlot, value)
 }
 
-// update rewrites the string at name keeping its TTL (INCR, APPEND, SETRANGE).
-func (tx *Tx) update(name, value []byte) error {
-	_, err := tx.Set(name, value, SetOptions{KeepTTL: true})
-	return err
+// getString is Get that also returns the key record, for the commands that read a
+// string and write it back (INCR, APPEND, SETRANGE): they look the key up once.
+func (tx *Tx) getString(name []byte) (*meta, []byte, error) {
+	m, err := tx.lookupType(name, TypeString)
+	if err != nil || m == nil {
+		return nil, nil, err
+	}
+	v, err := tx.stringValue(m)
+	return m, v, err
+}
+
+// rewrite stores value as the string at name, whose key record getString returned (nil:
+// absent, created without an expiry), keeping its TTL.
+func (tx *Tx) rewrite(m *meta, name, value []byte) error {
+	if len(value) > MaxStringSize {
+		return ErrTooLarge
+	}
+	if m == nil {
+		var err error
+		if m, err = tx.newMeta(name, TypeString); err != nil {
+			return err
+		}
+	}
+	if err := tx.storeString(m, value); err != nil {
+		return err
+	}
+	return tx.putMeta(m)
 }
 
 // IncrBy adds delta to the integer at name (absent counts as 0).
 func (tx *Tx) IncrBy(name []byte, delta int64) (int64, error) {
-	v, ok, err := tx.Get(name)
+	m, v, err := tx.getString(name)
 	if err != nil {
 		return 0, err
 	}
-	n, out, err := addInt(v, ok, delta)
+	n, out, err := addInt(v, m != nil, delta)
 	if err != nil {
 		return 0, err
 	}
-	return n, tx.update(name, out)
+	return n, tx.rewrite(m, name, out)
 }
 
 // IncrByFloat adds delta to the number at name and returns the new value as stored.
 func (tx *Tx) IncrByFloat(name []byte, delta float64) ([]byte, error) {
-	v, ok, err := tx.Get(name)
+	m, v, err := tx.getString(name)
 	if err != nil {
 		return nil, err
 	}
-	out, err := addFloat(v, ok, delta)
+	out, err := addFloat(v, m != nil, delta)
 	if err != nil {
 		return nil, err
 	}
-	return out, tx.update(name, out)
+	return out, tx.rewrite(m, name, out)
 }
 
 // addInt is INCRBY's arithmetic on a stored value (absent: 0): the sum, and how it is
@@ -195,7 +218,7 @@ func addFloat(v []byte, present bool, delta float64) ([]byte, error) {
 
 // Append adds suffix to the string at name and returns the new length.
 func (tx *Tx) Append(name, suffix []byte) (int64, error) {
-	v, _, err := tx.Get(name)
+	m, v, err := tx.getString(name)
 	if err != nil {
 		return 0, err
 	}
@@ -203,13 +226,13 @@ func (tx *Tx) Append(name, suffix []byte) (int64, error) {
 		return 0, ErrTooLarge
 	}
 	v = append(v, suffix...)
-	return int64(len(v)), tx.update(name, v)
+	return int64(len(v)), tx.rewrite(m, name, v)
 }
 
 // SetRange overwrites the string at name from offset, padding with zero bytes, and
 // returns the new length. An empty value changes nothing (and creates nothing).
 func (tx *Tx) SetRange(name []byte, offset int64, value []byte) (int64, error) {
-	v, _, err := tx.Get(name)
+	m, v, err := tx.getString(name)
 	if err != nil {
 		return 0, err
 	}
@@ -224,7 +247,7 @@ func (tx *Tx) SetRange(name []byte, offset int64, value []byte) (int64, error) {
 		v = append(v, make([]byte, end-len(v))...)
 	}
 	copy(v[offset:], value)
-	return int64(len(v)), tx.update(name, v)
+	return int64(len(v)), tx.rewrite(m, name, v)
 }
 
 // decodeInt reads a stored value as an integer (INCR and HINCRBY on what is stored).
