@@ -110,6 +110,9 @@ func (tx *Tx) HSet(name []byte, pairs [][]byte) (int64, error) {
 			return 0, err
 		}
 	}
+	if added == 0 {
+		return 0, nil // fields overwritten only: the key record is unchanged
+	}
 	return added, tx.putMeta(m)
 }
 
@@ -259,9 +262,10 @@ func (tx *Tx) HIncrBy(name, field []byte, delta int64) (int64, error) {
 	if err := tx.putField(m, field, out); err != nil {
 		return 0, err
 	}
-	if !ok {
-		m.count++
+	if ok {
+		return n, nil // the field was there: the key record is unchanged
 	}
+	m.count++
 	return n, tx.putMeta(m)
 }
 
@@ -283,9 +287,10 @@ func (tx *Tx) HIncrByFloat(name, field []byte, delta float64) ([]byte, error) {
 	if err := tx.putField(m, field, out); err != nil {
 		return nil, err
 	}
-	if !ok {
-		m.count++
+	if ok {
+		return out, nil // the field was there: the key record is unchanged
 	}
+	m.count++
 	return out, tx.putMeta(m)
 }
 
