@@ -179,7 +179,7 @@ func TestDurabilityKill9(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "secret")
 	tNoErr(t, "write secret", os.WriteFile(secretFile, []byte("kill9-admin-secret\n"), 0o600))
 	port := tFreePort(t)
-	args := []string{"--dev", "--dir", dir, "--admin-secret-file", secretFile}
+	args := []string{"--dev", "--dir", dir, "--admin-secret-file", secretFile, "--rpc-port", strconv.Itoa(tFreePort(t))}
 
 	cmd := tStartBinary(t, bin, port, args...)
 	addr := "127.0.0.1:" + strconv.Itoa(port)

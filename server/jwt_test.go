@@ -597,7 +597,8 @@ func TestJWTCommandLine(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "secret")
 	tNoErr(t, "write secret", os.WriteFile(secretFile, []byte("jwt-cli-admin-secret\n"), 0o600))
 	serveArgs := func(data string) []string {
-		return []string{"serve", "--dev", "--dir", data, "--admin-secret-file", secretFile, "--port", strconv.Itoa(tFreePort(t))}
+		return []string{"serve", "--dev", "--dir", data, "--admin-secret-file", secretFile, "--port", strconv.Itoa(tFreePort(t)),
+			"--rpc-port", strconv.Itoa(tFreePort(t))} // --dev serves the RPC: not on 8080, which other tests may hold
 	}
 	_, stderr, err = run(nil, append(serveArgs(filepath.Join(t.TempDir(), "d1")), "--jwt-key-file", privPath)...)
 	if err == nil || !strings.Contains(stderr, "PRIVATE KEY") {
@@ -611,7 +612,8 @@ func TestJWTCommandLine(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "jwt.pub")
 	tNoErr(t, "write key file", os.WriteFile(keyFile, pubText, 0o644))
 	port := tFreePort(t)
-	cmd := tStartBinary(t, bin, port, "--dev", "--dir", filepath.Join(t.TempDir(), "d3"), "--admin-secret-file", secretFile, "--jwt-key-file", keyFile)
+	cmd := tStartBinary(t, bin, port, "--dev", "--dir", filepath.Join(t.TempDir(), "d3"), "--admin-secret-file", secretFile, "--jwt-key-file", keyFile,
+		"--rpc-port", strconv.Itoa(tFreePort(t)))
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	tokA := mint("--db", "demo", "--ttl", "1h")
 	tDo(t, tDial(t, addr), tOK, "SELECT", "demo", "KEY", tokA)
