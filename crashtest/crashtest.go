@@ -32,16 +32,13 @@ package crashtest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +52,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/seed6aa118f9/herodb/rpc"
 )
 
 // Config says what to run. Zero fields take the defaults in parentheses.
@@ -443,35 +442,8 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-var rpcHTTP = &http.Client{Timeout: 30 * time.Second}
-
 func (h *harness) rpcCall(method string, params any, out any) error {
-	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-	req, _ := http.NewRequest(http.MethodPost, h.proc.rpc, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+h.secret)
-	resp, err := rpcHTTP.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Result json.RawMessage `json:"result"`
-		Error  *struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return fmt.Errorf("%s: HTTP %d: %v", method, resp.StatusCode, err)
-	}
-	if r.Error != nil {
-		return fmt.Errorf("%s: rpc error %d: %s", method, r.Error.Code, r.Error.Message)
-	}
-	if out != nil {
-		return json.Unmarshal(r.Result, out)
-	}
-	return nil
+	return rpc.Call(h.proc.rpc, h.secret, method, params, out)
 }
 
 func (h *harness) client(db uint64, pool int) *redis.Client {

@@ -10,12 +10,10 @@ package server_test
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +27,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/seed6aa118f9/herodb/rpc"
 )
 
 const (
@@ -212,32 +212,7 @@ func (n *wNode) rpc(method string, params any, out any) {
 }
 
 func (n *wNode) rpcErr(method string, params any, out any) error {
-	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-	req, _ := http.NewRequest(http.MethodPost, n.rpcURL, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+n.secret)
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Result json.RawMessage `json:"result"`
-		Error  *struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return fmt.Errorf("%s: HTTP %d: %v", method, resp.StatusCode, err)
-	}
-	if r.Error != nil {
-		return fmt.Errorf("%s: rpc error %d: %s", method, r.Error.Code, r.Error.Message)
-	}
-	if out != nil {
-		return json.Unmarshal(r.Result, out)
-	}
-	return nil
+	return rpc.Call(n.rpcURL, n.secret, method, params, out)
 }
 
 // createDB creates a private database and returns its id.

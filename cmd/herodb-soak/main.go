@@ -19,12 +19,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,7 +30,6 @@ import (
 	"math/bits"
 	mrand "math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,6 +43,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/seed6aa118f9/herodb/rpc"
 )
 
 func main() {
@@ -352,35 +351,8 @@ func exitText(err error) string {
 
 // rpc calls one JSON-RPC method with the admin secret.
 func (s *soak) rpc(method string, params any, out any) error {
-	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-	req, _ := http.NewRequest(http.MethodPost, s.rpcURL, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+s.secret)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := rpcHTTP.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Result json.RawMessage `json:"result"`
-		Error  *struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return fmt.Errorf("%s: HTTP %d, unreadable reply: %v", method, resp.StatusCode, err)
-	}
-	if r.Error != nil {
-		return fmt.Errorf("%s: rpc error %d: %s", method, r.Error.Code, r.Error.Message)
-	}
-	if out != nil {
-		return json.Unmarshal(r.Result, out)
-	}
-	return nil
+	return rpc.Call(s.rpcURL, s.secret, method, params, out)
 }
-
-var rpcHTTP = &http.Client{Timeout: 30 * time.Second}
 
 func (s *soak) serverConnections() (int, error) {
 	var info map[string]any
