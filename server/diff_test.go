@@ -150,7 +150,7 @@ var tDiffCases = []tDiffCase{
 		tD("EXPIRE", "d", "100"), tD("EXPIRE", "d", "100", "NX"), tD("EXPIRE", "d", "100", "XX"),
 		tD("EXPIRE", "d", "50", "GT"), tD("EXPIRE", "d", "200", "GT"), tD("EXPIRE", "d", "300", "LT"),
 		tD("EXPIRE", "d", "100", "LT"), tD("EXPIRE", "d", "100", "NX", "XX"), tD("EXPIRE", "d", "100", "GT", "LT"),
-		tD("EXPIRE", "d", "100", "XX", "GT"), tD("EXPIRE", "d", "50", "XX", "LT"), tD("EXPIRE", "d", "100", "gt", "xx"),
+		tD("EXPIRE", "d", "90", "XX", "GT"), tD("EXPIRE", "d", "50", "XX", "LT"), tD("EXPIRE", "d", "100", "gt", "xx"),
 		tD("EXPIRE", "d", "100", "FOO"), tD("EXPIRE", "d", "abc"), tD("EXPIRE", "d", "abc", "FOO"),
 		tD("EXPIRE", "d", "10", "NX", "XX", "FOO"), tD("EXPIRE", "nokey", "10"),
 		tD("SET", "p", "v"), tD("EXPIRE", "p", "100", "XX"), tD("EXPIRE", "p", "100", "GT"),
