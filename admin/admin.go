@@ -352,6 +352,12 @@ func (a *Admin) Acquire(id uint64) (*storage.DB, func(), error) {
 	if d, ok := a.DatabaseByID(id); ok {
 		d.lastAccess.Store(a.clock.Now().Unix())
 	}
+	return a.acquireFile(id)
+}
+
+// acquireFile is Acquire without counting it as a use (databaseInfo looks, it does not
+// use). The one place a deletion racing an open becomes "does not exist".
+func (a *Admin) acquireFile(id uint64) (*storage.DB, func(), error) {
 	db, release, err := a.files.Acquire(id)
 	if errors.Is(err, storage.ErrClosed) {
 		// The file was taken out of the cache as this open finished: a deletion raced

@@ -332,7 +332,7 @@ func (a *Admin) DatabaseInfo(id uint64) (*Info, error) {
 		info.Unusable = ErrorMessage(err) // its file is not opened
 		return info, nil
 	}
-	db, release, err := a.files.Acquire(id) // not a.Acquire: looking is not using
+	db, release, err := a.acquireFile(id) // not a.Acquire: looking is not using
 	if err != nil {
 		return nil, err
 	}

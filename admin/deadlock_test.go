@@ -206,3 +206,57 @@ func TestDeadlockManagementStorm(t *testing.T) {
 	}
 	dlClose(t, a)
 }
+
+// TestDatabaseInfoRacingDelete: a databaseInfo that races the database's deletion answers
+// the info or "does not exist", never the storage layer's "database is closed" (the
+// management stress test met it once on a clean clone). The race is an info opening a
+// closed file while the deletion takes it out of the cache; with two files open at most,
+// the infos of 16 databases keep closing each other's files.
+func TestDatabaseInfoRacingDelete(t *testing.T) {
+	a := openAdmin(t, Config{Secret: []byte("deadlock-test-admin-secret"), MaxOpenDBs: 2})
+	a.guard.sleep = func(time.Duration) {}
+	defer dlClose(t, a)
+	for round := 0; round < 20; round++ {
+		var ids []uint64
+		for i := 0; i < 16; i++ {
+			d, err := a.CreateDatabase(CreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, d.ID)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; ; n++ {
+					_, err := a.DatabaseInfo(ids[(n+g)%len(ids)])
+					if err == nil {
+						continue
+					}
+					if ErrorCode(err) != ENOTFOUND {
+						errs <- err
+						return
+					}
+					if _, err := a.DatabaseInfo(ids[len(ids)-1]); err != nil {
+						return // all deleted
+					}
+				}
+			}()
+		}
+		for _, id := range ids {
+			if err := a.DeleteDatabase(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if ErrorCode(err) != ENOTFOUND {
+				t.Fatalf("databaseInfo racing deleteDatabase answered %v (code %s), want not_found", err, ErrorCode(err))
+			}
+		}
+	}
+}

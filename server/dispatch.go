@@ -181,7 +181,11 @@ func (s *Server) runChecked(sess *session, dbID uint64, steps []step, out []byte
 	ran, _, err := s.runSteps(sess, dbID, true, steps, runOpts{flushAt: s.flushAt()})
 	s.account(sess, steps[:ran])
 	if err != nil {
-		s.log.Error("transaction failed", "db", dbID, "client", sess.addr, "err", err)
+		// A coded error is the client's own (its database was deleted meanwhile): its
+		// reply says so, and the server log keeps to the server's faults.
+		if admin.ErrorCode(err) == admin.EINTERNAL {
+			s.log.Error("transaction failed", "db", dbID, "client", sess.addr, "err", err)
+		}
 		msg := failureReply(err)
 		for range steps[:ran] {
 			out = append(out, '-')
