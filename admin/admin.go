@@ -270,29 +270,30 @@ func (a *Admin) sealDEK0(tx *storage.Tx) error {
 // unlockDB unwraps database id's key for the file manager. The manager calls it with no
 // lock of its own held, and it takes a.mu only to read the snapshot (the lock-order rule
 // in storage/manager.go: nothing of ours is held across the DB 0 read or the unwrap).
-func (a *Admin) unlockDB(id uint64) (*crypto.Keyring, int64, error) {
+func (a *Admin) unlockDB(id uint64) (storage.Unlocked, error) {
 	a.mu.RLock()
 	d := a.dbs[id]
 	a.mu.RUnlock()
 	if d == nil || d.Deleted() {
-		return nil, 0, goneError{e: Errorf(ENOTFOUND, "database %d does not exist", id)}
+		return storage.Unlocked{}, goneError{e: Errorf(ENOTFOUND, "database %d does not exist", id)}
 	}
 	var wrapped []byte
 	if err := a.db0.View(func(tx *storage.Tx) error {
 		wrapped = tx.SysGet("dek:" + strconv.FormatUint(id, 10))
 		return nil
 	}); err != nil {
-		return nil, 0, err
+		return storage.Unlocked{}, err
 	}
 	if wrapped == nil {
-		return nil, 0, Errorf(ENOTFOUND, "database %d has no key", id)
+		return storage.Unlocked{}, Errorf(ENOTFOUND, "database %d has no key", id)
 	}
 	dek, err := crypto.Unwrap(a.dek0, dbAAD(id), wrapped)
 	if err != nil {
-		return nil, 0, fmt.Errorf("database %d key: %w", id, err)
+		return storage.Unlocked{}, fmt.Errorf("database %d key: %w", id, err)
 	}
 	kr, err := crypto.NewKeyring(map[uint32][]byte{1: dek})
-	return kr, d.MaxSize, err
+	return storage.Unlocked{Keys: kr, MaxSize: d.MaxSize, FileMade: !d.filePending,
+		Made: func() error { return a.fileMade(id) }}, err
 }
 
 // removeOrphans deletes database files left by a deletion that a crash cut off: the

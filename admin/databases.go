@@ -2,7 +2,6 @@ package admin
 
 import (
 	"crypto/ed25519"
-	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
@@ -33,6 +32,10 @@ type Database struct {
 	// unusable says why the registration failed its integrity check at load ("": it
 	// holds); such a database is never public and every SELECT of it is refused.
 	unusable string
+	// filePending: no file was made for it yet (the registration's "file" field says
+	// "pending"); a missing file is then an empty database. Databases registered before
+	// files were made lazily have no such field: their file must be there.
+	filePending bool
 }
 
 // LastAccess is when the database was last used (unix seconds; 0: not since start).
@@ -113,9 +116,32 @@ type CreateOptions struct {
 }
 
 // CreateDatabase registers a new database with its own random key, wrapped under DB 0's
-// key, and creates its file. Errors: EINVALID (bad name), ECONFLICT (name taken, now or
-// ever).
+// key: one DB 0 transaction, and no file (its first flush makes one). Errors: EINVALID
+// (bad name), ECONFLICT (name taken, now or ever).
 func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
+	ds, err := a.createDatabases(1, o)
+	if err != nil {
+		return nil, err
+	}
+	return ds[0], nil
+}
+
+// MaxBulkCreate bounds CreateDatabases: one DB 0 transaction, and one reply, per call.
+const MaxBulkCreate = 10000
+
+// CreateDatabases creates n databases with the same options, unnamed, in one DB 0
+// transaction (for provisioning): all or none.
+func (a *Admin) CreateDatabases(n int, o CreateOptions) ([]*Database, error) {
+	if n < 1 || n > MaxBulkCreate {
+		return nil, Errorf(EINVALID, "count must be 1 to %d", MaxBulkCreate)
+	}
+	if o.Name != "" {
+		return nil, Errorf(EINVALID, "databases created in bulk have no name: a name is given one database at a time")
+	}
+	return a.createDatabases(n, o)
+}
+
+func (a *Admin) createDatabases(n int, o CreateOptions) ([]*Database, error) {
 	if o.Name != "" {
 		if err := ValidateName(o.Name); err != nil {
 			return nil, err
@@ -127,61 +153,101 @@ func (a *Admin) CreateDatabase(o CreateOptions) (*Database, error) {
 	if o.Backend == "" {
 		o.Backend = "bbolt"
 	}
-	// Lock order (storage/manager.go): a.mu covers the registry and its DB 0 record, and
-	// is let go before the file cache is called, which calls back into unlockDB.
+	// The name is reserved under a.mu (as id 0, which no database has: lookups of it
+	// find nothing until the registration is in), and a.mu is let go across DB 0's
+	// transaction, so concurrent creates share one group commit of DB 0.
 	a.mu.Lock()
 	if _, taken := a.names[o.Name]; o.Name != "" && taken {
 		a.mu.Unlock()
 		return nil, Errorf(ECONFLICT, "database name %q is taken (names are never reused)", o.Name)
 	}
-	dek := crypto.DeriveDataKey(crypto.Random(crypto.KeySize), o.EncryptionKey)
+	if o.Name != "" {
+		a.names[o.Name] = 0
+	}
+	a.mu.Unlock()
+	deks := make([][]byte, n)
+	for i := range deks {
+		deks[i] = crypto.DeriveDataKey(crypto.Random(crypto.KeySize), o.EncryptionKey)
+	}
 	now := a.clock.Now().Unix()
-	var d *Database
+	ds := make([]*Database, 0, n)
 	err := a.db0.Update(func(tx *storage.Tx) error {
-		id, err := tx.IncrBy([]byte("admin:next_id"), 1)
+		ds = ds[:0] // a batch that fails runs each writer again alone
+		next, err := tx.IncrBy([]byte("admin:next_id"), int64(n))
 		if err != nil {
 			return err
 		}
-		d = &Database{ID: uint64(id - 1), Name: o.Name, Public: o.Public, Backend: o.Backend,
-			CreatedAt: now, MaxSize: o.MaxSize, lastAccess: new(atomic.Int64)}
-		wrapped, err := crypto.Wrap(a.dek0, dbAAD(d.ID), dek)
-		if err != nil {
+		for i, dek := range deks {
+			d := &Database{ID: uint64(next) - uint64(n) + uint64(i), Name: o.Name, Public: o.Public, Backend: o.Backend,
+				CreatedAt: now, MaxSize: o.MaxSize, filePending: true, lastAccess: new(atomic.Int64)}
+			if err := a.register(tx, d, dek); err != nil {
+				return err
+			}
+			ds = append(ds, d)
+		}
+		return nil
+	})
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil {
+		if o.Name != "" {
+			delete(a.names, o.Name)
+		}
+		return nil, err
+	}
+	for _, d := range ds {
+		a.dbs[d.ID] = d
+		if d.Name != "" {
+			a.names[d.Name] = d.ID
+		}
+	}
+	a.changeCredentials() // a wildcard JWT or token grant covers the newcomers from now on
+	return ds, nil
+}
+
+// register writes database d's registration and wrapped key into DB 0.
+func (a *Admin) register(tx *storage.Tx, d *Database, dek []byte) error {
+	id := strconv.FormatUint(d.ID, 10)
+	wrapped, err := crypto.Wrap(a.dek0, dbAAD(d.ID), dek)
+	if err != nil {
+		return err
+	}
+	if err := tx.SysPut("dek:"+id, wrapped); err != nil {
+		return err
+	}
+	if _, err := tx.HSet([]byte("admin:dbs"), [][]byte{[]byte(id), []byte("1")}); err != nil {
+		return err
+	}
+	pairs := metaPairs(d)
+	if _, err := tx.HSet(metaKey(d.ID), pairs); err != nil {
+		return err
+	}
+	// Sealed from the pairs just written: the hash is new, so they are all of it.
+	return tx.SysPut(regName(d.ID), registrationMAC(a.regKey(), d.ID, pairs))
+}
+
+// fileMade records that database id's file exists (storage.Unlocked.Made): from now on
+// a missing file is an error, never an empty database.
+func (a *Admin) fileMade(id uint64) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d := a.dbs[id]
+	if d == nil || d.Deleted() || !d.filePending || d.unusable != "" {
+		return nil
+	}
+	err := a.db0.Update(func(tx *storage.Tx) error {
+		if _, err := tx.HDel(metaKey(id), [][]byte{[]byte("file")}); err != nil {
 			return err
 		}
-		if err := tx.SysPut("dek:"+strconv.FormatUint(d.ID, 10), wrapped); err != nil {
-			return err
-		}
-		if _, err := tx.HSet([]byte("admin:dbs"), [][]byte{[]byte(strconv.FormatUint(d.ID, 10)), []byte("1")}); err != nil {
-			return err
-		}
-		if _, err := tx.HSet(metaKey(d.ID), metaPairs(d)); err != nil {
-			return err
-		}
-		return a.sealRegistration(tx, d.ID)
+		return a.sealRegistration(tx, id)
 	})
 	if err != nil {
-		a.mu.Unlock()
-		return nil, err
+		return err
 	}
-	a.dbs[d.ID] = d
-	if d.Name != "" {
-		a.names[d.Name] = d.ID
-	}
-	a.changeCredentials() // a wildcard JWT or token grant covers the newcomer from now on
-	a.mu.Unlock()
-	// Create the file now, so a full disk or a bad directory shows here, not later. No
-	// lock is held from here on: Acquire calls unlockDB, release takes the cache's lock.
-	_, release, err := a.files.Acquire(d.ID)
-	if err != nil {
-		// Leave nothing half-made behind: the registration goes (its id and name stay
-		// burned, as for any deleted database).
-		if derr := a.DeleteDatabase(d.ID); derr != nil {
-			err = fmt.Errorf("%w (and removing the registration failed: %v)", err, derr)
-		}
-		return nil, err
-	}
-	release()
-	return d, nil
+	nd := *d // not an access change: the generation stays (revocation.go)
+	nd.filePending = false
+	a.dbs[id] = &nd
+	return nil
 }
 
 // metaPairs is d's registration as the field/value pairs of its record in DB 0.
@@ -194,6 +260,9 @@ func metaPairs(d *Database) [][]byte {
 	}
 	if d.Name != "" {
 		p = append(p, []byte("name"), []byte(d.Name))
+	}
+	if d.filePending {
+		p = append(p, []byte("file"), []byte("pending"))
 	}
 	return p
 }

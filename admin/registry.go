@@ -233,6 +233,8 @@ func decodeRegistration(id uint64, pairs [][]byte) *Database {
 			d.CreatedAt, _ = strconv.ParseInt(val, 10, 64)
 		case "max_size":
 			d.MaxSize, _ = strconv.ParseInt(val, 10, 64)
+		case "file":
+			d.filePending = val == "pending"
 		case "deleted_at":
 			d.DeletedAt, _ = strconv.ParseInt(val, 10, 64)
 		case "jwt_key":

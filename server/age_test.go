@@ -738,9 +738,7 @@ func TestAgeDeleteDatabaseRemovesNamedKeys(t *testing.T) {
 	_, identity := agPair(t, c, "AGE", "KEYGEN", "k")
 	ct := agStr(t, c, "AGE", "ENCRYPTNAME", "k", "m")
 	file := filepath.Join(srv.Dir, strconv.FormatUint(doomed, 10)+".db")
-	if _, err := os.Stat(file); err != nil {
-		t.Fatalf("the database file: %v", err)
-	}
+	tEventually(t, "the database file made by the first flush", func() bool { _, err := os.Stat(file); return err == nil })
 	tNoErr(t, "DeleteDatabase", srv.Admin().DeleteDatabase(doomed))
 	if _, err := os.Stat(file); !os.IsNotExist(err) {
 		t.Fatalf("the database file after deleteDatabase: %v", err)

@@ -47,6 +47,7 @@ const (
 	errInvalidCursor = "ERR invalid cursor"
 	errDiskFull      = "ERR disk full: nothing of this transaction was stored; free space and retry"
 	errUnflushed     = "ERR database unavailable until herodb restarts: its file could not take changes that are kept in the log; see the server log"
+	errMissingFile   = "ERR database unavailable: its file is missing (it was written to, so it is not served as empty); see the server log"
 )
 
 // Argument and option errors of particular commands, in Redis's words where Redis has
@@ -247,6 +248,8 @@ func failureReply(err error) string {
 		return errDiskFull
 	case errors.Is(err, storage.ErrUnflushed):
 		return errUnflushed
+	case errors.Is(err, storage.ErrMissingFile):
+		return errMissingFile
 	case admin.ErrorCode(err) != admin.EINTERNAL:
 		return errAdmin(err)
 	}

@@ -266,16 +266,17 @@ func tNoErr(t testing.TB, what string, err error) {
 // tNewClock is a manual clock for TTL, token and JWT tests; it only moves when told.
 func tNewClock() *storage.ManualClock { return storage.NewManualClock(time.Unix(1_700_000_000, 0)) }
 
-// tEventually polls cond every 20 ms for up to 2 s.
+// tEventually polls cond every 20 ms for up to 10 s (a loaded machine is slow; a
+// condition that holds ends it at once).
 func tEventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if cond() {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true within 2 s", what)
+			t.Fatalf("%s: not true within 10 s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

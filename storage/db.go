@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -89,7 +90,10 @@ type DB struct {
 	id   uint64
 	path string
 	opts Options
-	bolt *bolt.DB
+	// bolt is nil for a database never written to (openAbsent) until its first flush
+	// makes the file; it is set under viewMu, and fileMu orders that against discard.
+	bolt   *bolt.DB
+	fileMu sync.Mutex
 
 	mu      sync.RWMutex
 	keys    *crypto.Keyring
@@ -134,19 +138,9 @@ type writeReq struct {
 // before.
 func Open(path string, id uint64, opts Options) (*DB, error) {
 	opts = opts.withDefaults()
-	b, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:      opts.LockTimeout,
-		FreelistType: bolt.FreelistMapType,
-		// Behind a log every flush is fsynced, so a file is always a consistent state
-		// to replay the log over; without one, the file is the durability.
-		NoSync:  opts.Log == nil && opts.Sync != SyncAlways,
-		MaxSize: int(opts.MaxSize),
-	})
+	b, err := openBolt(path, opts)
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("%s: %w", path, ErrDBInUse)
-		}
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
 	// Check in a read transaction: a refused file (a wrong version, another database's
 	// id) must not be touched. Only a new file is written here.
@@ -167,16 +161,108 @@ func Open(path string, id uint64, opts Options) (*DB, error) {
 		b.Close()
 		return nil, err
 	}
-	db := &DB{
-		id: id, path: path, opts: opts, bolt: b, bound: f.MAC != "",
+	db := newDB(path, id, opts, b)
+	db.bound = f.MAC != ""
+	db.measure()
+	go db.commitLoop()
+	return db, nil
+}
+
+// openAbsent opens a database that was never written to and has no file: it reads as
+// empty, and the first flush of its changes makes the file (makeFile). Creating a
+// database thus costs no file, so a node can hold a million that are never used.
+func openAbsent(path string, id uint64, opts Options) *DB {
+	db := newDB(path, id, opts.withDefaults(), nil)
+	db.bound = true // nothing on disk to check: the file is made bound under its key
+	go db.commitLoop()
+	return db
+}
+
+func newDB(path string, id uint64, opts Options, b *bolt.DB) *DB {
+	return &DB{
+		id: id, path: path, opts: opts, bolt: b,
 		reqs: make(chan *writeReq, 1024),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 		cur:  newLayer(),
 	}
-	db.measure()
-	go db.commitLoop()
-	return db, nil
+}
+
+// openBolt opens (creating if absent) the bbolt file at path.
+func openBolt(path string, opts Options) (*bolt.DB, error) {
+	b, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      opts.LockTimeout,
+		FreelistType: bolt.FreelistMapType,
+		// Behind a log every flush is fsynced, so a file is always a consistent state
+		// to replay the log over; without one, the file is the durability.
+		NoSync:  opts.Log == nil && opts.Sync != SyncAlways,
+		MaxSize: int(opts.MaxSize),
+	})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("%s: %w", path, ErrDBInUse)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// errDiscarded is makeFile's answer for a deleted database: its changes are dropped, as
+// they are from a file that was removed (its key is destroyed).
+var errDiscarded = errors.New("storage: database deleted")
+
+// makeFile makes the file of a database opened with no file, laid out and bound under
+// its key in one fsynced transaction, with its directory entry fsynced, before the first
+// flush writes into it; then records that it exists (Unlocked.Made). A deleted database
+// (discard) never gets one: discard and makeFile are ordered by fileMu.
+func (db *DB) makeFile() error {
+	db.fileMu.Lock()
+	defer db.fileMu.Unlock()
+	if db.discarded.Load() {
+		return errDiscarded
+	}
+	kr, err := db.keyring()
+	if err != nil {
+		return err
+	}
+	b, err := openBolt(db.path, db.opts)
+	if err != nil {
+		return err
+	}
+	err = b.Update(func(btx *bolt.Tx) error {
+		if err := createFile(btx, db.path, db.id); err != nil {
+			return err
+		}
+		return btx.Bucket(bucketFormat).Put([]byte("format"), bindingRecord(kr, db.id, crypto.Random(fileIDSize)))
+	})
+	if err == nil {
+		err = syncDir(filepath.Dir(db.path))
+	}
+	if err != nil {
+		b.Close()
+		os.Remove(db.path) // nothing was written to it: the next flush makes it again
+		return fmt.Errorf("storage: making %s for database %d: %w", db.path, db.id, db.mapErr(err))
+	}
+	db.viewMu.Lock()
+	db.bolt = b
+	db.viewMu.Unlock()
+	if db.opts.made != nil {
+		if err := db.opts.made(); err != nil {
+			// The file is there and holds what it should; its next open records it.
+			logOut().Warn("storage: recording that a database's file exists failed; retried at its next open", "db", db.id, "err", err)
+		}
+	}
+	return nil
+}
+
+// syncDir makes a directory's entries (a file made in it) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // createFile lays out a new, empty file: its format record (bound by the first Unlock)
@@ -277,6 +363,9 @@ func (db *DB) bind(kr *crypto.Keyring) error {
 	if kr == nil {
 		return fmt.Errorf("storage: %s: no keyring: %w", db.path, ErrLocked)
 	}
+	if db.bolt == nil {
+		return nil // no file yet: makeFile binds it under kr
+	}
 	var f format
 	var own error
 	err := db.bolt.View(func(btx *bolt.Tx) error {
@@ -313,11 +402,7 @@ func (db *DB) bind(kr *crypto.Keyring) error {
 // writeBinding writes the current format record, bound to this database under kr with
 // file identity fid, durably; from is the version it replaces.
 func (db *DB) writeBinding(kr *crypto.Keyring, from int, fid []byte) error {
-	nf := currentFormat
-	nf.DB = &db.id
-	nf.File = hex.EncodeToString(fid)
-	nf.MAC = hex.EncodeToString(kr.FileMAC(bindingParts(nf, db.id, fid)...))
-	raw, _ := json.Marshal(nf)
+	raw := bindingRecord(kr, db.id, fid)
 	err := db.bolt.Update(func(btx *bolt.Tx) error {
 		return btx.Bucket(bucketFormat).Put([]byte("format"), raw)
 	})
@@ -333,6 +418,17 @@ func (db *DB) writeBinding(kr *crypto.Keyring, from int, fid []byte) error {
 			"from_version", from, "to_version", FormatVersion)
 	}
 	return nil
+}
+
+// bindingRecord is the current format record of database id, bound to it under kr with
+// file identity fid.
+func bindingRecord(kr *crypto.Keyring, id uint64, fid []byte) []byte {
+	nf := currentFormat
+	nf.DB = &id
+	nf.File = hex.EncodeToString(fid)
+	nf.MAC = hex.EncodeToString(kr.FileMAC(bindingParts(nf, id, fid)...))
+	raw, _ := json.Marshal(nf)
+	return raw
 }
 
 func (db *DB) keyring() (*crypto.Keyring, error) {
@@ -358,7 +454,7 @@ func (db *DB) SysGet(name string) ([]byte, error) {
 	db.viewMu.RLock()
 	defer db.viewMu.RUnlock()
 	var out []byte
-	err := db.bolt.View(func(btx *bolt.Tx) error {
+	err := db.readTx(func(btx *bolt.Tx) error {
 		v := &view{btx: btx}
 		v.layers = db.layersLocked(v.own[:0])
 		if val := v.get(bSys, []byte(name)); val != nil {
@@ -367,6 +463,15 @@ func (db *DB) SysGet(name string) ([]byte, error) {
 		return nil
 	})
 	return out, err
+}
+
+// readTx runs fn in a bbolt read transaction, or with none (nil) for a database with no
+// file yet. db.viewMu is held.
+func (db *DB) readTx(fn func(*bolt.Tx) error) error {
+	if db.bolt == nil {
+		return fn(nil)
+	}
+	return db.bolt.View(fn)
 }
 
 // SysPut writes a raw value of the reserved sys bucket, durably, outside group commit;
@@ -381,6 +486,9 @@ func (db *DB) SysPut(name string, value []byte) error {
 	}
 	if locked && bound {
 		return fmt.Errorf("storage: %s: not written before Unlock has checked it: %w", db.path, ErrLocked)
+	}
+	if db.bolt == nil {
+		return fmt.Errorf("storage: %s: no file to write to: %w", db.path, ErrClosed)
 	}
 	return db.mapErr(db.bolt.Update(func(tx *bolt.Tx) error {
 		if locked && !isEmpty(tx) {
@@ -414,14 +522,35 @@ func (db *DB) View(fn func(*Tx) error) error {
 	}
 	db.viewMu.RLock()
 	defer db.viewMu.RUnlock()
-	btx, err := db.bolt.Begin(false)
+	btx, err := db.beginRead()
 	if err != nil {
 		return db.mapErr(err)
 	}
-	defer btx.Rollback()
+	defer rollback(btx)
 	v := &view{btx: btx}
 	v.layers = db.layersLocked(v.own[:0])
 	return db.mapErr(fn(db.newTx(v, kr)))
+}
+
+// beginRead begins a bbolt read transaction, or none (nil) for a database with no file
+// yet: its view is its layers alone. db.viewMu is held.
+func (db *DB) beginRead() (*bolt.Tx, error) {
+	if db.bolt == nil {
+		db.closeMu.Lock()
+		closed := db.closed
+		db.closeMu.Unlock()
+		if closed {
+			return nil, ErrClosed // as bbolt answers for a closed file
+		}
+		return nil, nil
+	}
+	return db.bolt.Begin(false)
+}
+
+func rollback(btx *bolt.Tx) {
+	if btx != nil {
+		btx.Rollback()
+	}
 }
 
 // layersLocked appends the overlay's layers, newest first; db.viewMu is held.
@@ -485,7 +614,7 @@ func (db *DB) commitLoop() {
 			}
 			db.commit(batch)
 		case <-tick:
-			db.bolt.Sync()
+			db.bolt.Sync() // no log: never a database opened with no file
 		case <-db.stop:
 			// Finish what was queued before Close, then leave.
 			for {
@@ -531,7 +660,7 @@ func (db *DB) commit(batch []*writeReq) {
 // lock; a flush that swaps layers meanwhile leaves this batch's layers as they were.
 func (db *DB) runBatch(kr *crypto.Keyring, batch []*writeReq) (*layer, error) {
 	db.viewMu.RLock()
-	btx, err := db.bolt.Begin(false)
+	btx, err := db.beginRead()
 	p := newLayer()
 	v := &view{btx: btx, pend: p}
 	v.layers = db.layersLocked(append(v.own[:0], p))
@@ -539,7 +668,7 @@ func (db *DB) runBatch(kr *crypto.Keyring, batch []*writeReq) (*layer, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer btx.Rollback()
+	defer rollback(btx)
 	tx := db.newTx(v, kr)
 	for _, r := range batch {
 		if err := runGuarded(r.fn, tx); err != nil {
@@ -639,9 +768,25 @@ func (db *DB) Close() error {
 			<-done // a flush under way releases its own share of the buffer
 		}
 	}
-	if ferr == nil && db.opts.Log == nil && db.opts.Sync != SyncAlways {
-		ferr = db.bolt.Sync()
+	db.viewMu.RLock()
+	b := db.bolt
+	db.viewMu.RUnlock()
+	if b == nil {
+		db.releaseBuffer()
+		return ferr // never written: no file was made
 	}
+	if ferr == nil && db.opts.Log == nil && db.opts.Sync != SyncAlways {
+		ferr = b.Sync()
+	}
+	db.releaseBuffer()
+	if err := b.Close(); ferr == nil {
+		ferr = err
+	}
+	return ferr
+}
+
+// releaseBuffer gives back, at Close, the write buffer's bytes this database still holds.
+func (db *DB) releaseBuffer() {
 	if db.opts.Buffer != nil {
 		db.viewMu.RLock()
 		left, stuck := db.cur.bytes, int64(0)
@@ -657,8 +802,4 @@ func (db *DB) Close() error {
 			db.opts.Buffer.unstick(stuck)
 		}
 	}
-	if err := db.bolt.Close(); ferr == nil {
-		ferr = err
-	}
-	return ferr
 }

@@ -73,13 +73,13 @@ type engNode struct {
 	m      *Manager
 }
 
-func (n *engNode) unlock(id uint64) (*crypto.Keyring, int64, error) {
+func (n *engNode) unlock(id uint64) (Unlocked, error) {
 	key := n.keys[id] // fixed before the manager starts: read-only after
 	if key == nil {
-		return nil, 0, fmt.Errorf("no database %d", id)
+		return Unlocked{}, fmt.Errorf("no database %d", id)
 	}
 	kr, err := crypto.NewKeyring(map[uint32][]byte{1: key})
-	return kr, 0, err
+	return Unlocked{Keys: kr}, err
 }
 
 func (n *engNode) start() RecoverStats {
@@ -160,6 +160,11 @@ func engGet(db *DB, from, to int, n int64) error {
 // starts) takes that lock first.
 func engBreakFile(t *testing.T, db *DB) {
 	t.Helper()
+	if db.bolt == nil {
+		if err := db.makeFile(); err != nil { // never written: make its (empty) file first
+			t.Fatal(err)
+		}
+	}
 	db.viewMu.Lock()
 	defer db.viewMu.Unlock()
 	if db.flushDone != nil || db.flushing != nil {

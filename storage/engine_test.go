@@ -33,7 +33,7 @@ type engKeys struct {
 
 func newEngKeys() *engKeys { return &engKeys{keys: map[uint64][]byte{}} }
 
-func (k *engKeys) unlock(id uint64) (*crypto.Keyring, int64, error) {
+func (k *engKeys) unlock(id uint64) (storage.Unlocked, error) {
 	k.mu.Lock()
 	key := k.keys[id]
 	if key == nil {
@@ -42,7 +42,7 @@ func (k *engKeys) unlock(id uint64) (*crypto.Keyring, int64, error) {
 	}
 	k.mu.Unlock()
 	kr, err := crypto.NewKeyring(map[uint32][]byte{1: key})
-	return kr, 0, err
+	return storage.Unlocked{Keys: kr}, err
 }
 
 // engine is one data directory: its log, its manager, and what reopens them.
@@ -423,8 +423,8 @@ func TestFileCacheBoundedOpenFiles(t *testing.T) {
 		if err != nil {
 			t.Fatalf("opening evicted database %d directly: %v", id, err)
 		}
-		kr, _, _ := e.keys.unlock(id)
-		if err := db.Unlock(kr); err != nil {
+		u, _ := e.keys.unlock(id)
+		if err := db.Unlock(u.Keys); err != nil {
 			t.Fatal(err)
 		}
 		engCheck(t, db, id, keys)

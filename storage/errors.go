@@ -18,11 +18,14 @@ var (
 	ErrTooLarge   = errors.New("string exceeds maximum allowed size")
 	ErrLocked     = errors.New("database is locked: no key installed")
 	ErrClosed     = errors.New("database is closed")
-	ErrDBInUse    = errors.New("database file is in use by another process")
-	ErrDBFull     = errors.New("database has reached its max_size")
-	ErrFormat     = errors.New("unsupported file format")
-	ErrCorrupt    = errors.New("record failed to open: tampered, moved or sealed under another key")
-	ErrReadOnlyTx = errors.New("write in a read-only transaction")
+	// ErrMissingFile: a database that was written to has no file (deleted or moved
+	// outside herodb); it is never served as an empty database.
+	ErrMissingFile = errors.New("database file is missing")
+	ErrDBInUse     = errors.New("database file is in use by another process")
+	ErrDBFull      = errors.New("database has reached its max_size")
+	ErrFormat      = errors.New("unsupported file format")
+	ErrCorrupt     = errors.New("record failed to open: tampered, moved or sealed under another key")
+	ErrReadOnlyTx  = errors.New("write in a read-only transaction")
 	// ErrGone is what an UnlockFunc's error wraps for a database that is not registered
 	// or was deleted: recovery skips its log frames, which then never pin the log.
 	ErrGone = errors.New("database does not exist")

@@ -315,6 +315,13 @@ func (db *DB) commitLayer(f *layer) error {
 			return err
 		}
 	}
+	if db.bolt == nil {
+		if err := db.makeFile(); errors.Is(err, errDiscarded) {
+			return nil // deleted before its first flush: nothing to keep, no file made
+		} else if err != nil {
+			return err
+		}
+	}
 	err := db.bolt.Update(func(btx *bolt.Tx) error { return db.writeLayer(btx, f) })
 	if errors.Is(err, berrors.ErrMaxSizeReached) {
 		// The admission estimate let through more than the cap allows. Nothing may be
@@ -396,7 +403,12 @@ func (db *DB) writeLayer(btx *bolt.Tx, f *layer) error {
 
 // discard marks a deleted database: its unflushed changes are dropped at Close (its key
 // is destroyed: the log's frames of it can never be read again) and never pin the log.
-func (db *DB) discard() { db.discarded.Store(true) }
+// Once it returns no flush makes a file for it (makeFile checks under fileMu).
+func (db *DB) discard() {
+	db.fileMu.Lock()
+	db.discarded.Store(true)
+	db.fileMu.Unlock()
+}
 
 // Applied is the last log sequence number the file holds.
 func (db *DB) Applied() uint64 {
@@ -446,6 +458,9 @@ func (db *DB) Unflushed() uint64 {
 
 // measure records how much of the file is in use, for the max_size estimate.
 func (db *DB) measure() {
+	if db.bolt == nil {
+		return // no file: nothing in use
+	}
 	st := db.bolt.Stats()
 	var size int64
 	db.bolt.View(func(btx *bolt.Tx) error { size = btx.Size(); return nil })

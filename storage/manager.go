@@ -36,10 +36,24 @@ import (
 	"github.com/seed6aa118f9/herodb/crypto"
 )
 
-// UnlockFunc returns the keyring and size cap of database id; the manager calls it when
-// it opens the file, with no lock of its own held. It knows nothing of where keys come
-// from.
-type UnlockFunc func(id uint64) (kr *crypto.Keyring, maxSize int64, err error)
+// UnlockFunc returns what opening database id needs; the manager calls it when it opens
+// the file, with no lock of its own held. It knows nothing of where keys come from.
+type UnlockFunc func(id uint64) (Unlocked, error)
+
+// Unlocked is what an UnlockFunc knows of one database.
+type Unlocked struct {
+	Keys    *crypto.Keyring
+	MaxSize int64 // bytes on disk; 0: no cap
+	// FileMade says the database's file was made (at creation before files were made
+	// lazily, or by a flush since): a missing file is then an error, never an empty
+	// database. When false, a missing file is a database never written to: it opens
+	// with no file, and its first flush makes one.
+	FileMade bool
+	// Made records that the file now exists, so FileMade is true from then on. Called
+	// once, by the flush that makes the file (or an open that finds one FileMade does
+	// not know of), with no lock held. nil: nothing to record.
+	Made func() error
+}
 
 // Manager is the cache of open database files under one directory: opened on first use,
 // closed after sitting idle, swept for expired keys while open.
@@ -206,7 +220,7 @@ func (m *Manager) openEntry(e *entry, prev *entry) {
 }
 
 func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
-	kr, maxSize, err := m.unlock(id) // first: a deleted database fails here, at once
+	u, err := m.unlock(id) // first: a deleted database fails here, at once
 	if err != nil {
 		return nil, err
 	}
@@ -215,14 +229,30 @@ func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
 		<-prev.gone
 	}
 	opts := m.opts
-	opts.MaxSize = maxSize
-	db, err := Open(m.Path(id), id, opts)
-	if err != nil {
+	opts.MaxSize, opts.made = u.MaxSize, u.Made
+	path := m.Path(id)
+	_, serr := os.Stat(path)
+	missing := errors.Is(serr, os.ErrNotExist)
+	if missing && u.FileMade {
+		return nil, fmt.Errorf("storage: database %d: its file %s is missing (it was written to, so it is not an empty database; restore it from a backup, or delete the database): %w",
+			id, path, ErrMissingFile)
+	}
+	var db *DB
+	if missing {
+		db = openAbsent(path, id, opts) // never written to: its first flush makes the file
+	} else if db, err = Open(path, id, opts); err != nil {
 		return nil, err
 	}
-	if err := db.Unlock(kr); err != nil {
+	if err := db.Unlock(u.Keys); err != nil {
 		db.Close() // refused (another database's file, or tampered): never cached, never written
 		return nil, err
+	}
+	if !missing && !u.FileMade && u.Made != nil {
+		// A file its registration does not know of: its first flush made it and the
+		// record was cut off (a crash, a full DB 0). Recorded now.
+		if err := u.Made(); err != nil {
+			logOut().Warn("storage: recording that a database's file exists failed; retried at its next open", "db", id, "err", err)
+		}
 	}
 	m.mu.Lock()
 	_, pinned := m.pins[id]

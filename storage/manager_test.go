@@ -53,7 +53,7 @@ func (u *mgrUnlock) hold(t *testing.T, id uint64) (entered <-chan struct{}, let 
 	return in, let
 }
 
-func (u *mgrUnlock) unlock(id uint64) (*crypto.Keyring, int64, error) {
+func (u *mgrUnlock) unlock(id uint64) (storage.Unlocked, error) {
 	u.mu.Lock()
 	u.calls[id]++
 	gate, in := u.gates[id], u.entered[id]
@@ -77,10 +77,10 @@ func (u *mgrUnlock) unlock(id uint64) (*crypto.Keyring, int64, error) {
 		<-gate
 	}
 	if failing {
-		return nil, 0, errMgrUnlock
+		return storage.Unlocked{}, errMgrUnlock
 	}
 	kr, err := crypto.NewKeyring(map[uint32][]byte{1: key})
-	return kr, 0, err
+	return storage.Unlocked{Keys: kr}, err
 }
 
 func (u *mgrUnlock) count(id uint64) int {

@@ -66,6 +66,8 @@ type Options struct {
 	Buffer *WriteBuffer
 	// FlushInterval is the longest changes wait in memory before a flush (0: 1 s).
 	FlushInterval time.Duration
+
+	made func() error // Unlocked.Made, for a database opened with no file
 }
 
 func (o Options) withDefaults() Options {

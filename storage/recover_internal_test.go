@@ -26,7 +26,7 @@ func TestLogNotTruncatedBeforeRecovery(t *testing.T) {
 		return l
 	}
 	kr, _ := crypto.NewKeyring(map[uint32][]byte{1: crypto.Random(crypto.KeySize)})
-	unlock := func(uint64) (*crypto.Keyring, int64, error) { return kr, 0, nil }
+	unlock := func(uint64) (Unlocked, error) { return Unlocked{Keys: kr}, nil }
 	// Frames of database 1 that its file does not hold: written as the committer writes
 	// them, then the process "dies" (the log closed, the database never flushed).
 	log := openLog()

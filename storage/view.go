@@ -39,6 +39,9 @@ func bucketSlot(b bucketID) int {
 // created by the first flush that writes it).
 func (v *view) bolt(b bucketID) *bolt.Bucket {
 	i := bucketSlot(b)
+	if v.btx == nil {
+		return nil // a database with no file yet
+	}
 	if !v.looked[i] {
 		v.bolts[i], v.looked[i] = v.btx.Bucket(boltName(b)), true
 	}
