@@ -74,6 +74,8 @@ type Admin struct {
 	secret [32]byte // digest of the admin secret, for constant-time comparison
 	files  *storage.Manager
 	log    *wal.Log
+	// The background removal of files left by interrupted deletions (removeOrphans).
+	orphansStop, orphansDone chan struct{}
 
 	// mu guards the registry below; never held across a call into the file cache (the
 	// lock-order rule at the top of storage/manager.go).
@@ -177,7 +179,8 @@ func (a *Admin) openFiles(cfg Config, opts storage.Options) error {
 		log.Close()
 		return err
 	}
-	a.removeOrphans(cfg.Logger)
+	a.orphansStop, a.orphansDone = make(chan struct{}), make(chan struct{})
+	go a.removeOrphans(cfg.Logger)
 	cfg.Logger.Info("log replayed", "frames", st.Frames, "applied", st.Replayed, "databases", st.Databases,
 		"skipped_deleted", st.Skipped, "kept", len(st.Pinned), "took", st.Took.Round(time.Millisecond).String())
 	return nil
@@ -300,11 +303,21 @@ func (a *Admin) unlockDB(id uint64) (storage.Unlocked, error) {
 // registration says deleted (or there is none) and the key is gone, so nothing in the
 // file can be read again, and the file is removed. A database whose registration failed
 // its check is listed, not deleted: its file stays.
+//
+// It walks every file, so it runs in the background once the server serves (Close waits
+// for it): files in the db/ layout and in the legacy place, <dir>/<id>.db.
 func (a *Admin) removeOrphans(log *slog.Logger) {
-	names, _ := filepath.Glob(filepath.Join(a.dir, "*.db"))
-	for _, path := range names {
+	defer close(a.orphansDone)
+	legacy, _ := filepath.Glob(filepath.Join(a.dir, "*.db"))
+	layout, _ := filepath.Glob(filepath.Join(a.dir, "db", "*", "*.db"))
+	for _, path := range append(legacy, layout...) {
+		select {
+		case <-a.orphansStop:
+			return
+		default:
+		}
 		id, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(path), ".db"), 10, 64)
-		if err != nil || id == 0 {
+		if err != nil || id == 0 || (path != storage.LegacyPath(a.dir, id) && path != storage.FilePath(a.dir, id)) {
 			continue
 		}
 		a.mu.RLock()
@@ -375,6 +388,8 @@ func (a *Admin) Dir() string { return a.dir }
 
 // Close closes every database file and DB 0 last.
 func (a *Admin) Close() error {
+	close(a.orphansStop)
+	<-a.orphansDone
 	a.tokenClose()
 	a.files.Close()
 	lerr := a.log.Close()

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/seed6aa118f9/herodb/storage"
@@ -54,12 +53,13 @@ func TestOrphanFileRemovedAtStartup(t *testing.T) {
 	if err := os.WriteFile(goneFile, kept, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	stray := filepath.Join(dir, "977.db") // never registered
+	stray := storage.LegacyPath(dir, 977) // never registered, in the place files had before the db/ layout
 	if err := os.WriteFile(stray, kept, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	a = openAdmin(t, Config{Dir: dir, Secret: []byte("orphan-test-secret")})
 	defer a.Close()
+	<-a.orphansDone // the removal runs in the background once the server serves
 	for _, p := range []string{goneFile, stray} {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s after restart: %v, want it removed", p, err)

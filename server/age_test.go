@@ -26,6 +26,7 @@ import (
 	"github.com/seed6aa118f9/herodb/admin"
 	"github.com/seed6aa118f9/herodb/herodbtest"
 	"github.com/seed6aa118f9/herodb/server"
+	"github.com/seed6aa118f9/herodb/storage"
 )
 
 const (
@@ -737,7 +738,7 @@ func TestAgeDeleteDatabaseRemovesNamedKeys(t *testing.T) {
 	c := tSelected(t, srv.Addr(), doomed)
 	_, identity := agPair(t, c, "AGE", "KEYGEN", "k")
 	ct := agStr(t, c, "AGE", "ENCRYPTNAME", "k", "m")
-	file := filepath.Join(srv.Dir, strconv.FormatUint(doomed, 10)+".db")
+	file := storage.FilePath(srv.Dir, doomed)
 	tEventually(t, "the database file made by the first flush", func() bool { _, err := os.Stat(file); return err == nil })
 	tNoErr(t, "DeleteDatabase", srv.Admin().DeleteDatabase(doomed))
 	if _, err := os.Stat(file); !os.IsNotExist(err) {

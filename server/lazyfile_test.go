@@ -16,10 +16,11 @@ import (
 
 	"github.com/seed6aa118f9/herodb/herodbtest"
 	"github.com/seed6aa118f9/herodb/server"
+	"github.com/seed6aa118f9/herodb/storage"
 )
 
 func lfPath(srv *herodbtest.Server, id uint64) string {
-	return filepath.Join(srv.Dir, strconv.FormatUint(id, 10)+".db")
+	return storage.FilePath(srv.Dir, id)
 }
 
 func lfNoFile(t *testing.T, what, path string) {
@@ -111,14 +112,12 @@ func TestLazyFileDeleteBeforeFirstFlush(t *testing.T) {
 			tDo(t, c, "+OK\r\n", "SET", "k"+strconv.Itoa(j), "v")
 		}
 		tNoErr(t, "deleteDatabase", srv.Admin().DeleteDatabase(id)) // its file open, unflushed
-		tDo(t, c, "-ERR ", "SET", "k", "v") // deleted: "the selected database was deleted" or "does not exist"
+		tDo(t, c, "-ERR ", "SET", "k", "v")                         // deleted: "the selected database was deleted" or "does not exist"
 		c.conn.Close()
 	}
 	srv.Close() // flushes every file still open
-	matches, _ := filepath.Glob(filepath.Join(srv.Dir, "*.db"))
+	matches, _ := filepath.Glob(filepath.Join(srv.Dir, "db", "*", "*.db"))
 	for _, m := range matches {
-		if filepath.Base(m) != "0.db" {
-			t.Errorf("%s exists: a deleted database's file was made", filepath.Base(m))
-		}
+		t.Errorf("%s exists: a deleted database's file was made", m)
 	}
 }

@@ -28,6 +28,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/seed6aa118f9/herodb/storage"
+
 	"github.com/seed6aa118f9/herodb/rpc"
 )
 
@@ -501,7 +503,7 @@ func TestWALDeletedDatabaseShredded(t *testing.T) {
 	tNoErr(t, "RPUSH", rdb.RPush(tCtx, lkey, lelem).Err())
 	tEq(t, "DBSIZE before the delete", rdb.DBSize(tCtx).Val(), 12)
 	rdb.Close()
-	dbFile := filepath.Join(n.dir, strconv.FormatUint(id, 10)+".db")
+	dbFile := storage.FilePath(n.dir, id)
 	if _, err := os.Stat(dbFile); !errors.Is(err, fs.ErrNotExist) {
 		// Nothing is flushed under --flush-interval 1h: the writes are in the log alone,
 		// and a database's file is made by its first flush.

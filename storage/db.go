@@ -225,6 +225,9 @@ func (db *DB) makeFile() error {
 	if err != nil {
 		return err
 	}
+	if err := makeDir(filepath.Dir(db.path)); err != nil {
+		return fmt.Errorf("storage: making the directory of %s: %w", db.path, err)
+	}
 	b, err := openBolt(db.path, db.opts)
 	if err != nil {
 		return err

@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -137,9 +138,63 @@ func (m *Manager) Buffered() int64 {
 	return m.opts.Buffer.Used()
 }
 
-// Path is where database id lives.
-func (m *Manager) Path(id uint64) string {
-	return filepath.Join(m.dir, fmt.Sprintf("%d.db", id))
+// Path is where database id's file lives (FilePath).
+func (m *Manager) Path(id uint64) string { return FilePath(m.dir, id) }
+
+// FilePath is where database id's file lives under the data directory dir:
+// <dir>/db/<id mod 1000>/<id>.db, so that no directory holds more than a thousandth of a
+// node's databases (a million of them in one directory makes every lookup and listing
+// of it slow). DB 0 is <dir>/0.db.
+func FilePath(dir string, id uint64) string {
+	return filepath.Join(dir, "db", strconv.FormatUint(id%1000, 10), strconv.FormatUint(id, 10)+".db")
+}
+
+// LegacyPath is where database id's file lived before the db/ layout, <dir>/<id>.db; a
+// file found there is moved to FilePath when it is next opened.
+func LegacyPath(dir string, id uint64) string {
+	return filepath.Join(dir, strconv.FormatUint(id, 10)+".db")
+}
+
+// adoptLegacy moves database id's file from its legacy place into the db/ layout, if it
+// is there, durably (both directories fsynced).
+func (m *Manager) adoptLegacy(id uint64) error {
+	old, path := LegacyPath(m.dir, id), m.Path(id)
+	if _, err := os.Stat(old); err != nil {
+		return nil
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("storage: database %d has two files, %s and %s; move one away: %w", id, old, path, ErrFormat)
+	}
+	if err := makeDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	if err := os.Rename(old, path); err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	if err := syncDir(m.dir); err != nil {
+		return err
+	}
+	logOut().Info("storage: moved a database file into the db/ layout", "db", id, "from", old, "to", path)
+	return nil
+}
+
+// makeDir makes dir and its parents if they are missing, each new entry fsynced in its
+// parent, so a file made in it after a crash is still found.
+func makeDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if err := makeDir(parent); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	return syncDir(parent)
 }
 
 // Acquire returns database id, opening it if needed; release must be called when the
@@ -231,6 +286,9 @@ func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
 	opts := m.opts
 	opts.MaxSize, opts.made = u.MaxSize, u.Made
 	path := m.Path(id)
+	if err := m.adoptLegacy(id); err != nil {
+		return nil, err
+	}
 	_, serr := os.Stat(path)
 	missing := errors.Is(serr, os.ErrNotExist)
 	if missing && u.FileMade {
@@ -330,6 +388,7 @@ func (m *Manager) Remove(id uint64) error {
 	} else if prev != nil {
 		<-prev.ready
 	}
+	os.Remove(LegacyPath(m.dir, id)) // a file never opened since the db/ layout
 	err := os.Remove(m.Path(id))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
