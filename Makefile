@@ -3,10 +3,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/seed6aa118f9/herodb/server.Version=$(VERSION)
 PORT    ?= 6379
 
-.PHONY: help build run test bench gobench fuzz soak crash lint docs clean
+.PHONY: help build run test bench bench-scale gobench fuzz soak crash lint docs clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/herodb
 	go build -ldflags "$(LDFLAGS)" -o bin/herodb ./cmd/herodb
@@ -23,6 +23,9 @@ gobench: ## Go benchmarks of the hot paths
 
 bench: build ## herodb beside redis-server, same run, as ratios (N=100000; BENCH_FULL=1 adds 1M keys); report in bench/results/
 	./scripts/bench.sh
+
+bench-scale: build ## N databases (100000; N=1000000 for the full run): create rate, cold/warm latency, RSS, fds, disk, restart, listing; report in bench/results/
+	go run ./cmd/herodb-scale -bin bin/herodb -n $(or $(N),100000)
 
 fuzz: ## a short run of every fuzz target
 	./scripts/fuzz.sh 10s
