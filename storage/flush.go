@@ -248,6 +248,14 @@ func (db *DB) runFlush(f *layer) {
 	close(done)
 }
 
+// blank reports whether the database has no file and no change: closing it costs
+// nothing, and reopening it costs no file.
+func (db *DB) blank() bool {
+	db.viewMu.RLock()
+	defer db.viewMu.RUnlock()
+	return db.bolt == nil && db.cur.empty() && db.flushing == nil
+}
+
 // Failed reports whether the last flush failed: the database holds changes only the log
 // and memory have, so its file must not be closed (a reopen would not see them).
 func (db *DB) Failed() bool {

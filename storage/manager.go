@@ -461,14 +461,23 @@ func (m *Manager) evict() {
 	var out []*entry
 	if over := len(m.open) - m.maxOpen; over > 0 {
 		var idle []*entry
+		blank := map[*entry]bool{}
 		for _, e := range m.open {
 			// A file whose flush failed stays open: it holds changes only memory and
 			// the log have, which a reopen would not see.
 			if e.opened && e.refs == 0 && !e.db.Failed() {
 				idle = append(idle, e)
+				blank[e] = e.db.blank()
 			}
 		}
-		sort.Slice(idle, func(i, j int) bool { return idle[i].lastUsed.Before(idle[j].lastUsed) })
+		// Databases never written go first: they hold no file and nothing to flush, so
+		// reading many of them (a tenant probing ids) does not push out the files in use.
+		sort.Slice(idle, func(i, j int) bool {
+			if blank[idle[i]] != blank[idle[j]] {
+				return blank[idle[i]]
+			}
+			return idle[i].lastUsed.Before(idle[j].lastUsed)
+		})
 		for _, e := range idle[:min(over, len(idle))] {
 			m.takeLocked(e)
 			out = append(out, e)

@@ -1,0 +1,56 @@
+package storage_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+// TestEvictBlankFirst: with the cache full, reading databases never written (no file,
+// nothing to flush) pushes out other such databases, never the files in use: a tenant
+// probing many ids cannot evict everyone else's files.
+func TestEvictBlankFirst(t *testing.T) {
+	dir := t.TempDir()
+	u := newMgrUnlock()
+	m := storage.NewManager(dir, storage.Options{Sync: storage.SyncNone}, storage.CacheOptions{Idle: time.Hour, MaxOpen: 4}, u.unlock)
+	t.Cleanup(m.Close)
+	for id := uint64(1); id <= 3; id++ {
+		db, release, err := m.Acquire(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Update(func(tx *storage.Tx) error {
+			_, err := tx.Set([]byte("k"), []byte("v"), storage.SetOptions{})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		release()
+	}
+	for id := uint64(100); id < 150; id++ {
+		db, release, err := m.Acquire(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.View(func(tx *storage.Tx) error {
+			if n := tx.DBSize(); n != 0 {
+				t.Errorf("database %d never written holds %d keys", id, n)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		release()
+	}
+	open := map[uint64]bool{}
+	m.Each(func(id uint64, _ *storage.DB) { open[id] = true })
+	for id := uint64(1); id <= 3; id++ {
+		if !open[id] {
+			t.Errorf("database %d (written, its file open) was evicted by reads of blank databases; open: %v", id, open)
+		}
+	}
+	if len(open) > 4 {
+		t.Errorf("%d open, want at most MaxOpen 4", len(open))
+	}
+}
