@@ -29,8 +29,9 @@ JSON-RPC 2.0, served two ways:
   ` + "`{\"ran\": true|false, \"limit\": 16777216}`" + `, so a script knows exactly which calls took
   effect and sends the rest again in smaller batches (results shown only once, such as
   createToken's secret, are never computed and then thrown away). A single request outside
-  a batch is not capped: one call cannot multiply its reply, and listDatabases works however
-  many databases there are. ` + "`rpc.discover`" + `'s document is built once and served from memory.
+  a batch is not capped: one call cannot multiply its reply (listDatabases pages, and
+  without params answers at most 10,000 databases). ` + "`rpc.discover`" + `'s document is built
+  once and served from memory.
 - **A Unix socket** (` + "`--rpc-socket PATH`" + `): created mode 0600 with no window in which it is
   wider (made in a private directory, then renamed into place); a stale socket is removed
   at start. Whoever can connect is the admin: the file permission is the authentication.

@@ -477,7 +477,7 @@ func checkDiscover(t *testing.T, call callFn) {
 		}
 		want := map[string][]string{
 			"herodb_createDatabase":    {"backend", "config", "encryption_key"},
-			"herodb_listDatabases":     nil,
+			"herodb_listDatabases":     {"cursor", "limit"},
 			"herodb_getDatabaseInfo":   {"id"},
 			"herodb_deleteDatabase":    {"id"},
 			"herodb_addAccessKey":      {"id", "key", "permissions"},

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed6aa118f9/herodb/admin"
@@ -172,8 +173,16 @@ func methodTable() []*Method {
 			Result: "integer", Right: RightAdmin, Errors: []int64{CodeInvalidParams, CodeConflict, CodeUnsupported},
 			Example: `["Redb",{"name":"app","storage_path":null,"max_size":null,"redis_version":null},null]`,
 			call:    createDatabase},
-		{Name: "listDatabases", Summary: "Every live database, as getDatabaseInfo describes it.",
-			Result: "array", Right: RightAdmin, Example: `[]`, call: listDatabases},
+		{Name: "listDatabases", Summary: "The live databases in id order, each as getDatabaseInfo describes it except that `key_count` is null when its file is not open (listing opens no file; getDatabaseInfo opens it and counts). " +
+			"Given a cursor or a limit (named, or by position), one page: `{\"databases\": [...], \"cursor\": <next>}`; pass each reply's cursor back until it is null. A page may hold fewer than limit databases, even none, and still have a cursor. " +
+			"A page skips or repeats no database that exists for the whole walk; one created or deleted meanwhile may be in it or not. " +
+			"Without params (absent, null, [] or {}: HeroDB's form) the plain array of every live database, while there are at most 10,000; past that an error (-32602) that says to paginate.",
+			Params: []Param{
+				{Name: "cursor", Schema: "integer|null", Optional: true, Doc: "the previous page's cursor; null or absent: from the first database"},
+				{Name: "limit", Schema: "integer|null", Optional: true, Doc: "the most databases in the page, 1 to 1000; null or absent: 100"},
+			},
+			Result: "object|array", Right: RightAdmin, Errors: []int64{CodeInvalidParams},
+			Example: `{"cursor":null,"limit":100}`, call: listDatabases},
 		{Name: "getDatabaseInfo", Summary: "id, name, backend, encrypted, public, size_on_disk, key_count, created_at, last_access, max_size; unusable (with the reason) when its registration failed its integrity check.",
 			Params: []Param{idParam}, Result: "object", Right: RightAdmin, Errors: []int64{CodeNotFound},
 			Example: `[1]`, call: getDatabaseInfo},
@@ -294,16 +303,55 @@ func createDatabase(_ context.Context, s *Service, _ *Caller, a *args) (any, err
 	return d.ID, nil
 }
 
-func listDatabases(_ context.Context, s *Service, _ *Caller, _ *args) (any, error) {
-	out := []*admin.Info{}
-	for _, d := range s.cfg.Admin.Databases() {
-		info, err := s.cfg.Admin.DatabaseInfo(d.ID)
+// Listing: pages of at most maxListLimit databases, defaultListLimit when no limit is
+// given; without params, the plain array while there are at most maxUnpagedList
+// databases (a variable, so a test can lower it).
+const (
+	defaultListLimit = 100
+	maxListLimit     = 1000
+)
+
+var maxUnpagedList atomic.Int64
+
+func init() { maxUnpagedList.Store(10000) }
+
+// listPage is a page of listDatabases.
+type listPage struct {
+	Databases []*admin.Listed `json:"databases"`
+	Cursor    *uint64         `json:"cursor"` // null: the listing is complete
+}
+
+func listDatabases(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
+	if a.vals[0] == nil && a.vals[1] == nil {
+		// HeroDB's form: every database in one reply, while that stays reasonable.
+		most := int(maxUnpagedList.Load())
+		all, ok, err := s.cfg.Admin.AllDatabases(most)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, info)
+		if !ok {
+			return nil, rpcError(CodeInvalidParams, fmt.Sprintf(
+				`there are more than %d databases, too many for one reply: paginate with named params, listDatabases({"cursor":null,"limit":100}), passing each reply's cursor back until it is null`, most))
+		}
+		return all, nil
 	}
-	return out, nil
+	after, ok := a.optUint(0, 0)
+	if !ok {
+		return nil, a.bad(0, "the cursor of the previous page (a non-negative integer), or null to start")
+	}
+	limit, ok := a.optUint(1, defaultListLimit)
+	if !ok || limit < 1 || limit > maxListLimit {
+		return nil, a.bad(1, fmt.Sprintf("an integer from 1 to %d (or null: %d)", maxListLimit, defaultListLimit))
+	}
+	page, next, more, err := s.cfg.Admin.ListDatabases(after, int(limit))
+	if err != nil {
+		return nil, err
+	}
+	res := listPage{Databases: page}
+	if more {
+		res.Cursor = &next
+	}
+	return res, nil
 }
 
 func getDatabaseInfo(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {

@@ -103,6 +103,26 @@ func (a *args) boolean(i int, def bool) (bool, error) {
 	return b, nil
 }
 
+// optUint reads a non-negative integer that may be null or absent (def then); ok is
+// false when it is anything else: a fraction, an exponent, a string, a negative number.
+func (a *args) optUint(i int, def uint64) (n uint64, ok bool) {
+	if a.null(i) {
+		return def, true
+	}
+	dec := json.NewDecoder(bytes.NewReader(a.vals[i]))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return 0, false
+	}
+	num, isNum := v.(json.Number)
+	if !isNum {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(num.String(), 10, 64)
+	return n, err == nil
+}
+
 // db resolves a database given as an id (number or numeric string) or a name.
 func (a *args) db(adm *admin.Admin, i int) (*admin.Database, error) {
 	if a.null(i) {

@@ -301,7 +301,7 @@ func TestParamErrors(t *testing.T) {
 		{"setDatabasePublic", fmt.Sprintf(`[%d,"yes"]`, id), `"public"`},
 		{"setDatabasePublic", fmt.Sprintf(`[%d,1]`, id), `"public"`},
 		{"setDatabasePublic", fmt.Sprintf(`{"id":%d,"open":true}`, id), `"open"`},
-		{"listDatabases", `[1]`, "at most 0"},
+		{"listDatabases", `[null,10,1]`, "at most 2"},
 		{"listDatabases", `{"all":true}`, `"all"`},
 		{"getServerInfo", `[1]`, "at most 0"},
 	}

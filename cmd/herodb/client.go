@@ -60,8 +60,9 @@ type rpcFailure struct {
 
 func (e *rpcFailure) Error() string { return e.Message }
 
-// call invokes method with positional params and decodes the result into out.
-func (c *client) call(method string, params []any, out any) error {
+// call invokes method with params (positional, a []any, or named, a map) and decodes
+// the result into out.
+func (c *client) call(method string, params any, out any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if params == nil {

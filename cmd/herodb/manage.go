@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -30,9 +32,14 @@ Creates a database (private unless --public) and prints its id.
 
   herodb db create --name app
   herodb db create --name shared --public-read --max-size 1073741824`, dbCreate},
-	"list": {`herodb db list [--json]
+	"list": {`herodb db list [--limit N] [--json]
 
-Lists the databases.`, dbList},
+Lists the live databases in id order, fetching and printing them --limit at a time (so a
+node with a million databases lists without holding them all). KEYS is "-" for a database
+whose file is not open: listing opens no file ('herodb db info' opens it and counts).
+
+  herodb db list
+  herodb db list --limit 1000 --json`, dbList},
 	"info": {`herodb db info <db> [--json]
 
 Describes one database; <db> is an id or a name.
@@ -192,33 +199,80 @@ func when(ts int64) string {
 	return time.Unix(ts, 0).UTC().Format("2006-01-02 15:04")
 }
 
+// dbList pages through listDatabases, printing each page as it comes, so a node with a
+// million databases is listed without holding them all.
 func dbList(fs *flag.FlagSet, cf *clientFlags, args []string) error {
+	limit := fs.Int("limit", 100, "databases fetched per request, 1 to 1000 (the list is printed page by page)")
 	_, c, err := cf.start(fs, args, 0, "no arguments")
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if err := c.call("herodb_listDatabases", nil, &raw); err != nil {
-		return err
+	if *limit < 1 || *limit > 1000 {
+		return fmt.Errorf("--limit %d: want 1 to 1000", *limit)
 	}
-	var dbs []admin.Info
-	if err := json.Unmarshal(raw, &dbs); err != nil {
-		return err
+	out := bufio.NewWriter(os.Stdout)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	if cf.json {
+		out.WriteString("[")
+	} else {
+		fmt.Fprintln(tw, "ID\tNAME\tPUBLIC\tKEYS\tSIZE\tMAX SIZE\tCREATED")
+	}
+	var cursor any // nil: from the start
+	n := 0
+	for {
+		var page struct {
+			Databases []json.RawMessage `json:"databases"`
+			Cursor    *uint64           `json:"cursor"`
+		}
+		if err := c.call("herodb_listDatabases", map[string]any{"cursor": cursor, "limit": *limit}, &page); err != nil {
+			return err
+		}
+		for _, raw := range page.Databases {
+			if cf.json {
+				if n > 0 {
+					out.WriteString(",")
+				}
+				out.WriteString("\n  ")
+				var b bytes.Buffer
+				if err := json.Indent(&b, raw, "  ", "  "); err != nil {
+					return err
+				}
+				b.WriteTo(out)
+			} else {
+				var d admin.Listed
+				if err := json.Unmarshal(raw, &d); err != nil {
+					return err
+				}
+				public := publicText(d.Public)
+				if d.Unusable != "" {
+					public = "UNUSABLE" // its registration failed its integrity check: db info says why
+				}
+				keys := "-" // its file is not open: listing does not open it (db info does)
+				if d.KeyCount != nil {
+					keys = strconv.FormatInt(*d.KeyCount, 10)
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", d.ID, nameOf(d.Name), public, keys, d.SizeOnDisk, d.MaxSize, when(d.CreatedAt))
+			}
+			n++
+		}
+		if !cf.json {
+			tw.Flush() // each page aligned on its own: nothing is held across pages
+		}
+		if err := out.Flush(); err != nil {
+			return err
+		}
+		if page.Cursor == nil {
+			break
+		}
+		cursor = *page.Cursor
 	}
 	if cf.json {
-		printJSON(dbs)
-		return nil
-	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tPUBLIC\tKEYS\tSIZE\tMAX SIZE\tCREATED")
-	for _, d := range dbs {
-		public := publicText(d.Public)
-		if d.Unusable != "" {
-			public = "UNUSABLE" // its registration failed its integrity check: db info says why
+		if n > 0 {
+			out.WriteString("\n")
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", d.ID, nameOf(d.Name), public, d.KeyCount, d.SizeOnDisk, d.MaxSize, when(d.CreatedAt))
+		out.WriteString("]\n")
 	}
-	return tw.Flush()
+	return out.Flush()
 }
 
 func nameOf(name *string) string {
