@@ -173,6 +173,13 @@ func methodTable() []*Method {
 			Result: "integer", Right: RightAdmin, Errors: []int64{CodeInvalidParams, CodeConflict, CodeUnsupported},
 			Example: `["Redb",{"name":"app","storage_path":null,"max_size":null,"redis_version":null},null]`,
 			call:    createDatabase},
+		{Name: "createDatabases", Summary: "Creates count unnamed databases with the same options in one transaction (for provisioning): all or none; returns their ids in order.",
+			Params: []Param{
+				{Name: "count", Schema: "integer", Doc: "how many, 1 to 10000"},
+				{Name: "options", Schema: "object|null", Optional: true, Doc: `{backend ("bbolt" by default), max_size (bytes on disk), public (true|false|"read", default false)}; no name: names are given one database at a time`},
+			},
+			Result: "array", Right: RightAdmin, Errors: []int64{CodeInvalidParams, CodeUnsupported},
+			Example: `[100,{"public":false}]`, call: createDatabases},
 		{Name: "listDatabases", Summary: "The live databases in id order, each as getDatabaseInfo describes it except that `key_count` is null when its file is not open (listing opens no file; getDatabaseInfo opens it and counts). " +
 			"Given a cursor or a limit (named, or by position), one page: `{\"databases\": [...], \"cursor\": <next>}`; pass each reply's cursor back until it is null. A page may hold fewer than limit databases, even none, and still have a cursor. " +
 			"A page skips or repeats no database that exists for the whole walk; one created or deleted meanwhile may be in it or not. " +
@@ -259,12 +266,8 @@ func createDatabase(_ context.Context, s *Service, _ *Caller, a *args) (any, err
 	if err != nil {
 		return nil, err
 	}
-	switch strings.ToLower(backend) {
-	case "redb", "sled", "bbolt":
-	case "tantivy", "lance":
-		return nil, admin.Errorf(admin.EUNSUPPORTED, "backend %q is not supported: herodb databases are key-value stores (use \"Redb\", \"Sled\" or \"bbolt\")", backend)
-	default:
-		return nil, rpcError(CodeInvalidParams, `param "backend" must be "Redb", "Sled" or "bbolt"`)
+	if err := checkBackend(backend, "backend"); err != nil {
+		return nil, err
 	}
 	if a.null(1) {
 		return nil, a.bad(1, "an object {name, storage_path, max_size, redis_version, public}")
@@ -319,6 +322,63 @@ func init() { maxUnpagedList.Store(10000) }
 type listPage struct {
 	Databases []*admin.Listed `json:"databases"`
 	Cursor    *uint64         `json:"cursor"` // null: the listing is complete
+}
+
+// checkBackend accepts the key-value backends HeroDB names (all stored in bbolt).
+func checkBackend(backend, param string) error {
+	switch strings.ToLower(backend) {
+	case "redb", "sled", "bbolt":
+		return nil
+	case "tantivy", "lance":
+		return admin.Errorf(admin.EUNSUPPORTED, "backend %q is not supported: herodb databases are key-value stores (use \"Redb\", \"Sled\" or \"bbolt\")", backend)
+	}
+	return rpcError(CodeInvalidParams, fmt.Sprintf(`param %q must be "Redb", "Sled" or "bbolt"`, param))
+}
+
+// bulkOptions are createDatabases' options: those of createDatabase but a name.
+type bulkOptions struct {
+	Backend *string         `json:"backend"`
+	MaxSize *int64          `json:"max_size"`
+	Public  json.RawMessage `json:"public"`
+}
+
+func createDatabases(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
+	n, ok := a.optUint(0, 0)
+	if !ok || a.null(0) || n < 1 || n > admin.MaxBulkCreate {
+		return nil, a.bad(0, fmt.Sprintf("an integer from 1 to %d", admin.MaxBulkCreate))
+	}
+	var opt bulkOptions
+	if !a.null(1) {
+		if err := a.into(1, &opt); err != nil {
+			return nil, err
+		}
+	}
+	o := admin.CreateOptions{Backend: "bbolt"}
+	if opt.Backend != nil {
+		if err := checkBackend(*opt.Backend, "options.backend"); err != nil {
+			return nil, err
+		}
+		o.Backend = *opt.Backend
+	}
+	if opt.MaxSize != nil {
+		if *opt.MaxSize < 0 {
+			return nil, rpcError(CodeInvalidParams, "options.max_size must be a non-negative number of bytes")
+		}
+		o.MaxSize = *opt.MaxSize
+	}
+	var err error
+	if o.Public, err = parsePublic(opt.Public, "options.public"); err != nil {
+		return nil, err
+	}
+	ds, err := s.cfg.Admin.CreateDatabases(int(n), o)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	return ids, nil
 }
 
 func listDatabases(_ context.Context, s *Service, _ *Caller, a *args) (any, error) {
