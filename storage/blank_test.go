@@ -54,3 +54,28 @@ func TestEvictBlankFirst(t *testing.T) {
 		t.Errorf("%d open, want at most MaxOpen 4", len(open))
 	}
 }
+
+// TestIdleCloseDespiteSweep: a file unused for longer than the idle timeout closes, even
+// though the sweep (every 100 ms) holds every open file to expire keys: the sweep is not
+// a use. With a timeout above the sweep's period the file never closed before.
+func TestIdleCloseDespiteSweep(t *testing.T) {
+	m, _, _ := newMgr(t, 300*time.Millisecond)
+	db, release, err := m.Acquire(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *storage.Tx) error {
+		_, err := tx.Set([]byte("k"), []byte("v"), storage.SetOptions{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	deadline := time.Now().Add(10 * time.Second)
+	for m.OpenCount() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the file is still open 10 s after its last use (idle timeout 300 ms)")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

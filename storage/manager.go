@@ -226,7 +226,7 @@ func (m *Manager) Acquire(id uint64) (*DB, func(), error) {
 	m.mu.Lock()
 	if !e.opened {
 		m.mu.Unlock()
-		m.unref(e)
+		m.unref(e, false) // a failed open was no use
 		if e.err != nil {
 			return nil, nil, e.err
 		}
@@ -235,14 +235,18 @@ func (m *Manager) Acquire(id uint64) (*DB, func(), error) {
 	e.lastUsed = m.opts.Clock.Now()
 	m.mu.Unlock()
 	var once sync.Once
-	return e.db, func() { once.Do(func() { m.unref(e) }) }, nil
+	return e.db, func() { once.Do(func() { m.unref(e, true) }) }, nil
 }
 
-// unref drops one hold on e; the last one closes it if Remove asked for that.
-func (m *Manager) unref(e *entry) {
+// unref drops one hold on e; the last one closes it if Remove asked for that. used says
+// whether the hold was a use (a command), which moves the file's last use: the sweep and
+// listings hold files without using them, so idle files still close.
+func (m *Manager) unref(e *entry, used bool) {
 	m.mu.Lock()
 	e.refs--
-	e.lastUsed = m.opts.Clock.Now()
+	if used {
+		e.lastUsed = m.opts.Clock.Now()
+	}
 	last := e.closeAtZero && e.refs == 0
 	m.mu.Unlock()
 	if last {
@@ -411,7 +415,7 @@ func (m *Manager) Each(fn func(id uint64, db *DB)) {
 	sort.Slice(es, func(i, j int) bool { return es[i].id < es[j].id })
 	for _, e := range es {
 		fn(e.id, e.db)
-		m.unref(e)
+		m.unref(e, false) // the sweep is not a use: idle files must still close
 	}
 }
 

@@ -20,19 +20,7 @@ func (m *Manager) Peek(id uint64) (db *DB, release func(), ok bool) {
 	e.refs++
 	m.mu.Unlock()
 	var once sync.Once
-	return e.db, func() { once.Do(func() { m.unpeek(e) }) }, true
-}
-
-// unpeek drops a Peek's hold on e, as unref does but leaving lastUsed alone; the last
-// hold closes e if Remove asked for that.
-func (m *Manager) unpeek(e *entry) {
-	m.mu.Lock()
-	e.refs--
-	last := e.closeAtZero && e.refs == 0
-	m.mu.Unlock()
-	if last {
-		m.finish(e)
-	}
+	return e.db, func() { once.Do(func() { m.unref(e, false) }) }, true
 }
 
 // OpenCount is how many database files are open and ready in the cache now (files still
