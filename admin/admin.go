@@ -80,6 +80,7 @@ type Admin struct {
 	// mu guards the registry below; never held across a call into the file cache (the
 	// lock-order rule at the top of storage/manager.go).
 	mu    sync.RWMutex
+	live  int                          // live databases in dbs
 	dbs   map[uint64]*Database         // live and deleted
 	names map[string]uint64            // every name ever used, so none is reused
 	keys  map[string]map[uint64]Access // sha256hex(access key) → databases: AUTH's index

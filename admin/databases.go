@@ -89,6 +89,9 @@ func (a *Admin) load() error {
 				d.unusable, d.Public, d.DeletedAt = reason, AccessNone, 0
 			}
 			a.dbs[id] = d
+			if !d.Deleted() {
+				a.live++
+			}
 			if _, taken := a.names[d.Name]; d.Name != "" && (reason == "" || !taken) {
 				a.names[d.Name] = id
 			}
@@ -197,6 +200,7 @@ func (a *Admin) createDatabases(n int, o CreateOptions) ([]*Database, error) {
 	}
 	for _, d := range ds {
 		a.dbs[d.ID] = d
+		a.live++
 		if d.Name != "" {
 			a.names[d.Name] = d.ID
 		}
@@ -297,6 +301,29 @@ func (a *Admin) DatabaseByID(id uint64) (*Database, bool) {
 	return d, ok
 }
 
+// Count is the number of live databases, without a walk of the registry.
+func (a *Admin) Count() int {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.live
+}
+
+// Blank reports whether database id was never written to and its file is not open: it
+// holds nothing, and has no file to flush or remove.
+func (a *Admin) Blank(id uint64) bool {
+	a.mu.RLock()
+	d := a.dbs[id]
+	a.mu.RUnlock()
+	if d == nil || !d.filePending {
+		return false
+	}
+	if db, release, open := a.files.Peek(id); open {
+		defer release()
+		return db.Blank()
+	}
+	return true
+}
+
 // Databases lists the live databases in id order.
 func (a *Admin) Databases() []*Database {
 	a.mu.RLock()
@@ -360,6 +387,7 @@ func (a *Admin) DeleteDatabase(id uint64) error {
 		return err
 	}
 	a.changeDatabase(id, func(d *Database) { d.DeletedAt = now })
+	a.live--
 	a.changeCredentials()
 	// Lock order (storage/manager.go): Remove waits for an open of this file in progress,
 	// whose unlockDB takes a.mu; so a.mu goes first. The open then finds the database

@@ -503,7 +503,7 @@ func getServerInfo(_ context.Context, s *Service, c *Caller, _ *args) (any, erro
 		}
 		return out, nil
 	}
-	info["databases"] = len(s.cfg.Admin.Databases())
+	info["databases"] = s.cfg.Admin.Count()
 	return info, nil
 }
 

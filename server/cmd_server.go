@@ -174,7 +174,7 @@ func (s *Server) configValues() [][2]string {
 		{"dir", s.admin.Dir()},
 		{"appendfsync", s.cfg.Sync.String()},
 		{"maxclients", strconv.Itoa(s.cfg.MaxClients)},
-		{"databases", strconv.Itoa(len(s.admin.Databases()) + 1)},
+		{"databases", strconv.Itoa(s.admin.Count() + 1)},
 		{"proto-max-bulk-len", strconv.Itoa(s.cfg.MaxArgSize)},
 		{"save", ""},
 		{"appendonly", "no"},

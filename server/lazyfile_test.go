@@ -121,3 +121,27 @@ func TestLazyFileDeleteBeforeFirstFlush(t *testing.T) {
 		t.Errorf("%s exists: a deleted database's file was made", m)
 	}
 }
+
+// TestLazyFileFlushAllMakesNoFile: FLUSHALL empties the databases written to and makes
+// no file for those never written; the count of databases follows creates and deletes.
+func TestLazyFileFlushAllMakesNoFile(t *testing.T) {
+	srv, app := tServer(t, herodbtest.Options{Configure: lfFast})
+	var blank []uint64
+	for i := 0; i < 5; i++ {
+		blank = append(blank, srv.CreateDatabase(t, "blank"+strconv.Itoa(i), false))
+	}
+	c := tSelected(t, srv.Addr(), app)
+	tDo(t, c, "+OK\r\n", "SET", "k", "v")
+	tEventually(t, "the written database's file", func() bool { _, err := os.Stat(lfPath(srv, app)); return err == nil })
+	admin := tDial(t, srv.Addr())
+	tDo(t, admin, "+OK\r\n", "AUTH", herodbtest.AdminSecret)
+	tDo(t, admin, "+OK\r\n", "FLUSHALL")
+	tDo(t, c, tInt(0), "DBSIZE")
+	srv.Close() // every file closed: nothing is made at close either
+	for _, id := range blank {
+		lfNoFile(t, "a database never written, after FLUSHALL", lfPath(srv, id))
+	}
+	if got, want := srv.Admin().Count(), 6; got != want {
+		t.Errorf("Count() = %d, want %d", got, want)
+	}
+}

@@ -248,9 +248,9 @@ func (db *DB) runFlush(f *layer) {
 	close(done)
 }
 
-// blank reports whether the database has no file and no change: closing it costs
-// nothing, and reopening it costs no file.
-func (db *DB) blank() bool {
+// Blank reports whether the database has no file and no change: it holds nothing,
+// closing it costs nothing, and reopening it costs no file.
+func (db *DB) Blank() bool {
 	db.viewMu.RLock()
 	defer db.viewMu.RUnlock()
 	return db.bolt == nil && db.cur.empty() && db.flushing == nil

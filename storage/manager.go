@@ -471,7 +471,7 @@ func (m *Manager) evict() {
 			// the log have, which a reopen would not see.
 			if e.opened && e.refs == 0 && !e.db.Failed() {
 				idle = append(idle, e)
-				blank[e] = e.db.blank()
+				blank[e] = e.db.Blank()
 			}
 		}
 		// Databases never written go first: they hold no file and nothing to flush, so

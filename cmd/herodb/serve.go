@@ -261,7 +261,7 @@ func devSecret(dir string) ([]byte, error) {
 // devSetup creates the public "demo" database on a fresh directory and says loudly
 // what this mode is.
 func devSetup(srv *server.Server, f *serveFlags, log *slog.Logger) error {
-	if _, ok := srv.Admin().Database("demo"); !ok && len(srv.Admin().Databases()) == 0 {
+	if _, ok := srv.Admin().Database("demo"); !ok && srv.Admin().Count() == 0 {
 		if _, err := srv.Admin().CreateDatabase(admin.CreateOptions{Name: "demo", Public: admin.AccessReadWrite}); err != nil {
 			return err
 		}
