@@ -211,11 +211,11 @@ func openBolt(path string, opts Options) (*bolt.DB, error) {
 // they are from a file that was removed (its key is destroyed).
 var errDiscarded = errors.New("storage: database deleted")
 
-// makeFile makes the file of a database opened with no file, laid out and bound under
-// its key in one fsynced transaction, with its directory entry fsynced, before the first
-// flush writes into it; then records that it exists (Unlocked.Made). A deleted database
-// (discard) never gets one: discard and makeFile are ordered by fileMu.
-func (db *DB) makeFile() error {
+// makeFile makes the file of a database opened with no file: laid out, bound under its
+// key and holding f (the first flush's layer; nil: none) in one fsynced transaction, its
+// directory entry fsynced; then records that it exists (Unlocked.Made). A deleted
+// database (discard) never gets one: discard and makeFile are ordered by fileMu.
+func (db *DB) makeFile(f *layer) error {
 	db.fileMu.Lock()
 	defer db.fileMu.Unlock()
 	if db.discarded.Load() {
@@ -228,15 +228,24 @@ func (db *DB) makeFile() error {
 	if err := makeDir(filepath.Dir(db.path)); err != nil {
 		return fmt.Errorf("storage: making the directory of %s: %w", db.path, err)
 	}
-	b, err := openBolt(db.path, db.opts)
+	opts := db.opts
+	opts.MaxSize = 0 // the first flush was admitted by the estimate (checkSize): it is kept whole
+	b, err := openBolt(db.path, opts)
 	if err != nil {
 		return err
 	}
+	b.MaxSize = int(db.opts.MaxSize)
 	err = b.Update(func(btx *bolt.Tx) error {
 		if err := createFile(btx, db.path, db.id); err != nil {
 			return err
 		}
-		return btx.Bucket(bucketFormat).Put([]byte("format"), bindingRecord(kr, db.id, crypto.Random(fileIDSize)))
+		if err := btx.Bucket(bucketFormat).Put([]byte("format"), bindingRecord(kr, db.id, crypto.Random(fileIDSize))); err != nil {
+			return err
+		}
+		if f == nil {
+			return nil
+		}
+		return db.writeLayer(btx, f)
 	})
 	if err == nil {
 		err = syncDir(filepath.Dir(db.path))

@@ -161,7 +161,7 @@ func engGet(db *DB, from, to int, n int64) error {
 func engBreakFile(t *testing.T, db *DB) {
 	t.Helper()
 	if db.bolt == nil {
-		if err := db.makeFile(); err != nil { // never written: make its (empty) file first
+		if err := db.makeFile(nil); err != nil { // never written: make its (empty) file first
 			t.Fatal(err)
 		}
 	}

@@ -324,11 +324,16 @@ func (db *DB) commitLayer(f *layer) error {
 		}
 	}
 	if db.bolt == nil {
-		if err := db.makeFile(); errors.Is(err, errDiscarded) {
+		// The first flush makes the file with f in it: one transaction, one fsync.
+		err := db.makeFile(f)
+		if errors.Is(err, errDiscarded) {
 			return nil // deleted before its first flush: nothing to keep, no file made
-		} else if err != nil {
+		}
+		if err != nil {
 			return err
 		}
+		db.measure()
+		return nil
 	}
 	err := db.bolt.Update(func(btx *bolt.Tx) error { return db.writeLayer(btx, f) })
 	if errors.Is(err, berrors.ErrMaxSizeReached) {

@@ -464,27 +464,38 @@ func (m *Manager) evict() {
 	m.mu.Lock()
 	var out []*entry
 	if over := len(m.open) - m.maxOpen; over > 0 {
-		var idle []*entry
-		blank := map[*entry]bool{}
+		type cand struct {
+			e     *entry
+			blank bool
+		}
+		var idle []cand
 		for _, e := range m.open {
 			// A file whose flush failed stays open: it holds changes only memory and
 			// the log have, which a reopen would not see.
 			if e.opened && e.refs == 0 && !e.db.Failed() {
-				idle = append(idle, e)
-				blank[e] = e.db.Blank()
+				idle = append(idle, cand{e, e.db.Blank()})
 			}
 		}
 		// Databases never written go first: they hold no file and nothing to flush, so
 		// reading many of them (a tenant probing ids) does not push out the files in use.
-		sort.Slice(idle, func(i, j int) bool {
-			if blank[idle[i]] != blank[idle[j]] {
-				return blank[idle[i]]
+		// Then the least recently used. Usually one is over: a scan, not a sort.
+		before := func(a, b cand) bool {
+			if a.blank != b.blank {
+				return a.blank
 			}
-			return idle[i].lastUsed.Before(idle[j].lastUsed)
-		})
-		for _, e := range idle[:min(over, len(idle))] {
-			m.takeLocked(e)
-			out = append(out, e)
+			return a.e.lastUsed.Before(b.e.lastUsed)
+		}
+		for n := 0; n < over && len(idle) > 0; n++ {
+			best := 0
+			for i := range idle {
+				if before(idle[i], idle[best]) {
+					best = i
+				}
+			}
+			m.takeLocked(idle[best].e)
+			out = append(out, idle[best].e)
+			idle[best] = idle[len(idle)-1]
+			idle = idle[:len(idle)-1]
 		}
 	}
 	m.mu.Unlock()
