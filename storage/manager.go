@@ -77,6 +77,7 @@ type Manager struct {
 	// recovered is set once Recover has replayed the log: until then the log holds
 	// frames no open database accounts for, and must not be truncated.
 	recovered atomic.Bool
+	opens     atomic.Uint64 // opens started (Opens)
 	closed    bool
 	stop      chan struct{}
 	done      chan struct{}
@@ -257,6 +258,7 @@ func (m *Manager) unref(e *entry, used bool) {
 // openEntry opens e's file with no lock held, after the previous file of the same id
 // (prev, if any) is closed, and publishes the outcome.
 func (m *Manager) openEntry(e *entry, prev *entry) {
+	m.opens.Add(1)
 	db, err := m.openFile(e.id, prev)
 	m.mu.Lock()
 	failed := false

@@ -23,6 +23,10 @@ func (m *Manager) Peek(id uint64) (db *DB, release func(), ok bool) {
 	return e.db, func() { once.Do(func() { m.unref(e, false) }) }, true
 }
 
+// Opens is how many times a database was opened (its file, or its blank state) since
+// the manager started: concurrent Acquires of one closed database count once.
+func (m *Manager) Opens() uint64 { return m.opens.Load() }
+
 // OpenCount is how many database files are open and ready in the cache now (files still
 // opening are not counted; nor are files taken out and still closing).
 func (m *Manager) OpenCount() int {
