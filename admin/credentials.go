@@ -1,9 +1,6 @@
 package admin
 
-import (
-	"sort"
-	"time"
-)
+import "time"
 
 // Kind is the kind of a credential; its text is what the auth log and AUTHLOG show.
 type Kind string
@@ -18,11 +15,24 @@ const (
 
 // Grant is what one accepted credential allows. Every entry point (RESP SELECT and AUTH,
 // the RPC's bearer header) gets its grant from Authenticate, the one credential check.
+//
+// A grant names databases in two ways: explicitly, one entry per database it names (an
+// access key's databases, a token's or a JWT's named databases), and by a wildcard, a
+// rule rather than a list ("*": every live database but DB 0, including those created
+// after the credential was checked). A wildcard is never expanded into entries: that
+// would cost one entry per database at every check. Access is the one answer to "what
+// does this grant allow on this database".
 type Grant struct {
 	Kind    Kind
 	Admin   bool              // the admin secret: every database, DB 0 read-only
-	dbs     map[uint64]Access // an access key: the databases it was added to
+	dbs     map[uint64]Access // the databases it names explicitly, each with its access
 	Expires time.Time         // zero: never
+
+	// all is the access a wildcard gives on every live database but DB 0 (AccessNone: no
+	// wildcard). keyless limits it to the databases without a JWT key of their own: a
+	// JWT's "*", verified by the server-wide keys, which govern only those.
+	all     Access
+	keyless bool
 
 	// Named tokens: the token's id and scopes (for "no escalation" checks), and its
 	// rights over other tokens.
@@ -31,39 +41,47 @@ type Grant struct {
 	TokenRead, TokenWrite bool
 }
 
-// On is the access the grant gives on database id.
-func (g *Grant) On(id uint64) Access {
-	if g == nil {
+// Access is the access the grant gives on database d, a current snapshot of its
+// registration (Admin.Database, DatabaseByID): the highest of its explicit entry and its
+// wildcard rule. A deleted database gets none, DB 0 only the admin's read; a JWT's
+// wildcard covers d only while d has no JWT key of its own. The rule is applied to the
+// snapshot it is given, so a database created after the credential was checked is
+// covered, and one that is deleted or gets its own key is not, at once.
+func (g *Grant) Access(d *Database) Access {
+	if g == nil || d == nil || d.Deleted() {
 		return AccessNone
 	}
 	if g.Admin {
-		if id == 0 {
+		if d.ID == 0 {
 			return AccessRead
 		}
 		return AccessReadWrite
 	}
-	return g.dbs[id]
+	if d.ID == 0 {
+		return AccessNone // never through a key, token or JWT (DB 0 is the admin's)
+	}
+	acc := g.dbs[d.ID]
+	if g.all != AccessNone && (!g.keyless || d.JWTKey == nil) {
+		acc = max(acc, g.all)
+	}
+	return acc
 }
 
-// Only returns the database when the grant opens exactly one (AUTH then selects it).
+// Wildcard reports whether the grant covers databases by a rule ("*") rather than only
+// by name: the admin secret, a token's "*" database scope, a JWT's "*".
+func (g *Grant) Wildcard() bool { return g != nil && (g.Admin || g.all != AccessNone) }
+
+// Only returns the database when the grant opens exactly one (AUTH then selects it): a
+// grant that names one database and has no wildcard. A wildcard grant never has only
+// one, however many databases exist now: it covers the ones created later too.
 func (g *Grant) Only() (uint64, bool) {
-	if g == nil || g.Admin || len(g.dbs) != 1 {
+	if g == nil || g.Wildcard() || len(g.dbs) != 1 {
 		return 0, false
 	}
 	for id := range g.dbs {
 		return id, true
 	}
 	return 0, false
-}
-
-// Databases lists the databases the grant names, in id order (not for the admin).
-func (g *Grant) Databases() []uint64 {
-	var ids []uint64
-	for id := range g.dbs {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids
 }
 
 // ErrWrongCredential is the one answer for a wrong, unknown or revoked credential, so
@@ -102,7 +120,7 @@ func (a *Admin) opens(g *Grant, ref string) bool {
 		return g.Admin
 	}
 	d, ok := a.Database(ref)
-	return ok && g.On(d.ID) != AccessNone
+	return ok && g.Access(d) != AccessNone
 }
 
 // Recheck re-derives the grant of a credential accepted earlier, after a revocation

@@ -177,8 +177,8 @@ func TestJWTClaimsAndTimes(t *testing.T) {
 			if g.Kind != "jwt" || g.Admin || !g.Names() {
 				t.Errorf("grant %+v: want a non-admin jwt grant", g)
 			}
-			if g.On(f.app) != tc.app || g.On(f.other) != tc.other || g.On(0) != AccessNone {
-				t.Errorf("access app=%v other=%v db0=%v, want %v %v none", g.On(f.app), g.On(f.other), g.On(0), tc.app, tc.other)
+			if grantOn(f.a, g, f.app) != tc.app || grantOn(f.a, g, f.other) != tc.other || grantOn(f.a, g, 0) != AccessNone {
+				t.Errorf("access app=%v other=%v db0=%v, want %v %v none", grantOn(f.a, g, f.app), grantOn(f.a, g, f.other), grantOn(f.a, g, 0), tc.app, tc.other)
 			}
 		})
 	}
@@ -314,16 +314,16 @@ func TestJWTWildcard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.On(f.app) != AccessReadWrite || g.On(f.other) != AccessRead || g.On(0) != AccessNone || g.On(tenant.ID) != AccessNone {
-		t.Fatalf("wildcard access app=%v other=%v db0=%v tenant=%v", g.On(f.app), g.On(f.other), g.On(0), g.On(tenant.ID))
+	if grantOn(f.a, g, f.app) != AccessReadWrite || grantOn(f.a, g, f.other) != AccessRead || grantOn(f.a, g, 0) != AccessNone || grantOn(f.a, g, tenant.ID) != AccessNone {
+		t.Fatalf("wildcard access app=%v other=%v db0=%v tenant=%v", grantOn(f.a, g, f.app), grantOn(f.a, g, f.other), grantOn(f.a, g, 0), grantOn(f.a, g, tenant.ID))
 	}
 	// A database created later is covered by the same token at once (the cache is not stale).
 	late, err := f.a.CreateDatabase(CreateOptions{Name: "late"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g, err = f.a.verifyJWT([]byte(tok)); err != nil || g.On(late.ID) != AccessRead {
-		t.Fatalf("late database: %v, access %v", err, g.On(late.ID))
+	if g, err = f.a.verifyJWT([]byte(tok)); err != nil || grantOn(f.a, g, late.ID) != AccessRead {
+		t.Fatalf("late database: %v, access %v", err, grantOn(f.a, g, late.ID))
 	}
 	// A deleted one is not (a fresh token: a cached grant may still list it, harmlessly,
 	// since a deleted database can never be selected and its id is never reused).
@@ -331,12 +331,12 @@ func TestJWTWildcard(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := f.mint(t, jwt.MapClaims{"p": map[string]any{"ro": ns("*"), "rw": ns("app")}, "jti": "fresh"})
-	if g, err = f.a.verifyJWT([]byte(fresh)); err != nil || g.On(late.ID) != AccessNone {
-		t.Fatalf("deleted database: %v, access %v", err, g.On(late.ID))
+	if g, err = f.a.verifyJWT([]byte(fresh)); err != nil || grantOn(f.a, g, late.ID) != AccessNone {
+		t.Fatalf("deleted database: %v, access %v", err, grantOn(f.a, g, late.ID))
 	}
 	// The tenant's own key with "*" opens only the tenant's database.
 	g, err = f.a.verifyJWT([]byte(mintEd(t, tenantPriv, f.claims(jwt.MapClaims{"p": map[string]any{"rw": ns("*", "tenant")}}), "")))
-	if err != nil || g.On(tenant.ID) != AccessReadWrite || g.On(f.app) != AccessNone {
+	if err != nil || grantOn(f.a, g, tenant.ID) != AccessReadWrite || grantOn(f.a, g, f.app) != AccessNone {
 		t.Fatalf("tenant wildcard: %v", err)
 	}
 	// "*" with DB 0 is still refused whole.
@@ -447,12 +447,12 @@ func TestJWTDatabaseKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err := f.a.verifyJWT([]byte(serverTok))
-	if err != nil || g.On(f.app) != AccessNone || g.On(f.other) != AccessReadWrite {
-		t.Fatalf("server token after the tenant key: %v (app %v, other %v)", err, g.On(f.app), g.On(f.other))
+	if err != nil || grantOn(f.a, g, f.app) != AccessNone || grantOn(f.a, g, f.other) != AccessReadWrite {
+		t.Fatalf("server token after the tenant key: %v (app %v, other %v)", err, grantOn(f.a, g, f.app), grantOn(f.a, g, f.other))
 	}
 	g, err = f.a.verifyJWT([]byte(tenantTok))
-	if err != nil || g.On(f.app) != AccessReadWrite || g.On(f.other) != AccessNone {
-		t.Fatalf("tenant token: %v (app %v, other %v)", err, g.On(f.app), g.On(f.other))
+	if err != nil || grantOn(f.a, g, f.app) != AccessReadWrite || grantOn(f.a, g, f.other) != AccessNone {
+		t.Fatalf("tenant token: %v (app %v, other %v)", err, grantOn(f.a, g, f.app), grantOn(f.a, g, f.other))
 	}
 	appOnly := mintEd(t, f.priv, f.claims(nil), "")
 	if _, err := f.a.verifyJWT([]byte(appOnly)); jwtCode(t, err) != JWTInvalid {
@@ -478,7 +478,7 @@ func TestJWTDatabaseKey(t *testing.T) {
 	if err := f.a.SetDatabaseJWTKey(f.app, ""); err != nil {
 		t.Fatal(err)
 	}
-	if g, err := f.a.verifyJWT([]byte(appOnly)); err != nil || g.On(f.app) != AccessReadWrite {
+	if g, err := f.a.verifyJWT([]byte(appOnly)); err != nil || grantOn(f.a, g, f.app) != AccessReadWrite {
 		t.Fatalf("server token after removal: %v", err)
 	}
 	if _, err := f.a.verifyJWT([]byte(mintEd(t, tenantPriv, f.claims(nil), ""))); err == nil {

@@ -277,8 +277,8 @@ func TestTokenFormatAndStorage(t *testing.T) {
 	if g.Kind != "token" || g.TokenID != nt.ID || g.Admin || g.TokenRead || g.TokenWrite {
 		t.Errorf("grant of a database token: %+v", g)
 	}
-	if id, ok := g.Only(); !ok || id != 1 || g.On(1) != AccessRead {
-		t.Errorf("grant of an app:read token: only %d %v, on app %v", id, ok, g.On(1))
+	if id, ok := g.Only(); !ok || id != 1 || grantOn(a, g, 1) != AccessRead {
+		t.Errorf("grant of an app:read token: only %d %v, on app %v", id, ok, grantOn(a, g, 1))
 	}
 	m := tkFormat.FindStringSubmatch(nt.Token)
 	flip := func(s string, i int) string {
@@ -389,10 +389,10 @@ func TestTokenNoEscalationAdminAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	dev := tkGrant(t, a, devTok.Token)
-	if !dev.TokenRead || !dev.TokenWrite || dev.Admin || dev.On(1) != AccessReadWrite || dev.On(2) != AccessNone {
+	if !dev.TokenRead || !dev.TokenWrite || dev.Admin || grantOn(a, dev, 1) != AccessReadWrite || grantOn(a, dev, 2) != AccessNone {
 		t.Fatalf("developer grant: %+v", dev)
 	}
-	if adm := tkGrant(t, a, adminTok.Token); !adm.Admin || adm.On(0) != AccessRead || adm.On(2) != AccessReadWrite {
+	if adm := tkGrant(t, a, adminTok.Token); !adm.Admin || grantOn(a, adm, 0) != AccessRead || grantOn(a, adm, 2) != AccessReadWrite {
 		t.Fatalf("admin token grant: %+v", adm)
 	}
 

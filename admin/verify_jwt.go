@@ -136,41 +136,40 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 	delete(refs, "*")
 
 	// Each database is opened by the key that governs it: its own key when it has one,
-	// else the server-wide keys.
+	// else the server-wide keys. "*" is a rule, never a list of databases: the databases
+	// the server-wide keys govern (those without a key of their own), now and later, so
+	// it belongs to the server-wide keys' group even when that names no database.
 	a.mu.RLock()
 	type group struct {
 		keys []crypto.PublicKey
 		dbs  map[uint64]Access
 	}
 	groups := map[string]*group{}
-	addTo := func(d *Database, acc Access) {
-		gk := "server"
-		var keys []crypto.PublicKey
-		if d.JWTKey != nil {
-			gk = "db:" + strconv.FormatUint(d.ID, 10)
-			keys = []crypto.PublicKey{{Key: d.JWTKey, ID: crypto.Thumbprint(d.JWTKey)}}
-		}
+	groupOf := func(gk string, keys []crypto.PublicKey) *group {
 		g := groups[gk]
 		if g == nil {
 			g = &group{keys: keys, dbs: map[uint64]Access{}}
 			groups[gk] = g
 		}
-		g.dbs[d.ID] = max(g.dbs[d.ID], acc)
+		return g
 	}
 	for ref, acc := range refs {
 		d := a.lookupLocked(ref)
-		if d != nil {
-			addTo(d, acc)
+		if d == nil {
+			continue
 		}
-	}
-	if hasWild {
-		for _, d := range a.dbs {
-			if !d.Deleted() && d.JWTKey == nil {
-				addTo(d, wild)
-			}
+		var g *group
+		if d.JWTKey != nil {
+			g = groupOf("db:"+strconv.FormatUint(d.ID, 10), []crypto.PublicKey{{Key: d.JWTKey, ID: crypto.Thumbprint(d.JWTKey)}})
+		} else {
+			g = groupOf("server", nil)
 		}
+		g.dbs[d.ID] = max(g.dbs[d.ID], acc)
 	}
 	a.mu.RUnlock()
+	if hasWild {
+		groupOf("server", nil)
+	}
 	if g := groups["server"]; g != nil {
 		a.jwt.mu.RLock()
 		g.keys = a.jwt.keys
@@ -179,11 +178,14 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 
 	grant := &Grant{Kind: KindJWT, dbs: map[uint64]Access{}}
 	verified := false
-	for _, g := range groups {
+	for gk, g := range groups {
 		if a.checkSignature(token, unverified.Header["kid"], g.keys) {
 			verified = true
 			for id, acc := range g.dbs {
 				grant.dbs[id] = acc
+			}
+			if gk == "server" && hasWild {
+				grant.all, grant.keyless = wild, true
 			}
 		}
 	}

@@ -45,7 +45,7 @@ func (s *Server) denied(sess *session, g *admin.Grant) string {
 
 // access is the highest grant a session has on d: public flag, AUTH credential, KEY.
 func (s *Server) access(sess *session, d *admin.Database) admin.Access {
-	return max(d.Public, sess.authGrant.On(d.ID), sess.selGrant.On(d.ID))
+	return max(d.Public, sess.authGrant.Access(d), sess.selGrant.Access(d))
 }
 
 // selectDB changes the selection, or leaves the connection as it was and returns the
@@ -76,13 +76,13 @@ func (s *Server) selectDB(sess *session, ref string, key []byte) string {
 		}
 		return errDBRange
 	}
-	if kg != nil && kg.On(d.ID) == admin.AccessNone {
+	if kg != nil && kg.Access(d) == admin.AccessNone {
 		return s.denied(sess, kg) // first: a key of another database learns nothing more
 	}
 	if err := d.Unusable(); err != nil { // its registration failed its check: fail closed
 		return errAdmin(err)
 	}
-	acc := max(d.Public, sess.authGrant.On(d.ID), kg.On(d.ID)) // s.access, with kg as the KEY
+	acc := max(d.Public, sess.authGrant.Access(d), kg.Access(d)) // s.access, with kg as the KEY
 	if acc == admin.AccessNone {
 		switch {
 		case expired != "" && kg == nil:
@@ -117,7 +117,7 @@ func (s *Server) auth(sess *session, user, cred []byte) string {
 			return ""
 		}
 		d, ok := s.admin.Database(ref)
-		if !ok || g.On(d.ID) == admin.AccessNone {
+		if !ok || g.Access(d) == admin.AccessNone {
 			return s.denied(sess, g)
 		}
 		if err := d.Unusable(); err != nil {
