@@ -51,22 +51,20 @@ func (a *Admin) AddAccessKey(id uint64, key string, perm Access) error {
 	hash := crypto.SHA256Hex([]byte(key))
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	d := a.dbs[id]
+	d := a.regLocked(id)
 	if d == nil || d.Deleted() {
 		return Errorf(ENOTFOUND, "database %d does not exist", id)
 	}
 	val := keyValue(perm, a.clock.Now().Unix())
 	err := a.db0.Update(func(tx *storage.Tx) error {
-		_, err := tx.HSet(keysKey(id), [][]byte{[]byte(hash), []byte(val)})
-		return err
+		if _, err := tx.HSet(keysKey(id), [][]byte{[]byte(hash), []byte(val)}); err != nil {
+			return err
+		}
+		return tx.SysPut(akeyIndex(hash, id), nil) // AUTH's index (registry_cache.go)
 	})
 	if err != nil {
 		return err
 	}
-	if a.keys[hash] == nil {
-		a.keys[hash] = map[uint64]Access{}
-	}
-	a.keys[hash][id] = perm
 	a.changeDatabase(id, nil) // open connections re-derive their access: less, or more
 	a.changeCredentials()
 	return nil
@@ -96,45 +94,25 @@ func (a *Admin) DeleteAccessKey(id uint64, hash string) error {
 	hash = strings.ToLower(hash)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	d := a.dbs[id]
+	d := a.regLocked(id)
 	if d == nil || d.Deleted() {
 		return Errorf(ENOTFOUND, "database %d does not exist", id)
 	}
-	if _, ok := a.keys[hash][id]; !ok {
-		return Errorf(ENOTFOUND, "database %d has no access key with hash %q", id, hash)
-	}
 	err := a.db0.Update(func(tx *storage.Tx) error {
-		_, err := tx.HDel(keysKey(id), [][]byte{[]byte(hash)})
-		return err
+		n, err := tx.HDel(keysKey(id), [][]byte{[]byte(hash)})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return Errorf(ENOTFOUND, "database %d has no access key with hash %q", id, hash)
+		}
+		return tx.SysDelete(akeyIndex(hash, id))
 	})
 	if err != nil {
 		return err
-	}
-	delete(a.keys[hash], id)
-	if len(a.keys[hash]) == 0 {
-		delete(a.keys, hash)
 	}
 	a.changeDatabase(id, nil)
 	a.changeCredentials()
 	return nil
 }
 
-// loadKeys builds the in-memory index hash → databases from DB 0's key hashes.
-func (a *Admin) loadKeys(tx *storage.Tx, id uint64) error {
-	pairs, err := tx.HGetAll(keysKey(id))
-	if err != nil {
-		return err
-	}
-	for i := 0; i+1 < len(pairs); i += 2 {
-		p, _ := parseKeyValue(string(pairs[i+1]))
-		if p == AccessNone {
-			continue
-		}
-		h := string(pairs[i])
-		if a.keys[h] == nil {
-			a.keys[h] = map[uint64]Access{}
-		}
-		a.keys[h][id] = p
-	}
-	return nil
-}

@@ -49,6 +49,9 @@ type Config struct {
 	IdleClose time.Duration
 	// MaxOpenDBs bounds the database files open at once (0: 1000).
 	MaxOpenDBs int
+	// RegistryCache bounds the registrations kept in memory (0: 65536); the others are
+	// read from DB 0 when needed (registry_cache.go).
+	RegistryCache int
 	// WriteBuffer bounds the memory of changes not yet flushed into the files, across
 	// databases (0: 64 MiB).
 	WriteBuffer int64
@@ -79,12 +82,17 @@ type Admin struct {
 
 	// mu guards the registry below; never held across a call into the file cache (the
 	// lock-order rule at the top of storage/manager.go).
-	mu    sync.RWMutex
-	live  int                          // live databases in dbs
-	dbs   map[uint64]*Database         // live and deleted
-	names map[string]uint64            // every name ever used, so none is reused
-	keys  map[string]map[uint64]Access // sha256hex(access key) → databases: AUTH's index
-	guard *authGuard
+	mu       sync.RWMutex
+	live     int                  // live databases
+	next     uint64               // the next id to give
+	dbs      map[uint64]*Database // cached snapshots, live and deleted (registry_cache.go)
+	cacheMax int
+	names    map[string]uint64 // names reserved by creates under way (as id 0)
+	// genSeq gives every snapshot, read or changed, a generation no other had.
+	genSeq atomic.Uint64
+	// flagged holds the ids whose failed registration was logged: once per process.
+	flagged sync.Map
+	guard  *authGuard
 	jwt   *jwtState
 	// credGen moves whenever a credential may have been revoked server-wide; only
 	// changeCredentials moves it (revocation.go).
@@ -127,7 +135,7 @@ func Open(cfg Config) (*Admin, error) {
 		return nil, err
 	}
 	a := &Admin{dir: cfg.Dir, clock: cfg.Clock, db0: db0, secret: crypto.Digest(cfg.Secret),
-		dbs: map[uint64]*Database{}, names: map[string]uint64{}, keys: map[string]map[uint64]Access{}, guard: newAuthGuard(cfg.Logger)}
+		dbs: map[uint64]*Database{}, names: map[string]uint64{}, cacheMax: cfg.RegistryCache, guard: newAuthGuard(cfg.Logger)}
 	if err := a.unlock(cfg); err != nil {
 		db0.Close()
 		return nil, err
@@ -275,9 +283,7 @@ func (a *Admin) sealDEK0(tx *storage.Tx) error {
 // lock of its own held, and it takes a.mu only to read the snapshot (the lock-order rule
 // in storage/manager.go: nothing of ours is held across the DB 0 read or the unwrap).
 func (a *Admin) unlockDB(id uint64) (storage.Unlocked, error) {
-	a.mu.RLock()
-	d := a.dbs[id]
-	a.mu.RUnlock()
+	d := a.reg(id)
 	if d == nil || d.Deleted() {
 		return storage.Unlocked{}, goneError{e: Errorf(ENOTFOUND, "database %d does not exist", id)}
 	}
@@ -322,7 +328,7 @@ func (a *Admin) removeOrphans(log *slog.Logger) {
 			continue
 		}
 		a.mu.RLock()
-		d := a.dbs[id]
+		d := a.regLocked(id)
 		a.mu.RUnlock()
 		if d != nil && !d.Deleted() {
 			continue

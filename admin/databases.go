@@ -3,7 +3,6 @@ package admin
 import (
 	"crypto/ed25519"
 	"regexp"
-	"sort"
 	"strconv"
 	"sync/atomic"
 
@@ -59,50 +58,14 @@ func ValidateName(name string) error {
 
 func metaKey(id uint64) []byte { return []byte("meta:db:" + strconv.FormatUint(id, 10)) }
 
-// load reads the registry of databases from DB 0 into memory, checking each
-// registration's MAC (registry.go): one that fails loads as an unusable database, logged.
+// load prepares the registry at startup: a migration of an old directory if it needs
+// one, then what openRegistry reads. Registrations themselves are read when needed
+// (registry_cache.go), each checked against its MAC then.
 func (a *Admin) load() error {
 	if err := a.prepareRegistry(); err != nil {
 		return err
 	}
-	key := a.regKey()
-	return a.db0.View(func(tx *storage.Tx) error {
-		next, err := nextID(tx)
-		if err != nil {
-			return err
-		}
-		for id := uint64(1); id < next; id++ {
-			pairs, rerr := tx.HGetAll(metaKey(id))
-			reason := checkRegistration(tx, key, id, pairs, rerr)
-			if reason == "" && len(pairs) == 0 {
-				continue // sealed empty at migration: never registered
-			}
-			d := decodeRegistration(id, pairs)
-			if rerr != nil {
-				d.Name = loadedName(tx, id)
-			}
-			if reason != "" {
-				a.guard.log.Error("database registration failed its integrity check: the database is unusable",
-					"db", id, "reason", reason)
-				// Nothing in it is trusted: never public, listed (not deleted) so that
-				// the operator sees it and can delete it.
-				d.unusable, d.Public, d.DeletedAt = reason, AccessNone, 0
-			}
-			a.dbs[id] = d
-			if !d.Deleted() {
-				a.live++
-			}
-			if _, taken := a.names[d.Name]; d.Name != "" && (reason == "" || !taken) {
-				a.names[d.Name] = id
-			}
-			if !d.Deleted() {
-				if err := a.loadKeys(tx, id); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	return a.openRegistry()
 }
 
 // MinMaxSize is the smallest max_size accepted: an empty bbolt file is 32 KiB and a
@@ -160,7 +123,7 @@ func (a *Admin) createDatabases(n int, o CreateOptions) ([]*Database, error) {
 	// find nothing until the registration is in), and a.mu is let go across DB 0's
 	// transaction, so concurrent creates share one group commit of DB 0.
 	a.mu.Lock()
-	if _, taken := a.names[o.Name]; o.Name != "" && taken {
+	if o.Name != "" && a.nameTakenLocked(o.Name) {
 		a.mu.Unlock()
 		return nil, Errorf(ECONFLICT, "database name %q is taken (names are never reused)", o.Name)
 	}
@@ -192,20 +155,19 @@ func (a *Admin) createDatabases(n int, o CreateOptions) ([]*Database, error) {
 	})
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if o.Name != "" {
+		delete(a.names, o.Name) // from now on DB 0's name index has it
+	}
 	if err != nil {
-		if o.Name != "" {
-			delete(a.names, o.Name)
-		}
 		return nil, err
 	}
 	for _, d := range ds {
-		a.dbs[d.ID] = d
+		d.gen = a.genSeq.Add(1)
+		a.cacheLocked(d)
 		a.live++
-		if d.Name != "" {
-			a.names[d.Name] = d.ID
-		}
+		a.next = max(a.next, d.ID+1)
 	}
-	a.changeCredentials() // a wildcard JWT or token grant covers the newcomers from now on
+	a.changeCredentials() // a JWT or token naming a newcomer before it existed covers it from now on
 	return ds, nil
 }
 
@@ -226,6 +188,11 @@ func (a *Admin) register(tx *storage.Tx, d *Database, dek []byte) error {
 	if _, err := tx.HSet(metaKey(d.ID), pairs); err != nil {
 		return err
 	}
+	if d.Name != "" {
+		if err := indexName(tx, d.Name, d.ID); err != nil {
+			return err
+		}
+	}
 	// Sealed from the pairs just written: the hash is new, so they are all of it.
 	return tx.SysPut(regName(d.ID), registrationMAC(a.regKey(), d.ID, pairs))
 }
@@ -235,7 +202,7 @@ func (a *Admin) register(tx *storage.Tx, d *Database, dek []byte) error {
 func (a *Admin) fileMade(id uint64) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	d := a.dbs[id]
+	d := a.regLocked(id)
 	if d == nil || d.Deleted() || !d.filePending || d.unusable != "" {
 		return nil
 	}
@@ -250,7 +217,7 @@ func (a *Admin) fileMade(id uint64) error {
 	}
 	nd := *d // not an access change: the generation stays (revocation.go)
 	nd.filePending = false
-	a.dbs[id] = &nd
+	a.cacheLocked(&nd)
 	return nil
 }
 
@@ -283,9 +250,11 @@ func (a *Admin) Database(idOrName string) (*Database, bool) {
 func (a *Admin) lookupLocked(ref string) *Database {
 	var d *Database
 	if id, err := strconv.ParseUint(ref, 10, 64); err == nil {
-		d = a.dbs[id]
-	} else if id, ok := a.names[ref]; ok {
-		d = a.dbs[id]
+		d = a.regLocked(id)
+	} else if id, ok := a.idByNameLocked(ref); ok {
+		if d = a.regLocked(id); d != nil && d.Name != ref {
+			d = nil // the index is a hint: the registration's MAC covers its name
+		}
 	}
 	if d == nil || d.Deleted() {
 		return nil
@@ -295,10 +264,8 @@ func (a *Admin) lookupLocked(ref string) *Database {
 
 // DatabaseByID returns the current snapshot of database id, live or deleted.
 func (a *Admin) DatabaseByID(id uint64) (*Database, bool) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	d, ok := a.dbs[id]
-	return d, ok
+	d := a.reg(id)
+	return d, d != nil
 }
 
 // Count is the number of live databases, without a walk of the registry.
@@ -311,9 +278,7 @@ func (a *Admin) Count() int {
 // Blank reports whether database id was never written to and its file is not open: it
 // holds nothing, and has no file to flush or remove.
 func (a *Admin) Blank(id uint64) bool {
-	a.mu.RLock()
-	d := a.dbs[id]
-	a.mu.RUnlock()
+	d := a.reg(id)
 	if d == nil || !d.filePending {
 		return false
 	}
@@ -324,17 +289,17 @@ func (a *Admin) Blank(id uint64) bool {
 	return true
 }
 
-// Databases lists the live databases in id order.
+// Databases lists the live databases in id order: a read of every registration not
+// cached (FLUSHALL's walk).
 func (a *Admin) Databases() []*Database {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	out := make([]*Database, 0, len(a.dbs))
-	for _, d := range a.dbs {
-		if !d.Deleted() {
+	out := make([]*Database, 0, a.live)
+	for id := uint64(1); id < a.next; id++ {
+		if d := a.regLocked(id); d != nil && !d.Deleted() {
 			out = append(out, d)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
@@ -343,7 +308,7 @@ func (a *Admin) Databases() []*Database {
 func (a *Admin) SetPublic(id uint64, p Access) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	d := a.dbs[id]
+	d := a.regLocked(id)
 	if d == nil || d.Deleted() {
 		return Errorf(ENOTFOUND, "database %d does not exist", id)
 	}
@@ -367,7 +332,7 @@ func (a *Admin) SetPublic(id uint64, p Access) error {
 // The id and name are never reused. Open connections fail at their next command.
 func (a *Admin) DeleteDatabase(id uint64) error {
 	a.mu.Lock()
-	d := a.dbs[id]
+	d := a.regLocked(id)
 	if d == nil || d.Deleted() || id == 0 {
 		a.mu.Unlock()
 		return Errorf(ENOTFOUND, "database %d does not exist", id)

@@ -130,7 +130,7 @@ func (a *Admin) SetDatabaseJWTKey(id uint64, text string) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	d := a.dbs[id]
+	d := a.regLocked(id)
 	if d == nil || d.Deleted() {
 		return Errorf(ENOTFOUND, "database %d does not exist", id)
 	}

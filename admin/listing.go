@@ -64,7 +64,7 @@ func (a *Admin) ListDatabases(after uint64, limit int) (page []*Listed, next uin
 	dbs := make([]*Database, 0, min(limit, int(last-after)))
 	a.mu.RLock()
 	for id := after + 1; id <= last; id++ {
-		if d := a.dbs[id]; d != nil && !d.Deleted() {
+		if d := a.regLocked(id); d != nil && !d.Deleted() {
 			dbs = append(dbs, d)
 			if len(dbs) == limit {
 				last = id
@@ -84,7 +84,7 @@ func (a *Admin) ListDatabases(after uint64, limit int) (page []*Listed, next uin
 	a.mu.RLock()
 	kept := page[:0]
 	for _, l := range page {
-		if d := a.dbs[l.ID]; d != nil && !d.Deleted() {
+		if d := a.regLocked(l.ID); d != nil && !d.Deleted() {
 			kept = append(kept, l)
 		}
 	}

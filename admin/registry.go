@@ -154,10 +154,17 @@ func (a *Admin) prepareRegistry() error {
 	var next, top uint64
 	err := a.db0.View(func(tx *storage.Tx) error {
 		marker = tx.SysGet(regMarker)
-		top = highestID(tx)
 		var err error
-		next, err = nextID(tx)
-		return err
+		if next, err = nextID(tx); err != nil {
+			return err
+		}
+		// Every id ever given keeps its MAC (a deletion reseals it), so next_id moved
+		// back shows at its own slot; only then is every id walked (O(1) at startup).
+		top = max(next, 1) - 1
+		if tx.SysGet(regName(next)) != nil || tx.SysGet("dek:"+strconv.FormatUint(next, 10)) != nil {
+			top = highestID(tx)
+		}
+		return nil
 	})
 	if err != nil {
 		return err

@@ -11,14 +11,19 @@ package admin
 //     the connections that have it selected re-derive their access.
 //   - changeCredentials, for a change that may alter what a presented credential grants
 //     anywhere (a key added or deleted, a token revoked or rotated, JWT keys reloaded, a
-//     jti revoked, a database a wildcard grant now covers): every connection derives its
-//     grants again from its credentials (Recheck), and cached JWT verifications lapse.
+//     jti revoked, a newcomer a credential names by name or id): every connection
+//     derives its grants again from its credentials (Recheck), and cached JWT
+//     verifications lapse. (A wildcard grant is a rule applied to the database's
+//     current snapshot, credentials.go: it covers a newcomer without a recheck.)
+//
+// A snapshot read again from DB 0 (registry_cache.go) takes a fresh generation too, so
+// a dropped and reloaded snapshot looks changed: a recheck, never a stale grant.
 
 // changeDatabase replaces database id's snapshot with a copy that edit changes (nil: no
 // field changes) and whose generation moved. Snapshots are never changed in place, so a
 // snapshot's generation always matches its own fields. a.mu must be held for writing.
 func (a *Admin) changeDatabase(id uint64, edit func(*Database)) {
-	d := a.dbs[id]
+	d := a.regLocked(id)
 	if d == nil {
 		return
 	}
@@ -26,8 +31,8 @@ func (a *Admin) changeDatabase(id uint64, edit func(*Database)) {
 	if edit != nil {
 		edit(&nd)
 	}
-	nd.gen++
-	a.dbs[id] = &nd
+	nd.gen = a.genSeq.Add(1)
+	a.cacheLocked(&nd)
 }
 
 // changeCredentials moves the server-wide credential generation. It needs no lock.

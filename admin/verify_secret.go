@@ -23,12 +23,13 @@ func (secrets) verify(a *Admin, cred []byte) (*Grant, error) {
 		return &Grant{Kind: KindAdmin, Admin: true}, nil
 	}
 	hash := hex.EncodeToString(d[:])
+	// The index is keyed by the digest: the lookup compares digests, never secrets.
+	holders := a.keyHolders(hash)
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	// The index is keyed by the digest: the lookup compares digests, never secrets.
 	g := &Grant{Kind: KindAccessKey, dbs: map[uint64]Access{}}
-	for id, p := range a.keys[hash] {
-		if db := a.dbs[id]; db != nil && !db.Deleted() {
+	for id, p := range holders {
+		if db := a.regLocked(id); db != nil && !db.Deleted() {
 			g.dbs[id] = p
 		}
 	}
