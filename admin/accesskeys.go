@@ -115,4 +115,3 @@ func (a *Admin) DeleteAccessKey(id uint64, hash string) error {
 	a.changeCredentials()
 	return nil
 }
-

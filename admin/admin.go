@@ -92,8 +92,8 @@ type Admin struct {
 	genSeq atomic.Uint64
 	// flagged holds the ids whose failed registration was logged: once per process.
 	flagged sync.Map
-	guard  *authGuard
-	jwt   *jwtState
+	guard   *authGuard
+	jwt     *jwtState
 	// credGen moves whenever a credential may have been revoked server-wide; only
 	// changeCredentials moves it (revocation.go).
 	credGen atomic.Uint64
