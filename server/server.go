@@ -65,6 +65,7 @@ type Config struct {
 	// startup does with a damaged log frame.
 	IdleClose     time.Duration
 	MaxOpenDBs    int
+	RegistryCache int
 	WriteBuffer   int64
 	FlushInterval time.Duration
 	WALRecover    wal.RecoverMode
@@ -141,7 +142,7 @@ func Start(cfg Config) (*Server, error) {
 	if s.admin == nil {
 		a, err := admin.Open(admin.Config{Dir: cfg.Dir, Secret: cfg.AdminSecret, KDF: cfg.KDF,
 			Sync: cfg.Sync, Clock: cfg.Clock, Logger: cfg.Logger, JWT: cfg.JWT,
-			IdleClose: cfg.IdleClose, MaxOpenDBs: cfg.MaxOpenDBs, WriteBuffer: cfg.WriteBuffer,
+			IdleClose: cfg.IdleClose, MaxOpenDBs: cfg.MaxOpenDBs, RegistryCache: cfg.RegistryCache, WriteBuffer: cfg.WriteBuffer,
 			FlushInterval: cfg.FlushInterval, WALRecover: cfg.WALRecover})
 		if err != nil {
 			return nil, err

@@ -38,6 +38,7 @@ type serveFlags struct {
 	// The storage engine.
 	writeBuffer, walRecover string
 	maxOpenDBs              int
+	registryCache           int
 	idleTimeout, flushEvery time.Duration
 	// HeroDB's flags that herodb accepts and explains.
 	encrypt, sled bool
@@ -58,6 +59,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.StringVar(&f.queryLimit, "client-query-buffer-limit", "1gb", "close a connection whose one incomplete command passes this (bytes, or kb/mb/gb; at least 512mb)")
 	fs.StringVar(&f.writeBuffer, "write-buffer", "64mb", "memory for changes not yet written into the database files, all databases together (bytes, or kb/mb/gb; at least 8mb)")
 	fs.IntVar(&f.maxOpenDBs, "max-open-dbs", 1000, "database files open at once; past it the least recently used is flushed and closed")
+	fs.IntVar(&f.registryCache, "registry-cache", 65536, "database registrations kept in memory; the others are read from DB 0 when used")
 	fs.DurationVar(&f.idleTimeout, "db-idle-timeout", 5*time.Minute, "close a database file unused for this long")
 	fs.DurationVar(&f.flushEvery, "flush-interval", time.Second, "longest a change waits in memory (durable in the log) before its file is written")
 	fs.StringVar(&f.walRecover, "wal-recover", "fail", "a damaged log frame that durable frames follow: fail (refuse to start) or truncate (keep what precedes it, drop the rest)")
@@ -155,7 +157,7 @@ func serve(f *serveFlags, log *slog.Logger) error {
 		Dir: f.dir, Bind: f.bind, Port: f.port, AdminSecret: secret,
 		Sync: mode, MaxClients: f.maxClients, Logger: log, JWT: jwtCfg,
 		MaxOutput: outLimit, MaxQuery: queryLimit,
-		IdleClose: eng.IdleClose, MaxOpenDBs: eng.MaxOpenDBs, WriteBuffer: eng.WriteBuffer,
+		IdleClose: eng.IdleClose, MaxOpenDBs: eng.MaxOpenDBs, RegistryCache: eng.RegistryCache, WriteBuffer: eng.WriteBuffer,
 		FlushInterval: eng.FlushInterval, WALRecover: eng.WALRecover,
 	})
 	if err != nil {
@@ -282,9 +284,6 @@ func devSetup(srv *server.Server, f *serveFlags, log *slog.Logger) error {
 	return nil
 }
 
-// parseLimit reads a byte size as Redis's config does ("1gb", "512mb", "65536"). A
-// connection limit below the largest value a client can store would make that value
-// unreadable (or unwritable), so it is refused.
 // engineConfig checks the storage engine's flags.
 func engineConfig(f *serveFlags) (server.Config, error) {
 	var c server.Config
@@ -298,6 +297,8 @@ func engineConfig(f *serveFlags) (server.Config, error) {
 	switch {
 	case f.maxOpenDBs < 1:
 		return c, fmt.Errorf("--max-open-dbs: %d; want at least 1", f.maxOpenDBs)
+	case f.registryCache < 1:
+		return c, fmt.Errorf("--registry-cache: %d; want at least 1", f.registryCache)
 	case f.idleTimeout <= 0:
 		return c, fmt.Errorf("--db-idle-timeout: %v; want a positive duration", f.idleTimeout)
 	case f.flushEvery <= 0 || f.flushEvery > time.Hour:
@@ -312,9 +313,13 @@ func engineConfig(f *serveFlags) (server.Config, error) {
 		return c, fmt.Errorf("--wal-recover: %q; want fail or truncate", f.walRecover)
 	}
 	c.WriteBuffer, c.MaxOpenDBs, c.IdleClose, c.FlushInterval = n, f.maxOpenDBs, f.idleTimeout, f.flushEvery
+	c.RegistryCache = f.registryCache
 	return c, nil
 }
 
+// parseLimit reads a byte size as Redis's config does ("1gb", "512mb", "65536"). A
+// connection limit below the largest value a client can store would make that value
+// unreadable (or unwritable), so it is refused.
 func parseLimit(flagName, v string) (int, error) {
 	n, err := parseSize(flagName, v)
 	if err != nil {

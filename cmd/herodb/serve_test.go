@@ -16,6 +16,7 @@ func TestServeEngineFlagsRefused(t *testing.T) {
 		{"--write-buffer lots", `--write-buffer: "lots" is not a size`},
 		{"--write-buffer -5", `--write-buffer: "-5" is not a size`},
 		{"--max-open-dbs 0", "--max-open-dbs: 0; want at least 1"},
+		{"--registry-cache 0", "--registry-cache: 0; want at least 1"},
 		{"--db-idle-timeout -1s", "--db-idle-timeout: -1s; want a positive duration"},
 		{"--flush-interval 0s", "--flush-interval: 0s; want a duration above 0 and at most 1h"},
 		{"--flush-interval 2h", "--flush-interval: 2h0m0s; want a duration above 0 and at most 1h"},
