@@ -25,6 +25,7 @@ const (
 // snapshot is the server's footprint at one moment.
 type snapshot struct {
 	rss     int64
+	anon    int64 // RssAnon: rss without mapped files
 	fds     int
 	disk    diskUsage
 	diskErr error
@@ -158,7 +159,7 @@ func (b *bench) finish() error {
 // snap samples the server's RSS and open files, and the data directory's disk use
 // when withDisk (a walk of every file: skipped where it is not reported).
 func (b *bench) snap(withDisk bool) snapshot {
-	sn := snapshot{rss: procRSS(b.s.pid()), fds: procFDs(b.s.pid())}
+	sn := snapshot{rss: procRSS(b.s.pid()), anon: procAnon(b.s.pid()), fds: procFDs(b.s.pid())}
 	if withDisk {
 		sn.disk, sn.diskErr = diskOf(b.s.dir)
 	}

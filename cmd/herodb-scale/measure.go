@@ -13,7 +13,14 @@ import (
 
 // procRSS is the server's resident set (VmRSS of /proc/<pid>/status) in bytes; -1 when
 // it cannot be read.
-func procRSS(pid int) int64 {
+func procRSS(pid int) int64 { return procStatus(pid, "VmRSS:") }
+
+// procAnon is the anonymous part of the resident set (RssAnon): the heap and stacks.
+// The rest is mostly DB 0's memory-mapped file, page cache the kernel can drop.
+func procAnon(pid int) int64 { return procStatus(pid, "RssAnon:") }
+
+// procStatus reads one kB field of /proc/<pid>/status, in bytes; -1 when it cannot.
+func procStatus(pid int, field string) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return -1
@@ -21,7 +28,7 @@ func procRSS(pid int) int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			if err != nil {
 				return -1

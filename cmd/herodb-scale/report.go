@@ -89,6 +89,13 @@ func (b *bench) results(w *strings.Builder) {
 	row(fmt.Sprintf("RSS: start / after creating / after the latency passes / at the first answer after restart / %v later", restartIdle),
 		fmt.Sprintf("%s / %s / %s / %s / %s", mib(b.base.rss), mib(b.afterCreate.rss), mib(b.afterLatency.rss),
 			mib(b.restartRSS()), mib(b.restartIdleRSS())))
+	restartAnon, idleAnon := int64(-1), int64(-1)
+	if b.restart != nil {
+		restartAnon, idleAnon = b.restart.anon, b.restartIdle.anon
+	}
+	row("of which anonymous (RssAnon: heap and stacks; the rest is mostly DB 0's mapped file, page cache the kernel can drop)",
+		fmt.Sprintf("%s / %s / %s / %s / %s", mib(b.base.anon), mib(b.afterCreate.anon), mib(b.afterLatency.anon),
+			mib(restartAnon), mib(idleAnon)))
 	if live := created + 1; created > 0 {
 		// Not a difference with the start: the start holds the admin secret's Argon2id
 		// memory for a few seconds, so RSS can fall while databases are created.

@@ -18,6 +18,7 @@ type restartResult struct {
 	selectID   uint64
 	selectNote string // the value GET answered when it is not the one written
 	rss        int64
+	anon       int64
 	fds        int
 }
 
@@ -54,7 +55,7 @@ func (s *server) restart(id uint64, timeout time.Duration) (*restartResult, erro
 			return r, err
 		}
 	}
-	r.rss, r.fds = procRSS(s.pid()), procFDs(s.pid())
+	r.rss, r.anon, r.fds = procRSS(s.pid()), procAnon(s.pid()), procFDs(s.pid())
 	return r, nil
 }
 
