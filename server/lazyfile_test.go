@@ -145,3 +145,17 @@ func TestLazyFileFlushAllMakesNoFile(t *testing.T) {
 		t.Errorf("Count() = %d, want %d", got, want)
 	}
 }
+
+// TestDeletedSelectedDatabaseReply: the command after the selected database's deletion
+// answers that it was deleted (the check's reply), not the failed open behind it.
+func TestDeletedSelectedDatabaseReply(t *testing.T) {
+	srv, _ := tServer(t, herodbtest.Options{})
+	id := srv.CreateDatabase(t, "goner", true)
+	c := tSelected(t, srv.Addr(), id)
+	tDo(t, c, "+OK\r\n", "SET", "k", "v")
+	tNoErr(t, "deleteDatabase", srv.Admin().DeleteDatabase(id))
+	tDo(t, c, tErr("ERR the selected database was deleted; SELECT another"), "GET", "k")
+	// It is no longer selected: the connection is as before any SELECT.
+	tDo(t, c, "-NOAUTH no database selected", "SET", "k", "v2")
+	tDo(t, c, "+PONG\r\n", "PING")
+}

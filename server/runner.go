@@ -55,11 +55,17 @@ var errOutputLimit = errors.New("client output limit")
 // runs and again after the commit (stepRun.run says why).
 func (s *Server) runSteps(sess *session, dbID uint64, useDB bool, steps []step, o runOpts) (ran int, aborted bool, err error) {
 	r := &stepRun{s: s, sess: sess, dbID: dbID, steps: steps, o: o, ran: len(steps)}
-	write := false
+	write, passed := false, false
 	for i := range steps {
-		if steps[i].pre == "" && steps[i].row.is(flagWrite) {
-			write = true
+		if steps[i].pre == "" {
+			passed = true
+			write = write || steps[i].row.is(flagWrite)
 		}
+	}
+	// Steps the checks all refused answer their own errors without the database: its
+	// file is not opened (a deleted database's open would fail and hide their replies).
+	if !passed && o.abort == nil {
+		useDB = false
 	}
 	if useDB {
 		err = s.withDB(dbID, write, r.run, r.notify)
