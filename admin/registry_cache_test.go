@@ -189,3 +189,40 @@ func TestRegistryIndexesBuiltForOldDirectory(t *testing.T) {
 		t.Errorf("old3 again: %v, want conflict (names are never reused)", err)
 	}
 }
+
+// TestTokenIndexBuiltForOldDirectory: tokens are read at startup through their index,
+// not a walk of DB 0's keyspace; a directory from before the index gets it built once,
+// and a token created then still authenticates after every restart.
+func TestTokenIndexBuiltForOldDirectory(t *testing.T) {
+	dir := t.TempDir()
+	a := openAdmin(t, Config{Dir: dir, Secret: []byte(rcSecret)})
+	if _, err := a.CreateDatabase(CreateOptions{Name: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	nt, err := a.CreateToken(adminGrant, "ci", tkScopes(t, `[{"type":"database","name":"app","permissions":["read"]}]`), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.db0.Update(func(tx *storage.Tx) error { // as a directory written before the index
+		for _, kv := range append(tx.SysPrefix(tokenIndex), tx.SysPrefix(tokenIndexMarker)...) {
+			if err := tx.SysDelete(string(kv[0])); err != nil {
+				return err
+			}
+		}
+		return tx.SysPut(tokenIndex+"0000000000000000", nil) // an entry with no token: skipped
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	for round := 0; round < 2; round++ { // built, then read through it
+		a = openAdmin(t, Config{Dir: dir, Secret: []byte(rcSecret)})
+		if _, err := a.Authenticate(Attempt{Addr: "127.0.0.1:1", Transport: "resp"}, []byte(nt.Token)); err != nil {
+			t.Fatalf("round %d: the token after restart: %v", round, err)
+		}
+		if n := len(a.ListTokens(adminGrant, true)); n != 1 {
+			t.Errorf("round %d: %d tokens listed, want 1", round, n)
+		}
+		a.Close()
+	}
+}

@@ -95,21 +95,51 @@ func (t *Token) save(tx *storage.Tx) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.HSet(tokenKey(t.ID), [][]byte{[]byte("record"), rec})
-	return err
+	if _, err = tx.HSet(tokenKey(t.ID), [][]byte{[]byte("record"), rec}); err != nil {
+		return err
+	}
+	return tx.SysPut(tokenIndex+t.ID, nil)
 }
 
-// loadTokens reads every token record from DB 0.
+const (
+	// tokenIndex names the sys records tok:<id>, one per token: the ids loadTokens reads
+	// without walking DB 0's keyspace (a million databases' registrations).
+	tokenIndex = "tok:"
+	// tokenIndexMarker says the index is complete; a directory from before it gets it
+	// built once, by the walk.
+	tokenIndexMarker = "token-index"
+)
+
+// loadTokens reads every token record from DB 0, through the token index.
 func (a *Admin) loadTokens() error {
-	return a.db0.View(func(tx *storage.Tx) error {
-		keys, err := tx.Keys([]byte("meta:token:*"))
+	var indexed bool
+	a.db0.View(func(tx *storage.Tx) error { indexed = tx.SysGet(tokenIndexMarker) != nil; return nil })
+	if !indexed {
+		err := a.db0.Update(func(tx *storage.Tx) error {
+			keys, err := tx.Keys([]byte("meta:token:*"))
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := tx.SysPut(tokenIndex+strings.TrimPrefix(string(k), "meta:token:"), nil); err != nil {
+					return err
+				}
+			}
+			return tx.SysPut(tokenIndexMarker, []byte("1"))
+		})
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
+	}
+	return a.db0.View(func(tx *storage.Tx) error {
+		for _, kv := range tx.SysPrefix(tokenIndex) {
+			k := tokenKey(strings.TrimPrefix(string(kv[0]), tokenIndex))
 			v, ok, err := tx.HGet(k, []byte("record"))
-			if err != nil || !ok {
+			if err != nil {
 				return err
+			}
+			if !ok {
+				continue // an index entry without its token (the index is a hint)
 			}
 			var rec struct {
 				Token
