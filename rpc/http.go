@@ -28,7 +28,7 @@ const MaxBatch = 100
 // same code, with data.ran false), so the caller knows exactly what happened and results
 // shown only once (createToken's secret) are never computed and then thrown away.
 // A single request (not in a batch) is not capped: one call cannot multiply its reply,
-// and listDatabases must work however many databases there are.
+// and the largest (listDatabases, createDatabases) are bounded by their own limits.
 const DefaultMaxBatchReply = 16 << 20
 
 // response is a JSON-RPC response whose id may be null (jsonrpc2.Response cannot say
