@@ -119,3 +119,34 @@ func TestScaleCacheThousandsOfDatabases(t *testing.T) {
 		t.Errorf("Count() = %d after one delete, want 2999", n)
 	}
 }
+
+// TestScaleIsolationByName: among 20,000 databases, a token naming one database by name
+// and another by id opens those two only, after a restart too (the registry is read
+// from DB 0 through its name index then).
+func TestScaleIsolationByName(t *testing.T) {
+	dir := t.TempDir()
+	srv := herodbtest.Start(t, herodbtest.Options{Dir: dir})
+	for i := 0; i < 2; i++ {
+		if _, err := srv.Admin().CreateDatabases(admin.MaxBulkCreate, admin.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	named := srv.CreateDatabase(t, "t19999", false)
+	byID := named - 12345
+	tok, err := srv.Admin().CreateToken(&admin.Grant{Kind: "admin", Admin: true}, "one", []admin.Scope{
+		{Type: admin.ScopeDatabase, Name: "t19999", Permissions: []admin.Permission{admin.PermRead, admin.PermWrite}},
+		{Type: admin.ScopeDatabase, Name: strconv.FormatUint(byID, 10), Permissions: []admin.Permission{admin.PermRead}},
+	}, 0)
+	tNoErr(t, "createToken", err)
+	srv.Close()
+	srv = herodbtest.Start(t, herodbtest.Options{Dir: dir})
+	c := tDial(t, srv.Addr())
+	tDo(t, c, "+OK\r\n", "AUTH", tok.Token)
+	tDo(t, c, "+OK\r\n", "SELECT", "t19999")
+	tDo(t, c, "+OK\r\n", "SET", "k", "v")
+	tDo(t, c, "+OK\r\n", "SELECT", strconv.FormatUint(byID, 10))
+	tDo(t, c, "-NOPERM", "SET", "k", "v") // read-only there
+	for _, other := range []uint64{named - 1, byID + 1, 1, 19999} {
+		tDo(t, c, "-NOPERM", "SELECT", strconv.FormatUint(other, 10))
+	}
+}
