@@ -117,8 +117,19 @@ func TestDeadlockCreateDatabaseVsAcquire(t *testing.T) {
 
 // TestDeadlockManagementStorm mixes every management call that touches the file cache
 // (create, delete, access keys, info) with opens of live, closed and deleted databases.
-func TestDeadlockManagementStorm(t *testing.T) {
-	a := dlOpen(t)
+func TestDeadlockManagementStorm(t *testing.T) { dlStorm(t, dlOpen(t)) }
+
+// TestDeadlockManagementStormTinyRegistryCache: the same storm with room for 4
+// registrations in memory, so nearly every lookup reads DB 0 and snapshots are dropped
+// and read again under the storm (registry_cache.go); a key just added must open its
+// database every time.
+func TestDeadlockManagementStormTinyRegistryCache(t *testing.T) {
+	a := openAdmin(t, Config{Secret: []byte("deadlock-test-admin-secret"), IdleClose: time.Millisecond, RegistryCache: 4})
+	a.guard.sleep = func(time.Duration) {}
+	dlStorm(t, a)
+}
+
+func dlStorm(t *testing.T, a *Admin) {
 	var mu sync.Mutex
 	var live []uint64
 	for i := 0; i < 8; i++ {
@@ -155,6 +166,9 @@ func TestDeadlockManagementStorm(t *testing.T) {
 				key := fmt.Sprintf("storm-access-key-%03d-%06d", w, i)
 				if err := a.AddAccessKey(d.ID, key, AccessReadWrite); err != nil {
 					report(fmt.Errorf("add key: %w", err))
+				}
+				if g, err := a.Recheck([]byte(key)); err != nil || g.Access(d) != AccessReadWrite {
+					report(fmt.Errorf("the key just added to database %d: %v, %v", d.ID, g, err))
 				}
 				if _, err := a.DatabaseInfo(d.ID); err != nil {
 					report(fmt.Errorf("info: %w", err))
