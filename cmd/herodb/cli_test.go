@@ -243,6 +243,31 @@ func TestCLIDatabaseLifecycle(t *testing.T) {
 	e.fails(t, nil, []string{"name"}, "db", "create", "--name", "Bad Name")
 }
 
+// TestCLICreateCount: db create --count makes many unnamed databases in one call and
+// prints their ids, one per line, in order; each exists with the options given.
+func TestCLICreateCount(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+	out := e.ok(t, "db", "create", "--count", "5", "--public-read")
+	ids := strings.Fields(out)
+	if len(ids) != 5 {
+		t.Fatalf("db create --count 5 printed %q", out)
+	}
+	var prev uint64
+	for i, s := range ids {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || (i > 0 && n != prev+1) {
+			t.Fatalf("db create --count 5 printed %q: not consecutive ids", out)
+		}
+		prev = n
+		if d, ok := e.srv.Admin().DatabaseByID(n); !ok || d.Public != admin.AccessRead {
+			t.Errorf("database %d: %v, %v; want it public-read", n, d, ok)
+		}
+	}
+	e.fails(t, nil, []string{"--count"}, "db", "create", "--count", "3", "--name", "many")
+	e.fails(t, nil, []string{"count"}, "db", "create", "--count", "0")
+}
+
 func TestCLIKeys(t *testing.T) {
 	t.Parallel()
 	e := newCLIEnv(t)

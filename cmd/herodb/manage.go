@@ -139,6 +139,7 @@ func dbCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	publicRead := fs.Bool("public-read", false, "open to anyone, read-only")
 	maxSize := fs.Int64("max-size", 0, "cap on the file's size in bytes (0: none)")
 	keyFile := fs.String("encryption-key-file", "", "file with a key mixed into the database key (kept only wrapped)")
+	count := fs.Int("count", 1, "create this many unnamed databases in one call (createDatabases, at most 10000); prints their ids")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -148,6 +149,12 @@ func dbCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	}
 	if *public && *publicRead {
 		return errors.New("give --public or --public-read, not both")
+	}
+	if *count != 1 {
+		if *name != "" || *keyFile != "" {
+			return errors.New("--count makes unnamed databases without an encryption key: drop --name and --encryption-key-file")
+		}
+		return dbCreateMany(cf, *count, *maxSize, *public, *publicRead)
 	}
 	cfg := map[string]any{"name": nil, "storage_path": nil, "max_size": nil, "redis_version": nil, "public": admin.PublicJSON(admin.AccessNone)}
 	if *name != "" {
@@ -180,6 +187,35 @@ func dbCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	if cf.json {
 		printJSON(map[string]any{"id": id})
 	} else {
+		fmt.Println(id)
+	}
+	return nil
+}
+
+// dbCreateMany is db create --count: createDatabases, the ids one per line.
+func dbCreateMany(cf *clientFlags, count int, maxSize int64, public, publicRead bool) error {
+	opts := map[string]any{"public": admin.PublicJSON(admin.AccessNone)}
+	if maxSize > 0 {
+		opts["max_size"] = maxSize
+	}
+	if public {
+		opts["public"] = admin.PublicJSON(admin.AccessReadWrite)
+	} else if publicRead {
+		opts["public"] = admin.PublicJSON(admin.AccessRead)
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	var ids []uint64
+	if err := c.call("herodb_createDatabases", []any{count, opts}, &ids); err != nil {
+		return err
+	}
+	if cf.json {
+		printJSON(map[string]any{"ids": ids})
+		return nil
+	}
+	for _, id := range ids {
 		fmt.Println(id)
 	}
 	return nil
