@@ -245,7 +245,7 @@ func (tx *Tx) RandomKey() ([]byte, error) {
 
 // DBSize counts the keys stored, including expired ones not yet swept (as Redis does).
 // It walks the name index (no decryption), so it sees this transaction's own writes.
-func (tx *Tx) DBSize() int64 { return countEntries(tx.keyB) }
+func (tx *Tx) DBSize() int64 { return tx.keyCount() }
 
 // ExpiresCount counts the keys that have an expiry (INFO's "expires").
 func (tx *Tx) ExpiresCount() int64 { return countEntries(tx.expB) }
@@ -270,7 +270,7 @@ func (tx *Tx) Flush() error {
 			return err
 		}
 	}
-	return nil
+	return tx.sysB.Put([]byte(sysKeyCount), binary.BigEndian.AppendUint64(nil, 0))
 }
 
 // SweepExpired deletes up to limit keys whose time has come, in expiry order, and says

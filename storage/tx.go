@@ -122,6 +122,8 @@ type meta struct {
 	inline bool
 	value  []byte
 	fresh  bool // made by newMeta in this transaction: no record of it exists yet
+	// counted: a fresh key whose record putMeta stored, counted in the key count.
+	counted bool
 }
 
 const metaFixed = 1 + 8 + 8 + 8 + 8
@@ -309,7 +311,33 @@ func (tx *Tx) putMeta(m *meta) error {
 	}
 	idx := tx.nameIndex(m.name)
 	tx.mutations++
+	if m.fresh && !m.counted {
+		if err := tx.addKeys(1); err != nil {
+			return err
+		}
+		m.counted = true
+	}
 	return tx.keyB.Put(idx, tx.keys.Seal(tx.metaAAD(idx), m.encode()))
+}
+
+// sysKeyCount names the sys record holding the number of keys, so DBSIZE and INFO read
+// it instead of walking the keyspace.
+const sysKeyCount = "keycount"
+
+// keyCount is the number of keys: the counter, or for a file from before it a walk of
+// the keys bucket.
+func (tx *Tx) keyCount() int64 {
+	if v := tx.sysB.Get([]byte(sysKeyCount)); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	return countEntries(tx.keyB)
+}
+
+// addKeys moves the key count by d (its first move in a file from before the counter
+// counts the keys once).
+func (tx *Tx) addKeys(d int64) error {
+	n := max(tx.keyCount()+d, 0)
+	return tx.sysB.Put([]byte(sysKeyCount), binary.BigEndian.AppendUint64(nil, uint64(n)))
 }
 
 // deleteKey removes a key, its values and its expiry entry.
@@ -324,6 +352,11 @@ func (tx *Tx) deleteKey(m *meta) error {
 		return err
 	}
 	tx.mutations++
+	if !m.fresh || m.counted {
+		if err := tx.addKeys(-1); err != nil {
+			return err
+		}
+	}
 	return tx.keyB.Delete(tx.nameIndex(m.name))
 }
 
