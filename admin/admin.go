@@ -85,6 +85,7 @@ type Admin struct {
 	mu       sync.RWMutex
 	live     int                  // live databases
 	next     uint64               // the next id to give
+	regVer   uint64               // moved by every registry change (changedLocked)
 	dbs      map[uint64]*Database // cached snapshots, live and deleted (registry_cache.go)
 	cacheMax int
 	names    map[string]uint64 // names reserved by creates under way (as id 0)
@@ -327,9 +328,7 @@ func (a *Admin) removeOrphans(log *slog.Logger) {
 		if err != nil || id == 0 || (path != storage.LegacyPath(a.dir, id) && path != storage.FilePath(a.dir, id)) {
 			continue
 		}
-		a.mu.RLock()
-		d := a.regLocked(id)
-		a.mu.RUnlock()
+		d := a.lookup(id)
 		if d != nil && !d.Deleted() {
 			continue
 		}

@@ -163,7 +163,7 @@ func (a *Admin) createDatabases(n int, o CreateOptions) ([]*Database, error) {
 	}
 	for _, d := range ds {
 		d.gen = a.genSeq.Add(1)
-		a.cacheLocked(d)
+		a.changedLocked(d)
 		a.live++
 		a.next = max(a.next, d.ID+1)
 	}
@@ -217,7 +217,7 @@ func (a *Admin) fileMade(id uint64) error {
 	}
 	nd := *d // not an access change: the generation stays (revocation.go)
 	nd.filePending = false
-	a.cacheLocked(&nd)
+	a.changedLocked(&nd)
 	return nil
 }
 
@@ -240,26 +240,16 @@ func metaPairs(d *Database) [][]byte {
 
 // Database finds a live database by id or name ("7" or "app").
 func (a *Admin) Database(idOrName string) (*Database, bool) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	d := a.lookupLocked(idOrName)
-	return d, d != nil
-}
-
-// lookupLocked is Database for callers that hold a.mu.
-func (a *Admin) lookupLocked(ref string) *Database {
 	var d *Database
-	if id, err := strconv.ParseUint(ref, 10, 64); err == nil {
-		d = a.regLocked(id)
-	} else if id, ok := a.idByNameLocked(ref); ok {
-		if d = a.regLocked(id); d != nil && d.Name != ref {
-			d = nil // the index is a hint: the registration's MAC covers its name
-		}
+	if id, err := strconv.ParseUint(idOrName, 10, 64); err == nil {
+		d = a.reg(id)
+	} else {
+		d = a.byName(idOrName)
 	}
 	if d == nil || d.Deleted() {
-		return nil
+		return nil, false
 	}
-	return d
+	return d, true
 }
 
 // DatabaseByID returns the current snapshot of database id, live or deleted.
@@ -293,10 +283,10 @@ func (a *Admin) Blank(id uint64) bool {
 // cached (FLUSHALL's walk).
 func (a *Admin) Databases() []*Database {
 	a.mu.RLock()
-	defer a.mu.RUnlock()
-	out := make([]*Database, 0, a.live)
-	for id := uint64(1); id < a.next; id++ {
-		if d := a.regLocked(id); d != nil && !d.Deleted() {
+	out, next := make([]*Database, 0, a.live), a.next
+	a.mu.RUnlock()
+	for id := uint64(1); id < next; id++ {
+		if d := a.lookup(id); d != nil && !d.Deleted() {
 			out = append(out, d)
 		}
 	}

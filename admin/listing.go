@@ -62,9 +62,8 @@ func (a *Admin) ListDatabases(after uint64, limit int) (page []*Listed, next uin
 		last = after + scan
 	}
 	dbs := make([]*Database, 0, min(limit, int(last-after)))
-	a.mu.RLock()
 	for id := after + 1; id <= last; id++ {
-		if d := a.regLocked(id); d != nil && !d.Deleted() {
+		if d := a.lookup(id); d != nil && !d.Deleted() {
 			dbs = append(dbs, d)
 			if len(dbs) == limit {
 				last = id
@@ -72,7 +71,6 @@ func (a *Admin) ListDatabases(after uint64, limit int) (page []*Listed, next uin
 			}
 		}
 	}
-	a.mu.RUnlock()
 
 	// No lock is held from here on: Peek takes the file cache's (storage/manager.go).
 	page = make([]*Listed, 0, len(dbs))
@@ -81,14 +79,12 @@ func (a *Admin) ListDatabases(after uint64, limit int) (page []*Listed, next uin
 	}
 	// A database deleted while its entry was made is left out, as if the walk had come
 	// after the deletion.
-	a.mu.RLock()
 	kept := page[:0]
 	for _, l := range page {
-		if d := a.regLocked(l.ID); d != nil && !d.Deleted() {
+		if d := a.lookup(l.ID); d != nil && !d.Deleted() {
 			kept = append(kept, l)
 		}
 	}
-	a.mu.RUnlock()
 	clear(page[len(kept):])
 	return kept, last, last < top-1, nil
 }

@@ -48,8 +48,8 @@ func akeyIndex(hash string, id uint64) string {
 }
 
 // regLocked returns database id's snapshot (live, deleted, or unusable), nil when it
-// was never registered: from the cache, else read from DB 0 (not cached: the caller may
-// hold a.mu for reading only). a.mu is held.
+// was never registered: from the cache, else read from DB 0. For writers, which hold
+// a.mu for writing across their change; the caller caches what it changes.
 func (a *Admin) regLocked(id uint64) *Database {
 	if d, ok := a.dbs[id]; ok {
 		return d
@@ -60,20 +60,63 @@ func (a *Admin) regLocked(id uint64) *Database {
 	return a.readRegistration(id)
 }
 
-// reg is regLocked for a caller that holds no lock; what it reads is cached.
+// reg is regLocked for a caller that holds no lock; what it reads is cached. DB 0 is
+// read with no lock held, so a tenant selecting database after database (each a miss)
+// holds up nobody else's lookups; a registry change meanwhile (regVer moved) makes it
+// read again, so a snapshot older than the change is never cached.
 func (a *Admin) reg(id uint64) *Database {
 	a.mu.RLock()
 	d, ok := a.dbs[id]
+	next, ver := a.next, a.regVer
 	a.mu.RUnlock()
 	if ok {
 		return d
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if d = a.regLocked(id); d != nil {
-		a.cacheLocked(d)
+	if id == 0 || id >= next {
+		return nil
 	}
-	return d
+	for {
+		d = a.readRegistration(id)
+		a.mu.Lock()
+		if cur, ok := a.dbs[id]; ok {
+			a.mu.Unlock()
+			return cur
+		}
+		if a.regVer != ver {
+			ver = a.regVer
+			a.mu.Unlock()
+			continue
+		}
+		if d != nil {
+			a.cacheLocked(d)
+		}
+		a.mu.Unlock()
+		return d
+	}
+}
+
+// lookup is reg without caching, for walks over many databases (listing, FLUSHALL, the
+// orphan sweep), which leave the cache to the databases in use. No lock is held while
+// DB 0 is read.
+func (a *Admin) lookup(id uint64) *Database {
+	a.mu.RLock()
+	d, ok := a.dbs[id]
+	next := a.next
+	a.mu.RUnlock()
+	if ok {
+		return d
+	}
+	if id == 0 || id >= next {
+		return nil
+	}
+	return a.readRegistration(id)
+}
+
+// changedLocked puts a changed snapshot in the cache and moves regVer, so no read of
+// DB 0 that began before the change is cached after it. a.mu is held for writing.
+func (a *Admin) changedLocked(d *Database) {
+	a.regVer++
+	a.cacheLocked(d)
 }
 
 // cacheLocked puts snapshot d in the cache, making room when it is full. a.mu is held
@@ -127,12 +170,29 @@ func (a *Admin) readRegistration(id uint64) *Database {
 	return d
 }
 
-// idByNameLocked finds the id a name was given to (reserved by a create under way, or
-// in DB 0's name index). a.mu is held.
-func (a *Admin) idByNameLocked(name string) (uint64, bool) {
-	if id, ok := a.names[name]; ok {
-		return id, true
+// byName finds the live database a name was given to, holding a.mu only to look at the
+// names reserved by creates under way: the name index and the registration are read
+// with no lock held.
+func (a *Admin) byName(name string) *Database {
+	a.mu.RLock()
+	_, reserved := a.names[name]
+	a.mu.RUnlock()
+	if reserved {
+		return nil // its create is under way: not there yet
 	}
+	id, ok := a.indexedID(name)
+	if !ok {
+		return nil
+	}
+	d := a.reg(id)
+	if d == nil || d.Name != name {
+		return nil // the index is a hint: the registration's MAC covers its name
+	}
+	return d
+}
+
+// indexedID is the id DB 0's name index gives name.
+func (a *Admin) indexedID(name string) (uint64, bool) {
 	var raw []byte
 	a.db0.View(func(tx *storage.Tx) error { raw = tx.SysGet(nameIndex(name)); return nil })
 	if len(raw) != 8 {
@@ -143,8 +203,11 @@ func (a *Admin) idByNameLocked(name string) (uint64, bool) {
 
 // nameTakenLocked reports whether name was ever given (names are never reused).
 func (a *Admin) nameTakenLocked(name string) bool {
-	_, taken := a.idByNameLocked(name)
-	return taken
+	if _, reserved := a.names[name]; reserved {
+		return true
+	}
+	_, indexed := a.indexedID(name)
+	return indexed
 }
 
 // indexName records in tx that name is database id's.

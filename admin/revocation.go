@@ -32,7 +32,7 @@ func (a *Admin) changeDatabase(id uint64, edit func(*Database)) {
 		edit(&nd)
 	}
 	nd.gen = a.genSeq.Add(1)
-	a.cacheLocked(&nd)
+	a.changedLocked(&nd)
 }
 
 // changeCredentials moves the server-wide credential generation. It needs no lock.

@@ -139,7 +139,6 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 	// else the server-wide keys. "*" is a rule, never a list of databases: the databases
 	// the server-wide keys govern (those without a key of their own), now and later, so
 	// it belongs to the server-wide keys' group even when that names no database.
-	a.mu.RLock()
 	type group struct {
 		keys []crypto.PublicKey
 		dbs  map[uint64]Access
@@ -154,8 +153,8 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 		return g
 	}
 	for ref, acc := range refs {
-		d := a.lookupLocked(ref)
-		if d == nil {
+		d, ok := a.Database(ref)
+		if !ok {
 			continue
 		}
 		var g *group
@@ -166,7 +165,6 @@ func (a *Admin) verifyJWT(token []byte) (*Grant, error) {
 		}
 		g.dbs[d.ID] = max(g.dbs[d.ID], acc)
 	}
-	a.mu.RUnlock()
 	if hasWild {
 		groupOf("server", nil)
 	}

@@ -24,12 +24,9 @@ func (secrets) verify(a *Admin, cred []byte) (*Grant, error) {
 	}
 	hash := hex.EncodeToString(d[:])
 	// The index is keyed by the digest: the lookup compares digests, never secrets.
-	holders := a.keyHolders(hash)
-	a.mu.RLock()
-	defer a.mu.RUnlock()
 	g := &Grant{Kind: KindAccessKey, dbs: map[uint64]Access{}}
-	for id, p := range holders {
-		if db := a.regLocked(id); db != nil && !db.Deleted() {
+	for id, p := range a.keyHolders(hash) {
+		if db := a.reg(id); db != nil && !db.Deleted() {
 			g.dbs[id] = p
 		}
 	}

@@ -61,8 +61,6 @@ func (a *Admin) checkToken(cred []byte) (*Grant, error) {
 	a.tokMu.Unlock()
 
 	g := &Grant{Kind: KindToken, TokenID: id, Scopes: scopes, Expires: expires, dbs: map[uint64]Access{}}
-	a.mu.RLock()
-	defer a.mu.RUnlock()
 	for _, s := range scopes {
 		switch s.Type {
 		case ScopeAdmin:
@@ -75,7 +73,7 @@ func (a *Admin) checkToken(cred []byte) (*Grant, error) {
 				// A rule, not a list: every live database but DB 0, those created later
 				// included (Grant.Access), at a cost that does not grow with their number.
 				g.all = max(g.all, s.dbAccess())
-			} else if d := a.lookupLocked(s.Name); d != nil {
+			} else if d, ok := a.Database(s.Name); ok {
 				g.dbs[d.ID] = max(g.dbs[d.ID], s.dbAccess())
 			}
 		}
