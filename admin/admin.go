@@ -89,6 +89,9 @@ type Admin struct {
 	dbs      map[uint64]*Database // cached snapshots, live and deleted (registry_cache.go)
 	cacheMax int
 	names    map[string]uint64 // names reserved by creates under way (as id 0)
+	// The registrations' MAC key (registry.go), derived once.
+	regOnce   sync.Once
+	regMACKey []byte
 	// genSeq gives every snapshot, read or changed, a generation no other had.
 	genSeq atomic.Uint64
 	// flagged holds the ids whose failed registration was logged: once per process.

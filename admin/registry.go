@@ -52,11 +52,13 @@ func regName(id uint64) string { return regMACPrefix + strconv.FormatUint(id, 10
 // regKey is the MAC key of the registrations: HKDF-SHA256 of DB 0's data key, under its
 // own label, so it is never the key of anything else.
 func (a *Admin) regKey() []byte {
-	k := make([]byte, sha256.Size)
-	if _, err := io.ReadFull(hkdf.New(sha256.New, a.dek0, nil, []byte(labelRegKey)), k); err != nil {
-		panic("admin: hkdf: " + err.Error())
-	}
-	return k
+	a.regOnce.Do(func() { // once: every registration read from DB 0 checks its MAC
+		a.regMACKey = make([]byte, sha256.Size)
+		if _, err := io.ReadFull(hkdf.New(sha256.New, a.dek0, nil, []byte(labelRegKey)), a.regMACKey); err != nil {
+			panic("admin: hkdf: " + err.Error())
+		}
+	})
+	return a.regMACKey
 }
 
 // registrationMAC is the MAC of database id's registration (field/value pairs in any
