@@ -239,10 +239,14 @@ func metaPairs(d *Database) [][]byte {
 }
 
 // Database finds a live database by id or name ("7" or "app").
+//
+// It caches nothing it reads: a SELECT resolves its database before the credential is
+// checked, so a tenant naming database after database it may not open must not push
+// the databases in use out of the cache. Using a database caches it (DatabaseByID).
 func (a *Admin) Database(idOrName string) (*Database, bool) {
 	var d *Database
 	if id, err := strconv.ParseUint(idOrName, 10, 64); err == nil {
-		d = a.reg(id)
+		d = a.lookup(id)
 	} else {
 		d = a.byName(idOrName)
 	}

@@ -184,7 +184,7 @@ func (a *Admin) byName(name string) *Database {
 	if !ok {
 		return nil
 	}
-	d := a.reg(id)
+	d := a.lookup(id)
 	if d == nil || d.Name != name {
 		return nil // the index is a hint: the registration's MAC covers its name
 	}

@@ -226,3 +226,36 @@ func TestTokenIndexBuiltForOldDirectory(t *testing.T) {
 		a.Close()
 	}
 }
+
+// TestRegistryLookupsDoNotFillTheCache: resolving databases by id or name (what a SELECT
+// does before its credential is checked) caches nothing, so probing ids cannot push the
+// registrations in use out of memory; using one caches it.
+func TestRegistryLookupsDoNotFillTheCache(t *testing.T) {
+	dir := t.TempDir()
+	a := openAdmin(t, Config{Dir: dir, Secret: []byte(rcSecret)})
+	ds, err := a.CreateDatabases(300, CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateDatabase(CreateOptions{Name: "probe-me"}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	a = openAdmin(t, Config{Dir: dir, Secret: []byte(rcSecret)})
+	defer a.Close()
+	for _, d := range ds {
+		if _, ok := a.Database(strconv.FormatUint(d.ID, 10)); !ok {
+			t.Fatalf("Database(%d) not found", d.ID)
+		}
+	}
+	if _, ok := a.Database("probe-me"); !ok {
+		t.Fatal("Database(probe-me) not found")
+	}
+	if n := len(a.dbs); n != 0 {
+		t.Errorf("%d registrations cached by lookups alone, want 0", n)
+	}
+	a.DatabaseByID(ds[7].ID)
+	if n := len(a.dbs); n != 1 {
+		t.Errorf("%d registrations cached after one use, want 1", n)
+	}
+}
