@@ -18,6 +18,7 @@ const (
 	TypeString Type = 's'
 	TypeHash   Type = 'h'
 	TypeList   Type = 'l'
+	TypeSet    Type = 'S' // 's' is a string's
 )
 
 func (t Type) String() string {
@@ -28,14 +29,17 @@ func (t Type) String() string {
 		return "hash"
 	case TypeList:
 		return "list"
+	case TypeSet:
+		return "set"
 	}
 	return "none"
 }
 
-// Index domains keep digests of key names and of field names apart.
+// Index domains keep digests of key names, hash fields and set members apart.
 const (
-	domainKey   = 'k'
-	domainField = 'f'
+	domainKey    = 'k'
+	domainField  = 'f'
+	domainMember = 'm'
 )
 
 // Tx is one transaction on one database: the unit every command runs against, whether
@@ -114,7 +118,7 @@ type meta struct {
 	id       uint64
 	typ      Type
 	expireAt int64  // unix ms; 0: no expiry
-	count    int64  // hash fields or list elements
+	count    int64  // hash fields, list elements or set members
 	head     uint64 // list: slot of the first element
 	name     []byte
 	// A small string's value lives in its key record (inline): one record to seal, store,
@@ -181,7 +185,7 @@ func decodeMeta(b []byte) (*meta, error) {
 	}
 	m.name = append([]byte{}, rest...) // never nil: "" is a valid key name
 	switch {
-	case m.typ != TypeString && m.typ != TypeHash && m.typ != TypeList:
+	case m.typ != TypeString && m.typ != TypeHash && m.typ != TypeList && m.typ != TypeSet:
 		return nil, fmt.Errorf("key record has unknown type %d", m.typ)
 	case m.count < 0 || (m.typ == TypeString && m.count != 0):
 		return nil, fmt.Errorf("key record of a %s counts %d", m.typ, m.count)
@@ -360,8 +364,8 @@ func (tx *Tx) deleteKey(m *meta) error {
 	return tx.keyB.Delete(tx.nameIndex(m.name))
 }
 
-// deleteData removes every value record of m: a string's one record, or a hash's or a
-// list's records in one range delete, whatever their number.
+// deleteData removes every value record of m: a string's one record, or a hash's, a
+// list's or a set's records in one range delete, whatever their number.
 func (tx *Tx) deleteData(m *meta) error {
 	if m.typ == TypeString {
 		if m.inline {
@@ -437,6 +441,8 @@ func recordKind(t Type) string {
 		return "hash field"
 	case TypeList:
 		return "list element"
+	case TypeSet:
+		return "set member"
 	}
 	return "string value"
 }
