@@ -22,7 +22,7 @@ func keyCommands() {
 		kAll(&command{name: "touch", arity: -2, flags: flagRead | flagFast, run: existsCmd,
 			syntax: "TOUCH key [key ...]", summary: "Counts the keys that exist.", differs: "No access time is kept."}),
 		k1(&command{name: "type", arity: 2, flags: flagRead | flagFast, run: typeCmd,
-			syntax: "TYPE key", summary: "string, hash, list or none."}),
+			syntax: "TYPE key", summary: "string, hash, list, set or none."}),
 		&command{name: "keys", arity: 2, flags: flagRead, run: keysCmd,
 			syntax: "KEYS pattern", summary: "Every key matching a glob pattern.",
 			differs: "Names are encrypted, so every key record is decrypted: O(keys)."},
@@ -109,6 +109,8 @@ func parseType(b []byte) storage.Type {
 		return storage.TypeHash
 	case "list":
 		return storage.TypeList
+	case "set":
+		return storage.TypeSet
 	}
 	return typeNoMatch
 }
