@@ -225,21 +225,7 @@ func (tx *Tx) randomMembers(m *meta, n int64, distinct bool) ([][]byte, error) {
 		return tx.allMembers(m)
 	}
 	if m.count <= smallSet || (distinct && n > m.count/4) {
-		all, err := tx.allMembers(m)
-		if err != nil {
-			return nil, err
-		}
-		out := make([][]byte, n)
-		for i := range out {
-			if distinct { // a partial Fisher-Yates shuffle
-				j := i + rand.IntN(len(all)-i)
-				all[i], all[j] = all[j], all[i]
-				out[i] = all[i]
-			} else {
-				out[i] = all[rand.IntN(len(all))]
-			}
-		}
-		return out, nil
+		return tx.drawFromAll(m, n, distinct)
 	}
 	out := make([][]byte, 0, n)
 	var seen map[string]bool
@@ -247,7 +233,12 @@ func (tx *Tx) randomMembers(m *meta, n int64, distinct bool) ([][]byte, error) {
 		seen = make(map[string]bool, n)
 	}
 	prefix := setPrefix(m)
-	for int64(len(out)) < n {
+	for tries := int64(0); int64(len(out)) < n; tries++ {
+		if tries > 4*n+64 {
+			// Far more repeats than a set of m.count members gives: its records do not
+			// match its count. The whole-set read says so, rather than draw forever.
+			return tx.drawFromAll(m, n, distinct)
+		}
 		c := tx.dataB.Cursor()
 		k, v := c.Seek(binary.BigEndian.AppendUint64(slices.Clone(prefix), rand.Uint64()))
 		if k == nil || !bytes.HasPrefix(k, prefix) {
@@ -267,6 +258,26 @@ func (tx *Tx) randomMembers(m *meta, n int64, distinct bool) ([][]byte, error) {
 			return nil, err
 		}
 		out = append(out, member)
+	}
+	return out, nil
+}
+
+// drawFromAll reads the whole set m (checking its records against its count) and draws
+// n members uniformly from it, distinct ones (n below the set's size) or with repeats.
+func (tx *Tx) drawFromAll(m *meta, n int64, distinct bool) ([][]byte, error) {
+	all, err := tx.allMembers(m)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, n)
+	for i := range out {
+		if distinct { // a partial Fisher-Yates shuffle
+			j := i + rand.IntN(len(all)-i)
+			all[i], all[j] = all[j], all[i]
+			out[i] = all[i]
+		} else {
+			out[i] = all[rand.IntN(len(all))]
+		}
 	}
 	return out, nil
 }

@@ -180,6 +180,39 @@ func TestSetMemberDeletedIsCorrupt(t *testing.T) {
 	}
 }
 
+// A big set whose member records were deleted behind herodb's back cannot make a
+// seek-drawn SRANDMEMBER or SPOP look forever for members that are not there.
+func TestSetRandomDrawOverMissingRecords(t *testing.T) {
+	e := newEnv(t)
+	var members []string
+	for i := range 600 {
+		members = append(members, fmt.Sprintf("m%d", i))
+	}
+	sadd(t, e, "S", members...)
+	e.close()
+	rawBolt(t, e.path, func(tx *bolt.Tx) error {
+		d := tx.Bucket([]byte("data"))
+		for _, k := range setRecords(tx)[10:] { // 10 records left of 600
+			if err := d.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	e.open()
+	if err := e.db.View(func(tx *storage.Tx) error { _, err := tx.SRandMember([]byte("S"), 100, true); return err }); !storage.IsCorrupt(err) {
+		t.Fatalf("SRANDMEMBER 100 over 10 records: %v; want corrupt", err)
+	}
+	if err := e.db.Update(func(tx *storage.Tx) error { _, err := tx.SPop([]byte("S"), 100); return err }); !storage.IsCorrupt(err) {
+		t.Fatalf("SPOP 100 over 10 records: %v; want corrupt", err)
+	}
+	// A draw with repeats never misses: it answers from the records there are.
+	got := view(t, e, func(tx *storage.Tx) ([][]byte, error) { return tx.SRandMember([]byte("S"), 50, false) })
+	if len(got) != 50 {
+		t.Fatalf("SRANDMEMBER -50 = %d members", len(got))
+	}
+}
+
 func TestSetNoPlaintextInFile(t *testing.T) {
 	e := newEnv(t)
 	secrets := []string{"SetKeyAlpha7431", "SetMemberBravo9902", "SetMemberCharlie2231", "SetKeyDelta5511", "SetStoreEcho8817"}
