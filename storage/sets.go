@@ -379,8 +379,7 @@ func (tx *Tx) setsOf(names [][]byte) ([]*meta, error) {
 	return ms, nil
 }
 
-// inter calls fn for each member of every set of ms, up to limit members (0: no limit),
-// until fn returns false. It walks the smallest set and looks each member up in the
+// inter calls fn for each member in every set of ms, until fn returns false. It walks the smallest set and looks each member up in the
 // others: O(smallest × sets) lookups, nothing held in memory.
 func (tx *Tx) inter(ms []*meta, fn func(member []byte) bool) error {
 	if len(ms) == 0 || slices.Contains(ms, nil) {
