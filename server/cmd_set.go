@@ -9,15 +9,6 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-// Argument errors of the set commands, in Redis 7.0's words (SINTERCARD), and herodb's
-// refusal of a repeating SRANDMEMBER whose reply could never be sent.
-const (
-	errSetNumKeys      = "ERR numkeys should be greater than 0"
-	errSetNumKeysArgs  = "ERR Number of keys can't be greater than number of args"
-	errSetLimitNeg     = "ERR LIMIT can't be negative"
-	errSetRandTooLarge = "ERR SRANDMEMBER count is too large: the reply would exceed the output limit"
-)
-
 const setOrder = "Members come in the order of their keyed digests, not Redis's hash order."
 
 // setCommands registers this file's commands (called from table.go).

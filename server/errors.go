@@ -53,22 +53,26 @@ const (
 // Argument and option errors of particular commands, in Redis's words where Redis has
 // the command.
 const (
-	errMustBePositive = "ERR value is out of range, must be positive"                                                // LPOP/RPOP count
-	errLongRange      = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807" // rangeLong: ±math.MaxInt64
-	errRankZero       = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
-	errCountNegative  = "ERR COUNT can't be negative"
-	errMaxlenNegative = "ERR MAXLEN can't be negative"
-	errValueRange     = "ERR value is out of range"    // HRANDFIELD count WITHVALUES
-	errNaNOrInfinity  = "ERR value is NaN or Infinity" // HINCRBYFLOAT increment
-	errRandTooLarge   = "ERR HRANDFIELD count is too large: the reply would exceed the output limit"
-	errDecrOverflow   = "ERR decrement would overflow" // DECRBY math.MinInt64
-	errOffsetRange    = "ERR offset is out of range"   // SETRANGE
-	errExpireNXMix    = "ERR NX and XX, GT or LT options at the same time are not compatible"
-	errExpireGTLT     = "ERR GT and LT options at the same time are not compatible"
-	errProtoVersion   = "ERR Protocol version is not an integer or out of range" // HELLO
-	errClientName     = "ERR Client names cannot contain spaces, newlines or special characters."
-	errClientLibInfo  = "ERR lib-name and lib-ver cannot contain spaces, newlines or special characters."
-	errExecOutput     = "ERR EXEC's replies exceed the client output limit; the transaction was not applied"
+	errSetNumKeys      = "ERR numkeys should be greater than 0"                                                       // SINTERCARD
+	errSetNumKeysArgs  = "ERR Number of keys can't be greater than number of args"                                    // SINTERCARD
+	errSetLimitNeg     = "ERR LIMIT can't be negative"                                                                // SINTERCARD
+	errSetRandTooLarge = "ERR SRANDMEMBER count is too large: the reply would exceed the output limit"                // herodb's: a reply that could never be sent
+	errMustBePositive  = "ERR value is out of range, must be positive"                                                // LPOP/RPOP count
+	errLongRange       = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807" // rangeLong: ±math.MaxInt64
+	errRankZero        = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	errCountNegative   = "ERR COUNT can't be negative"
+	errMaxlenNegative  = "ERR MAXLEN can't be negative"
+	errValueRange      = "ERR value is out of range"    // HRANDFIELD count WITHVALUES
+	errNaNOrInfinity   = "ERR value is NaN or Infinity" // HINCRBYFLOAT increment
+	errRandTooLarge    = "ERR HRANDFIELD count is too large: the reply would exceed the output limit"
+	errDecrOverflow    = "ERR decrement would overflow" // DECRBY math.MinInt64
+	errOffsetRange     = "ERR offset is out of range"   // SETRANGE
+	errExpireNXMix     = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	errExpireGTLT      = "ERR GT and LT options at the same time are not compatible"
+	errProtoVersion    = "ERR Protocol version is not an integer or out of range" // HELLO
+	errClientName      = "ERR Client names cannot contain spaces, newlines or special characters."
+	errClientLibInfo   = "ERR lib-name and lib-ver cannot contain spaces, newlines or special characters."
+	errExecOutput      = "ERR EXEC's replies exceed the client output limit; the transaction was not applied"
 )
 
 // Credential refusals (access.go).
