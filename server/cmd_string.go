@@ -55,6 +55,7 @@ func stringCommands() {
 		k1(&command{name: "setrange", arity: 4, flags: flagWrite, run: setrangeCmd,
 			syntax: "SETRANGE key offset value", summary: "Overwrites part of the string, padding with zero bytes."}),
 	)
+	bitmapCommands() // bitmaps are strings (cmd_bits.go)
 }
 
 // GET key

@@ -53,6 +53,10 @@ const (
 // Argument and option errors of particular commands, in Redis's words where Redis has
 // the command.
 const (
+	errBitOffset       = "ERR bit offset is not an integer or out of range"                                           // SETBIT, GETBIT
+	errBitValue        = "ERR bit is not an integer or out of range"                                                  // SETBIT
+	errBitArg          = "ERR The bit argument must be 1 or 0."                                                       // BITPOS
+	errBitopNot        = "ERR BITOP NOT must be called with a single source key."                                     // BITOP
 	errSetNumKeys      = "ERR numkeys should be greater than 0"                                                       // SINTERCARD
 	errSetNumKeysArgs  = "ERR Number of keys can't be greater than number of args"                                    // SINTERCARD
 	errSetLimitNeg     = "ERR LIMIT can't be negative"                                                                // SINTERCARD
