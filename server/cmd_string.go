@@ -54,6 +54,9 @@ func stringCommands() {
 			syntax: "GETRANGE key start end", summary: "A substring; negative offsets count from the end."}),
 		k1(&command{name: "setrange", arity: 4, flags: flagWrite, run: setrangeCmd,
 			syntax: "SETRANGE key offset value", summary: "Overwrites part of the string, padding with zero bytes."}),
+		&command{name: "lcs", arity: -3, flags: flagRead, firstKey: 1, lastKey: 2, step: 1, run: lcsCmd,
+			syntax: "LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]", summary: "The longest common subsequence of two strings, its length, or its matching ranges.",
+			differs: "Refuses strings whose comparison table would pass 64 MiB ((len1+1)·(len2+1)·4 bytes), where Redis allows up to proto-max-bulk-len."},
 	)
 	bitmapCommands() // bitmaps are strings (cmd_bits.go)
 }

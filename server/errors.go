@@ -57,6 +57,9 @@ const (
 	errBitValue        = "ERR bit is not an integer or out of range"                                                  // SETBIT
 	errBitArg          = "ERR The bit argument must be 1 or 0."                                                       // BITPOS
 	errBitopNot        = "ERR BITOP NOT must be called with a single source key."                                     // BITOP
+	errLCSType         = "ERR The specified keys must contain string values"                                          // LCS
+	errLCSLenIdx       = "ERR If you want both the length and indexes, please just use IDX."                          // LCS
+	errLCSTooLarge     = "ERR Insufficient memory, transient memory for LCS exceeds 64 MiB"                           // LCS: herodb's bound
 	errSetNumKeys      = "ERR numkeys should be greater than 0"                                                       // SINTERCARD
 	errSetNumKeysArgs  = "ERR Number of keys can't be greater than number of args"                                    // SINTERCARD
 	errSetLimitNeg     = "ERR LIMIT can't be negative"                                                                // SINTERCARD
