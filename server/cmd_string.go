@@ -59,6 +59,7 @@ func stringCommands() {
 			differs: "Refuses strings whose comparison table would pass 64 MiB ((len1+1)·(len2+1)·4 bytes), where Redis allows up to proto-max-bulk-len."},
 	)
 	bitmapCommands() // bitmaps are strings (cmd_bits.go)
+	hllCommands()    // and so are HyperLogLogs (cmd_hll.go)
 }
 
 // GET key

@@ -30,7 +30,7 @@ func CommandsMarkdown() string {
 		}
 		groups[c.group] = append(groups[c.group], c)
 	}
-	for _, g := range []string{"connection", "server", "generic", "string", "bitmap", "hash", "list", "set", "transactions"} {
+	for _, g := range []string{"connection", "server", "generic", "string", "bitmap", "hyperloglog", "hash", "list", "set", "zset", "transactions"} {
 		cmds := groups[g]
 		if cmds == nil {
 			continue

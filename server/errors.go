@@ -58,6 +58,7 @@ const (
 	errBitArg          = "ERR The bit argument must be 1 or 0."                                                       // BITPOS
 	errBitopNot        = "ERR BITOP NOT must be called with a single source key."                                     // BITOP
 	errLCSType         = "ERR The specified keys must contain string values"                                          // LCS
+	errNotHLL          = "WRONGTYPE Key is not a valid HyperLogLog string value."                                     // PFADD, PFCOUNT, PFMERGE
 	errLCSLenIdx       = "ERR If you want both the length and indexes, please just use IDX."                          // LCS
 	errLCSTooLarge     = "ERR Insufficient memory, transient memory for LCS exceeds 64 MiB"                           // LCS: herodb's bound
 	errSetNumKeys      = "ERR numkeys should be greater than 0"                                                       // SINTERCARD
