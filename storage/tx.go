@@ -19,6 +19,7 @@ const (
 	TypeHash   Type = 'h'
 	TypeList   Type = 'l'
 	TypeSet    Type = 'S' // 's' is a string's
+	TypeZSet   Type = 'z'
 )
 
 func (t Type) String() string {
@@ -31,6 +32,8 @@ func (t Type) String() string {
 		return "list"
 	case TypeSet:
 		return "set"
+	case TypeZSet:
+		return "zset"
 	}
 	return "none"
 }
@@ -118,7 +121,7 @@ type meta struct {
 	id       uint64
 	typ      Type
 	expireAt int64  // unix ms; 0: no expiry
-	count    int64  // hash fields, list elements or set members
+	count    int64  // hash fields, list elements, set or sorted set members
 	head     uint64 // list: slot of the first element
 	name     []byte
 	// A small string's value lives in its key record (inline): one record to seal, store,
@@ -185,7 +188,7 @@ func decodeMeta(b []byte) (*meta, error) {
 	}
 	m.name = append([]byte{}, rest...) // never nil: "" is a valid key name
 	switch {
-	case m.typ != TypeString && m.typ != TypeHash && m.typ != TypeList && m.typ != TypeSet:
+	case m.typ != TypeString && m.typ != TypeHash && m.typ != TypeList && m.typ != TypeSet && m.typ != TypeZSet:
 		return nil, fmt.Errorf("key record has unknown type %d", m.typ)
 	case m.count < 0 || (m.typ == TypeString && m.count != 0):
 		return nil, fmt.Errorf("key record of a %s counts %d", m.typ, m.count)
@@ -443,6 +446,8 @@ func recordKind(t Type) string {
 		return "list element"
 	case TypeSet:
 		return "set member"
+	case TypeZSet:
+		return "sorted set member"
 	}
 	return "string value"
 }
