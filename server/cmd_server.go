@@ -19,7 +19,7 @@ func serverCommands() {
 	register("server",
 		&command{name: "info", arity: -1, flags: flagNoMulti, run: infoCmd,
 			syntax: "INFO [section ...]", summary: "Server, clients, persistence, stats and keyspace sections.",
-			differs: "keyspace lists the databases this connection can see; no secrets, ever. Refused inside MULTI."},
+			differs: "Sections server, clients, persistence, stats and keyspace, several at once; all, everything and default give all five (herodb has no others). A tenant's clients, persistence, stats and keyspace cover its own database; no secrets, ever. Refused inside MULTI."},
 		&command{name: "dbsize", arity: 1, flags: flagRead | flagFast, run: dbsizeCmd,
 			syntax: "DBSIZE", summary: "Number of keys in the selected database."},
 		&command{name: "flushdb", arity: -1, flags: flagWrite | flagWholeDB, run: flushdbCmd,
@@ -37,10 +37,14 @@ func serverCommands() {
 			syntax: "COMMAND DOCS [name ...]", summary: "Summary and group, for redis-cli's hints."},
 		&command{name: "command|list", arity: -2, flags: flagStateless, run: commandListCmd,
 			syntax: "COMMAND LIST", summary: "Every command name."},
-		&command{name: "config", arity: -2, flags: flagAdmin,
-			syntax: "CONFIG GET parameter [parameter ...]", summary: "Reads settings (admin only)."},
-		&command{name: "config|get", arity: -3, flags: flagAdmin, run: configGetCmd,
-			syntax: "CONFIG GET parameter [parameter ...]", summary: "Reads a safe subset of settings; never a secret."},
+		&command{name: "config", arity: -2,
+			syntax: "CONFIG GET|SET ...", summary: "Reads settings; accepts Redis's encoding and tuning knobs."},
+		&command{name: "config|get", arity: -3, run: configGetCmd,
+			syntax: "CONFIG GET parameter [parameter ...]", summary: "Reads a safe subset of settings; never a secret.",
+			differs: "Any authenticated client: a tenant sees port, maxclients, appendfsync, proto-max-bulk-len, save, appendonly and the knobs; bind, dir and databases (how many databases exist) are the admin's. The knobs answer what this connection set."},
+		&command{name: "config|set", arity: -4, run: configSetCmd,
+			syntax: "CONFIG SET parameter value [parameter value ...]", summary: "Accepts Redis's encoding and tuning knobs as no-ops, validated as Redis validates them.",
+			differs: "Any authenticated client. " + knobsDoc + " They change nothing: herodb's storage has no listpack or ziplist encodings, no rehashing and no server cron, and the values are remembered by the connection that set them, so they change nothing shared. save \"\" and appendonly no (what herodb answers) are accepted; the server's settings (bind, port, dir, appendfsync, maxclients, databases, proto-max-bulk-len) are herodb serve flags: CONFIG SET answers Redis's \"can't set immutable config\", for the admin too. Any other parameter is unknown, in Redis's words."},
 	)
 }
 
@@ -166,35 +170,358 @@ func commandDocsCmd(c *call) error {
 }
 
 // configValues is the safe subset CONFIG GET answers. Secrets are not in it, and can
-// never be: they are not in Config's printable fields.
-func (s *Server) configValues() [][2]string {
-	return [][2]string{
-		{"bind", s.cfg.Bind},
+// never be: they are not in Config's printable fields. bind, dir and databases are the
+// admin's: the count of databases says how many tenants the node holds, dir is a path of
+// the host.
+func (s *Server) configValues(admin bool) [][2]string {
+	vals := [][2]string{
 		{"port", portOf(s.Addr())},
-		{"dir", s.admin.Dir()},
 		{"appendfsync", s.cfg.Sync.String()},
 		{"maxclients", strconv.Itoa(s.cfg.MaxClients)},
-		{"databases", strconv.Itoa(s.admin.Count() + 1)},
 		{"proto-max-bulk-len", strconv.Itoa(s.cfg.MaxArgSize)},
 		{"save", ""},
 		{"appendonly", "no"},
 	}
+	if admin {
+		vals = append(vals, [][2]string{
+			{"bind", s.cfg.Bind},
+			{"dir", s.admin.Dir()},
+			{"databases", strconv.Itoa(s.admin.Count() + 1)},
+		}...)
+	}
+	return vals
 }
 
 func portOf(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }
 
+// knobKind is how a knob's value is validated, as Redis's config.c types.
+type knobKind uint8
+
+const (
+	knobBool knobKind = iota // yes or no
+	knobInt                  // an integer (string2ll) within min..max
+	knobMem                  // a memory value (memtoull: digits and b, k, kb, m, mb, g, gb) within min..max
+)
+
+// knob is a CONFIG parameter that clients and test suites set and herodb accepts
+// without acting on it: Redis's encoding thresholds (herodb's storage has one record
+// per element whatever the size), lazy freeing, rehashing and the server cron's rate
+// (herodb has neither). Each is validated as Redis 7.0 validates it, so a value Redis
+// refuses is refused here with Redis's text, and remembered by the connection (a
+// tenant's setting cannot reach anyone else), so CONFIG GET answers what was set.
+type knob struct {
+	name     string
+	alias    string // Redis 7.0's older name (ziplist for listpack), answered too
+	kind     knobKind
+	min, max int64
+	def      string
+	clamp    func(int64) int64 // what Redis stores for an accepted value (hz: 1..500)
+}
+
+const (
+	intMax  = 1<<31 - 1
+	intMin  = -1 << 31
+	llMax   = 1<<63 - 1
+	hzClamp = 500 // Redis's CONFIG_MAX_HZ
+)
+
+// knobs are in Redis 7.0's defaults; set-max-listpack-* are Redis 7.2's, accepted too.
+var knobs = []knob{
+	{name: "hash-max-listpack-entries", alias: "hash-max-ziplist-entries", kind: knobInt, max: llMax, def: "512"},
+	{name: "hash-max-listpack-value", alias: "hash-max-ziplist-value", kind: knobInt, max: llMax, def: "64"},
+	{name: "list-max-listpack-size", alias: "list-max-ziplist-size", kind: knobInt, min: intMin, max: intMax, def: "-2"},
+	{name: "list-compress-depth", kind: knobInt, max: intMax, def: "0"},
+	{name: "set-max-intset-entries", kind: knobInt, max: llMax, def: "512"},
+	{name: "set-max-listpack-entries", kind: knobInt, max: llMax, def: "128"},
+	{name: "set-max-listpack-value", kind: knobInt, max: llMax, def: "64"},
+	{name: "zset-max-listpack-entries", alias: "zset-max-ziplist-entries", kind: knobInt, max: llMax, def: "128"},
+	{name: "zset-max-listpack-value", alias: "zset-max-ziplist-value", kind: knobInt, max: llMax, def: "64"},
+	{name: "hll-sparse-max-bytes", kind: knobMem, max: llMax, def: "3000"},
+	{name: "stream-node-max-bytes", kind: knobMem, max: llMax, def: "4096"},
+	{name: "stream-node-max-entries", kind: knobInt, max: llMax, def: "100"},
+	{name: "lazyfree-lazy-eviction", kind: knobBool, def: "no"},
+	{name: "lazyfree-lazy-expire", kind: knobBool, def: "no"},
+	{name: "lazyfree-lazy-server-del", kind: knobBool, def: "no"},
+	{name: "lazyfree-lazy-user-del", kind: knobBool, def: "no"},
+	{name: "lazyfree-lazy-user-flush", kind: knobBool, def: "no"},
+	{name: "activerehashing", kind: knobBool, def: "yes"},
+	{name: "hz", kind: knobInt, max: intMax, def: "10", clamp: func(n int64) int64 { return min(max(n, 1), hzClamp) }},
+	{name: "dynamic-hz", kind: knobBool, def: "yes"},
+	{name: "active-expire-effort", kind: knobInt, min: 1, max: 10, def: "1"},
+}
+
+// knobsDoc lists the knobs for docs/commands.md.
+var knobsDoc = func() string {
+	var names []string
+	for _, k := range knobs {
+		n := k.name
+		if k.alias != "" {
+			n += " (" + k.alias + ")"
+		}
+		names = append(names, n)
+	}
+	return "It accepts these knobs, as no-ops: " + strings.Join(names, ", ") + "."
+}()
+
+// knobByName finds a knob by its name or alias, in any case.
+func knobByName(name string) *knob {
+	for i := range knobs {
+		if strings.EqualFold(knobs[i].name, name) || (knobs[i].alias != "" && strings.EqualFold(knobs[i].alias, name)) {
+			return &knobs[i]
+		}
+	}
+	return nil
+}
+
+// parse validates a value as Redis 7.0's CONFIG SET does and returns what CONFIG GET
+// then answers, or the reason in Redis's words.
+func (k *knob) parse(v string) (string, string) {
+	var n int64
+	switch k.kind {
+	case knobBool:
+		switch strings.ToLower(v) {
+		case "yes", "no":
+			return strings.ToLower(v), ""
+		}
+		return "", "argument must be 'yes' or 'no'"
+	case knobInt:
+		var ok bool
+		if n, ok = string2ll(v); !ok {
+			return "", "argument couldn't be parsed into an integer"
+		}
+	case knobMem:
+		u, ok := memToULL(v)
+		if !ok {
+			return "", "argument must be a memory value"
+		}
+		n = int64(u) // as Redis: a value past LLONG_MAX turns negative and fails the range
+	}
+	if n < k.min || n > k.max {
+		return "", fmt.Sprintf("argument must be between %d and %d inclusive", k.min, k.max)
+	}
+	if k.clamp != nil {
+		n = k.clamp(n)
+	}
+	return strconv.FormatInt(n, 10), ""
+}
+
+// string2ll reads an integer as Redis's string2ll: an optional minus sign and digits;
+// no plus sign, spaces, leading zeros or "-0"; no overflow.
+func string2ll(v string) (int64, bool) {
+	if v == "0" {
+		return 0, true
+	}
+	d := strings.TrimPrefix(v, "-")
+	if d == "" || d[0] < '1' || d[0] > '9' {
+		return 0, false
+	}
+	for i := 1; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+// memToULL is Redis 7.0's memtoull: digits (none is 0) and an optional unit, strtoull's
+// overflow saturating and the unit's multiplication wrapping as in C.
+func memToULL(v string) (uint64, bool) {
+	if strings.HasPrefix(v, "-") {
+		return 0, false
+	}
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	var mul uint64
+	switch strings.ToLower(v[i:]) {
+	case "", "b":
+		mul = 1
+	case "k":
+		mul = 1000
+	case "kb":
+		mul = 1024
+	case "m":
+		mul = 1000 * 1000
+	case "mb":
+		mul = 1024 * 1024
+	case "g":
+		mul = 1000 * 1000 * 1000
+	case "gb":
+		mul = 1024 * 1024 * 1024
+	default:
+		return 0, false
+	}
+	var n uint64
+	if i > 0 {
+		var err error
+		if n, err = strconv.ParseUint(v[:i], 10, 64); err != nil {
+			n = 1<<64 - 1 // strtoull's ERANGE, which Redis does not check
+		}
+	}
+	return n * mul, true
+}
+
+// connKnobs are the knob values this connection set, by canonical name. They live on
+// the connection's framing guard, the one object of this package that lives exactly as
+// long as the connection; nil when there is none (never, over TCP).
+func (c *call) connKnobs(create bool) map[string]string {
+	g := c.sess.limits
+	if g == nil {
+		return nil
+	}
+	if g.knobs == nil && create {
+		g.knobs = map[string]string{}
+	}
+	return g.knobs
+}
+
+// knobValue is what CONFIG GET answers for k on this connection.
+func (c *call) knobValue(k *knob) string {
+	if v, ok := c.connKnobs(false)[k.name]; ok {
+		return v
+	}
+	return k.def
+}
+
+// configEntries are the settings and knobs CONFIG GET answers on this connection.
+func (c *call) configEntries() [][2]string {
+	entries := c.s.configValues(c.sess.isAdmin())
+	for i := range knobs {
+		k := &knobs[i]
+		v := c.knobValue(k)
+		entries = append(entries, [2]string{k.name, v})
+		if k.alias != "" {
+			entries = append(entries, [2]string{k.alias, v})
+		}
+	}
+	return entries
+}
+
 // CONFIG GET parameter [parameter ...]
+//
+// As Redis 7.0: a name without glob characters is answered under the name as given; a
+// pattern matches names and aliases without regard to case; each name is answered once.
 func configGetCmd(c *call) error {
 	var out [][]byte
-	vals := c.s.configValues()
-	for _, pat := range c.args[2:] {
-		for _, kv := range vals {
-			if storage.Match([]byte(strings.ToLower(string(pat))), []byte(kv[0])) {
-				out = append(out, []byte(kv[0]), []byte(kv[1]))
+	entries := c.configEntries()
+	seen := map[string]bool{}
+	add := func(name, v string) {
+		if key := strings.ToLower(name); !seen[key] {
+			seen[key] = true
+			out = append(out, []byte(name), []byte(v))
+		}
+	}
+	for _, a := range c.args[2:] {
+		pat := strings.ToLower(string(a))
+		if !strings.ContainsAny(pat, "*?[") {
+			for _, kv := range entries {
+				if kv[0] == pat {
+					add(string(a), kv[1])
+				}
+			}
+			continue
+		}
+		for _, kv := range entries {
+			if storage.Match([]byte(pat), []byte(kv[0])) {
+				add(kv[0], kv[1])
 			}
 		}
 	}
 	c.r.bulks(out)
+	return nil
+}
+
+// Replies of CONFIG SET, in Redis 7.0's words.
+const (
+	errConfigImmutable = "can't set immutable config"
+	errConfigDuplicate = "duplicate parameter"
+	errConfigSave      = "herodb keeps every write in its write-ahead log; it takes no RDB snapshots (save is always \"\")"
+	errConfigAOF       = "herodb's write-ahead log is always on (herodb serve --sync); appendonly is always no"
+)
+
+func errConfigUnknown(name []byte) string {
+	return "ERR Unknown option or number of arguments for CONFIG SET - '" + string(name) + "'"
+}
+
+func errConfigFailed(name []byte, why string) string {
+	return "ERR CONFIG SET failed (possibly related to argument '" + string(name) + "') - " + why
+}
+
+// immutableConfig are the server's settings, herodb serve's flags, not changed at run
+// time; and Redis 7.0's own immutable parameters, answered as Redis answers them.
+var immutableConfig = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range strings.Fields("bind port dir appendfsync maxclients databases proto-max-bulk-len " +
+		"rdbchecksum daemonize io-threads-do-reads always-show-logo set-proc-title syslog-enabled " +
+		"cluster-enabled disable-thp aclfile unixsocket pidfile cluster-config-file syslog-ident " +
+		"appendfilename appenddirname logfile supervised syslog-facility enable-protected-configs " +
+		"enable-debug-command enable-module-command io-threads tcp-backlog cluster-port " +
+		"unixsocketperm socket-mark-id replicaof slaveof") {
+		m[n] = true
+	}
+	return m
+}()
+
+// CONFIG SET parameter value [parameter value ...]
+//
+// All or nothing, as Redis 7.0: names are checked first (unknown, immutable, given
+// twice), then every value, and only then is anything remembered.
+func configSetCmd(c *call) error {
+	args := c.args[2:]
+	if len(args)%2 != 0 {
+		c.r.err(errSyntax)
+		return nil
+	}
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i += 2 {
+		name := strings.ToLower(string(args[i]))
+		switch {
+		case immutableConfig[name]:
+			c.r.err(errConfigFailed(args[i], errConfigImmutable))
+			return nil
+		case name != "save" && name != "appendonly" && knobByName(name) == nil:
+			c.r.err(errConfigUnknown(args[i]))
+			return nil
+		case seen[name]:
+			c.r.err(errConfigFailed(args[i], errConfigDuplicate))
+			return nil
+		}
+		seen[name] = true
+	}
+	set := make([][2]string, 0, len(args)/2)
+	for i := 0; i < len(args); i += 2 {
+		name, v := strings.ToLower(string(args[i])), string(args[i+1])
+		switch name {
+		case "save":
+			if v != "" {
+				c.r.err(errConfigFailed(args[i], errConfigSave))
+				return nil
+			}
+		case "appendonly":
+			if !strings.EqualFold(v, "no") {
+				c.r.err(errConfigFailed(args[i], errConfigAOF))
+				return nil
+			}
+		default:
+			k := knobByName(name)
+			val, why := k.parse(v)
+			if why != "" {
+				c.r.err(errConfigFailed(args[i], why))
+				return nil
+			}
+			set = append(set, [2]string{k.name, val})
+		}
+	}
+	if len(set) > 0 {
+		if m := c.connKnobs(true); m != nil {
+			for _, kv := range set {
+				m[kv[0]] = kv[1]
+			}
+		}
+	}
+	c.r.ok()
 	return nil
 }
 

@@ -428,7 +428,15 @@ func TestServerCommand(t *testing.T) {
 func TestServerConfigGet(t *testing.T) {
 	srv, db := tServer(t, herodbtest.Options{})
 	rdb := tClient(t, srv.Addr(), db)
-	tErrIs(t, "CONFIG GET without admin", rdb.ConfigGet(tCtx, "*").Err(), "NOPERM")
+	tenant, err := rdb.ConfigGet(tCtx, "*").Result()
+	tNoErr(t, "CONFIG GET by a tenant", err)
+	for _, k := range []string{"dir", "bind", "databases"} {
+		if v, ok := tenant[k]; ok {
+			t.Errorf("a tenant's CONFIG GET * shows %s = %q", k, v)
+		}
+	}
+	tEq(t, "a tenant's save", tenant["save"], "")
+	tEq(t, "a tenant's appendonly", tenant["appendonly"], "no")
 	c := tDial(t, srv.Addr())
 	got := c.do("CONFIG", "GET", "*")
 	if !strings.HasPrefix(got, "-NOAUTH") {

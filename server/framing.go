@@ -84,6 +84,11 @@ type guardConn struct {
 
 	perr string // a protocol error to answer once the whole commands before it are read
 	rerr error  // the socket's error, returned once buffered commands are handed over
+
+	// knobs are the CONFIG SET values this connection set (cmd_server.go connKnobs),
+	// kept here because the guard lives exactly as long as the connection. Touched by
+	// the connection's own goroutine only.
+	knobs map[string]string
 }
 
 // Read hands redcon whole commands only, reading and checking from the socket until at
