@@ -4,6 +4,7 @@ package server
 // string; bit 0 is the most significant bit of the first byte, as in Redis.
 
 import (
+	"math"
 	"math/bits"
 	"strings"
 
@@ -24,6 +25,7 @@ func bitmapCommands() {
 		&command{name: "bitop", arity: -4, flags: flagWrite, firstKey: 2, lastKey: -1, step: 1, run: bitopCmd,
 			syntax: "BITOP AND|OR|XOR|NOT destkey key [key ...]", summary: "Stores the bitwise operation of strings; answers its length."},
 	)
+	bitfieldCommands()
 }
 
 // bitOffset parses a bit offset as SETBIT and GETBIT take it.
@@ -296,4 +298,238 @@ func bitopCmd(c *call) error {
 	}
 	c.r.int(int64(longest))
 	return nil
+}
+
+// bitfieldCommands registers BITFIELD and BITFIELD_RO (called from bitmapCommands).
+func bitfieldCommands() {
+	register("bitmap",
+		k1(&command{name: "bitfield", arity: -2, flags: flagWrite, run: bitfieldCmd,
+			syntax:  "BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment] [OVERFLOW WRAP|SAT|FAIL] ...",
+			summary: "Reads and writes integers of 1 to 64 bits at bit offsets of a string."}),
+		k1(&command{name: "bitfield_ro", arity: -2, flags: flagRead, run: bitfieldCmd,
+			syntax: "BITFIELD_RO key [GET type offset] ...", summary: "BITFIELD's GET alone, for read-only access."}),
+	)
+}
+
+// bfOp is one operation of a BITFIELD call.
+type bfOp struct {
+	kind     byte // 'g', 's', 'i'
+	signed   bool
+	bits     int
+	offset   int64
+	value    int64
+	overflow byte // 'w' wrap, 's' saturate, 'f' fail
+}
+
+// parseBitfieldType reads i1..i64 or u1..u63.
+func parseBitfieldType(b []byte) (signed bool, bits int, ok bool) {
+	if len(b) < 2 || (b[0] != 'i' && b[0] != 'I' && b[0] != 'u' && b[0] != 'U') {
+		return false, 0, false
+	}
+	n, err := parseInt(b[1:])
+	signed = b[0] == 'i' || b[0] == 'I'
+	if err != nil || n < 1 || (signed && n > 64) || (!signed && n > 63) {
+		return false, 0, false
+	}
+	return signed, int(n), true
+}
+
+// parseBitfieldOffset reads an offset in bits, or #n: n fields of this type.
+func parseBitfieldOffset(b []byte, bits int) (int64, bool) {
+	mul := int64(1)
+	if len(b) > 0 && b[0] == '#' {
+		b, mul = b[1:], int64(bits)
+	}
+	n, err := parseInt(b)
+	if err != nil {
+		return 0, false
+	}
+	n *= mul
+	return n, n >= 0 && n>>3 < storage.MaxStringSize
+}
+
+// BITFIELD key ops... and BITFIELD_RO key GET ...
+func bitfieldCmd(c *call) error {
+	ro := c.row.name == "bitfield_ro"
+	var ops []bfOp
+	overflow := byte('w')
+	writes, highest := false, int64(-1)
+	for i := 2; i < len(c.args); {
+		sub := strings.ToLower(string(c.args[i]))
+		if sub == "overflow" {
+			if i+1 >= len(c.args) {
+				c.r.err(errSyntax)
+				return nil
+			}
+			switch strings.ToLower(string(c.args[i+1])) {
+			case "wrap":
+				overflow = 'w'
+			case "sat":
+				overflow = 's'
+			case "fail":
+				overflow = 'f'
+			default:
+				c.r.err(errBitfieldOverflow)
+				return nil
+			}
+			i += 2
+			continue
+		}
+		need := map[string]int{"get": 3, "set": 4, "incrby": 4}[sub]
+		if need == 0 || i+need > len(c.args) {
+			c.r.err(errSyntax)
+			return nil
+		}
+		if ro && sub != "get" {
+			c.r.err(errBitfieldRO)
+			return nil
+		}
+		signed, bits, ok := parseBitfieldType(c.args[i+1])
+		if !ok {
+			c.r.err(errBitfieldType)
+			return nil
+		}
+		off, ok := parseBitfieldOffset(c.args[i+2], bits)
+		if !ok {
+			c.r.err(errBitOffset)
+			return nil
+		}
+		op := bfOp{kind: sub[0], signed: signed, bits: bits, offset: off, overflow: overflow}
+		if sub != "get" {
+			v, err := parseInt(c.args[i+3])
+			if err != nil {
+				c.r.err(errNotInteger)
+				return nil
+			}
+			op.value, writes, highest = v, true, max(highest, off+int64(bits)-1)
+		}
+		ops = append(ops, op)
+		i += need
+	}
+	v, _, err := c.tx.Get(c.args[1])
+	if err != nil {
+		return c.fail(err)
+	}
+	if writes && int64(len(v))*8 <= highest {
+		// As Redis: the string grows to the last bit written, even by an op that fails.
+		v = append(v, make([]byte, highest/8+1-int64(len(v)))...)
+	}
+	c.r.array(len(ops))
+	for _, op := range ops {
+		old := bfGet(v, op.offset, op.bits)
+		switch op.kind {
+		case 'g':
+			bfReply(c, old, op)
+		case 's', 'i':
+			val, incr := uint64(op.value), int64(0)
+			if op.kind == 'i' {
+				val, incr = old, op.value
+			}
+			res, over := bfOverflow(val, incr, op)
+			if over && op.overflow == 'f' {
+				c.r.null()
+				continue
+			}
+			bfSet(v, op.offset, op.bits, res)
+			if op.kind == 's' {
+				bfReply(c, old, op)
+			} else {
+				bfReply(c, res, op)
+			}
+		}
+	}
+	if writes {
+		if _, err := c.tx.Set(c.args[1], v, storage.SetOptions{KeepTTL: true}); err != nil {
+			return c.fail(err)
+		}
+	}
+	return nil
+}
+
+// bfGet reads bits bits from bit offset off, most significant first; bits past the end
+// of v are zero.
+func bfGet(v []byte, off int64, bits int) uint64 {
+	var x uint64
+	for i := int64(0); i < int64(bits); i++ {
+		x = x<<1 | uint64(bitAt(v, off+i))
+	}
+	return x
+}
+
+// bfSet writes the low bits bits of x at bit offset off of v (long enough).
+func bfSet(v []byte, off int64, bits int, x uint64) {
+	for i := int64(0); i < int64(bits); i++ {
+		p, bit := off+i, byte(x>>(uint(bits)-1-uint(i))&1)
+		if bit != 0 {
+			v[p/8] |= 0x80 >> (p % 8)
+		} else {
+			v[p/8] &^= 0x80 >> (p % 8)
+		}
+	}
+}
+
+// bfReply answers a field's value, sign-extended for a signed type.
+func bfReply(c *call, x uint64, op bfOp) {
+	if op.signed && op.bits < 64 && x&(1<<(op.bits-1)) != 0 {
+		x |= ^uint64(0) << op.bits
+	}
+	c.r.int(int64(x)) // an unsigned field has at most 63 bits: it fits
+}
+
+// bfOverflow adds incr to value (a field's raw bits, or SET's value) as Redis does for
+// op's type and overflow policy: the bits to store, and whether it overflowed.
+func bfOverflow(value uint64, incr int64, op bfOp) (uint64, bool) {
+	bits := uint(op.bits)
+	if !op.signed {
+		maxv := uint64(1)<<bits - 1
+		maxIncr, minIncr := int64(maxv-value), -int64(value)
+		switch {
+		case value > maxv || (incr > 0 && incr > maxIncr):
+			if op.overflow == 's' {
+				return maxv, true
+			}
+			return (value + uint64(incr)) & maxv, true
+		case incr < 0 && incr < minIncr:
+			if op.overflow == 's' {
+				return 0, true
+			}
+			return (value + uint64(incr)) & maxv, true
+		}
+		return value + uint64(incr), false
+	}
+	sv := int64(value)
+	if op.kind == 'i' && bits < 64 && value&(1<<(bits-1)) != 0 {
+		sv = int64(value | ^uint64(0)<<bits) // the field's bits, sign-extended
+	}
+	maxv := int64(math.MaxInt64)
+	if bits < 64 {
+		maxv = int64(1)<<(bits-1) - 1
+	}
+	minv := -maxv - 1
+	maxIncr, minIncr := int64(uint64(maxv)-uint64(sv)), minv-sv
+	wrap := func() uint64 {
+		r := uint64(sv) + uint64(incr)
+		if bits < 64 {
+			mask := ^uint64(0) << bits
+			if r&(1<<(bits-1)) != 0 {
+				r |= mask
+			} else {
+				r &^= mask
+			}
+		}
+		return r
+	}
+	switch {
+	case sv > maxv || (bits != 64 && incr > maxIncr) || (sv >= 0 && incr > 0 && incr > maxIncr):
+		if op.overflow == 's' {
+			return uint64(maxv), true
+		}
+		return wrap(), true
+	case sv < minv || (bits != 64 && incr < minIncr) || (sv < 0 && incr < 0 && incr < minIncr):
+		if op.overflow == 's' {
+			return uint64(minv), true
+		}
+		return wrap(), true
+	}
+	return uint64(sv + incr), false
 }

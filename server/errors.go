@@ -53,34 +53,37 @@ const (
 // Argument and option errors of particular commands, in Redis's words where Redis has
 // the command.
 const (
-	errBitOffset       = "ERR bit offset is not an integer or out of range"                                           // SETBIT, GETBIT
-	errBitValue        = "ERR bit is not an integer or out of range"                                                  // SETBIT
-	errBitArg          = "ERR The bit argument must be 1 or 0."                                                       // BITPOS
-	errBitopNot        = "ERR BITOP NOT must be called with a single source key."                                     // BITOP
-	errLCSType         = "ERR The specified keys must contain string values"                                          // LCS
-	errNotHLL          = "WRONGTYPE Key is not a valid HyperLogLog string value."                                     // PFADD, PFCOUNT, PFMERGE
-	errLCSLenIdx       = "ERR If you want both the length and indexes, please just use IDX."                          // LCS
-	errLCSTooLarge     = "ERR Insufficient memory, transient memory for LCS exceeds 64 MiB"                           // LCS: herodb's bound
-	errSetNumKeys      = "ERR numkeys should be greater than 0"                                                       // SINTERCARD
-	errSetNumKeysArgs  = "ERR Number of keys can't be greater than number of args"                                    // SINTERCARD
-	errSetLimitNeg     = "ERR LIMIT can't be negative"                                                                // SINTERCARD
-	errSetRandTooLarge = "ERR SRANDMEMBER count is too large: the reply would exceed the output limit"                // herodb's: a reply that could never be sent
-	errMustBePositive  = "ERR value is out of range, must be positive"                                                // LPOP/RPOP count
-	errLongRange       = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807" // rangeLong: ±math.MaxInt64
-	errRankZero        = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
-	errCountNegative   = "ERR COUNT can't be negative"
-	errMaxlenNegative  = "ERR MAXLEN can't be negative"
-	errValueRange      = "ERR value is out of range"    // HRANDFIELD count WITHVALUES
-	errNaNOrInfinity   = "ERR value is NaN or Infinity" // HINCRBYFLOAT increment
-	errRandTooLarge    = "ERR HRANDFIELD count is too large: the reply would exceed the output limit"
-	errDecrOverflow    = "ERR decrement would overflow" // DECRBY math.MinInt64
-	errOffsetRange     = "ERR offset is out of range"   // SETRANGE
-	errExpireNXMix     = "ERR NX and XX, GT or LT options at the same time are not compatible"
-	errExpireGTLT      = "ERR GT and LT options at the same time are not compatible"
-	errProtoVersion    = "ERR Protocol version is not an integer or out of range" // HELLO
-	errClientName      = "ERR Client names cannot contain spaces, newlines or special characters."
-	errClientLibInfo   = "ERR lib-name and lib-ver cannot contain spaces, newlines or special characters."
-	errExecOutput      = "ERR EXEC's replies exceed the client output limit; the transaction was not applied"
+	errBitOffset        = "ERR bit offset is not an integer or out of range"                                                 // SETBIT, GETBIT
+	errBitValue         = "ERR bit is not an integer or out of range"                                                        // SETBIT
+	errBitArg           = "ERR The bit argument must be 1 or 0."                                                             // BITPOS
+	errBitopNot         = "ERR BITOP NOT must be called with a single source key."                                           // BITOP
+	errBitfieldType     = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is." // BITFIELD
+	errBitfieldOverflow = "ERR Invalid OVERFLOW type specified"                                                              // BITFIELD
+	errBitfieldRO       = "ERR BITFIELD_RO only supports the GET subcommand"                                                 // BITFIELD_RO
+	errLCSType          = "ERR The specified keys must contain string values"                                                // LCS
+	errNotHLL           = "WRONGTYPE Key is not a valid HyperLogLog string value."                                           // PFADD, PFCOUNT, PFMERGE
+	errLCSLenIdx        = "ERR If you want both the length and indexes, please just use IDX."                                // LCS
+	errLCSTooLarge      = "ERR Insufficient memory, transient memory for LCS exceeds 64 MiB"                                 // LCS: herodb's bound
+	errSetNumKeys       = "ERR numkeys should be greater than 0"                                                             // SINTERCARD
+	errSetNumKeysArgs   = "ERR Number of keys can't be greater than number of args"                                          // SINTERCARD
+	errSetLimitNeg      = "ERR LIMIT can't be negative"                                                                      // SINTERCARD
+	errSetRandTooLarge  = "ERR SRANDMEMBER count is too large: the reply would exceed the output limit"                      // herodb's: a reply that could never be sent
+	errMustBePositive   = "ERR value is out of range, must be positive"                                                      // LPOP/RPOP count
+	errLongRange        = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"       // rangeLong: ±math.MaxInt64
+	errRankZero         = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	errCountNegative    = "ERR COUNT can't be negative"
+	errMaxlenNegative   = "ERR MAXLEN can't be negative"
+	errValueRange       = "ERR value is out of range"    // HRANDFIELD count WITHVALUES
+	errNaNOrInfinity    = "ERR value is NaN or Infinity" // HINCRBYFLOAT increment
+	errRandTooLarge     = "ERR HRANDFIELD count is too large: the reply would exceed the output limit"
+	errDecrOverflow     = "ERR decrement would overflow" // DECRBY math.MinInt64
+	errOffsetRange      = "ERR offset is out of range"   // SETRANGE
+	errExpireNXMix      = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	errExpireGTLT       = "ERR GT and LT options at the same time are not compatible"
+	errProtoVersion     = "ERR Protocol version is not an integer or out of range" // HELLO
+	errClientName       = "ERR Client names cannot contain spaces, newlines or special characters."
+	errClientLibInfo    = "ERR lib-name and lib-ver cannot contain spaces, newlines or special characters."
+	errExecOutput       = "ERR EXEC's replies exceed the client output limit; the transaction was not applied"
 )
 
 // Credential refusals (access.go).
