@@ -53,23 +53,24 @@ const (
 // Argument and option errors of particular commands, in Redis's words where Redis has
 // the command.
 const (
-	errBitOffset        = "ERR bit offset is not an integer or out of range"                                                 // SETBIT, GETBIT
-	errBitValue         = "ERR bit is not an integer or out of range"                                                        // SETBIT
-	errBitArg           = "ERR The bit argument must be 1 or 0."                                                             // BITPOS
-	errBitopNot         = "ERR BITOP NOT must be called with a single source key."                                           // BITOP
-	errBitfieldType     = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is." // BITFIELD
-	errBitfieldOverflow = "ERR Invalid OVERFLOW type specified"                                                              // BITFIELD
-	errBitfieldRO       = "ERR BITFIELD_RO only supports the GET subcommand"                                                 // BITFIELD_RO
-	errLCSType          = "ERR The specified keys must contain string values"                                                // LCS
-	errNotHLL           = "WRONGTYPE Key is not a valid HyperLogLog string value."                                           // PFADD, PFCOUNT, PFMERGE
-	errLCSLenIdx        = "ERR If you want both the length and indexes, please just use IDX."                                // LCS
-	errLCSTooLarge      = "ERR Insufficient memory, transient memory for LCS exceeds 64 MiB"                                 // LCS: herodb's bound
-	errSetNumKeys       = "ERR numkeys should be greater than 0"                                                             // SINTERCARD
-	errSetNumKeysArgs   = "ERR Number of keys can't be greater than number of args"                                          // SINTERCARD
-	errSetLimitNeg      = "ERR LIMIT can't be negative"                                                                      // SINTERCARD
-	errSetRandTooLarge  = "ERR SRANDMEMBER count is too large: the reply would exceed the output limit"                      // herodb's: a reply that could never be sent
-	errMustBePositive   = "ERR value is out of range, must be positive"                                                      // LPOP/RPOP count
-	errLongRange        = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"       // rangeLong: ±math.MaxInt64
+	errBitOffset        = "ERR bit offset is not an integer or out of range"                                                                                                                                       // SETBIT, GETBIT
+	errBitValue         = "ERR bit is not an integer or out of range"                                                                                                                                              // SETBIT
+	errBitArg           = "ERR The bit argument must be 1 or 0."                                                                                                                                                   // BITPOS
+	errBitopNot         = "ERR BITOP NOT must be called with a single source key."                                                                                                                                 // BITOP
+	errObjectFreq       = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust." // OBJECT FREQ
+	errBitfieldType     = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."                                                                                       // BITFIELD
+	errBitfieldOverflow = "ERR Invalid OVERFLOW type specified"                                                                                                                                                    // BITFIELD
+	errBitfieldRO       = "ERR BITFIELD_RO only supports the GET subcommand"                                                                                                                                       // BITFIELD_RO
+	errLCSType          = "ERR The specified keys must contain string values"                                                                                                                                      // LCS
+	errNotHLL           = "WRONGTYPE Key is not a valid HyperLogLog string value."                                                                                                                                 // PFADD, PFCOUNT, PFMERGE
+	errLCSLenIdx        = "ERR If you want both the length and indexes, please just use IDX."                                                                                                                      // LCS
+	errLCSTooLarge      = "ERR Insufficient memory, transient memory for LCS exceeds 64 MiB"                                                                                                                       // LCS: herodb's bound
+	errSetNumKeys       = "ERR numkeys should be greater than 0"                                                                                                                                                   // SINTERCARD
+	errSetNumKeysArgs   = "ERR Number of keys can't be greater than number of args"                                                                                                                                // SINTERCARD
+	errSetLimitNeg      = "ERR LIMIT can't be negative"                                                                                                                                                            // SINTERCARD
+	errSetRandTooLarge  = "ERR SRANDMEMBER count is too large: the reply would exceed the output limit"                                                                                                            // herodb's: a reply that could never be sent
+	errMustBePositive   = "ERR value is out of range, must be positive"                                                                                                                                            // LPOP/RPOP count
+	errLongRange        = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"                                                                                             // rangeLong: ±math.MaxInt64
 	errRankZero         = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
 	errCountNegative    = "ERR COUNT can't be negative"
 	errMaxlenNegative   = "ERR MAXLEN can't be negative"
