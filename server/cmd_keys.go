@@ -111,6 +111,8 @@ func parseType(b []byte) storage.Type {
 		return storage.TypeList
 	case "set":
 		return storage.TypeSet
+	case "zset":
+		return storage.TypeZSet
 	}
 	return typeNoMatch
 }

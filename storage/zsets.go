@@ -32,9 +32,10 @@ import (
 // their order, but never the members; see docs/storage.md.
 //
 // meta.count is the number of members: ZCARD reads it, and the key is deleted when its
-// last member goes. bbolt has no counted tree, so a rank (ZRANK, ZRANGE by rank, a
-// LIMIT offset) is found by walking the score index's keys from an end, counting
-// without opening anything: O(rank) key reads.
+// last member goes. bbolt has no counted tree, so a rank (ZRANK, ZRANGE by rank) is
+// found by walking the index keys from the nearer end, counting without opening
+// anything: O(min(rank, n-rank)) key reads. A LIMIT offset is walked from the range's
+// start: O(offset).
 
 const (
 	zMemberTag = 'z'
@@ -313,6 +314,46 @@ func (tx *Tx) zCountKeys(m *meta, rev bool, from, to uint64) int64 {
 	return n
 }
 
+// zCountBelow counts the members whose position in the walked index (the reverse one
+// when rev) is below pos: the members before pos's tie group. It walks both indexes'
+// keys in step and stops when either reaches the group, so it costs O(min(rank, n-rank))
+// key reads, none opened.
+func (tx *Tx) zCountBelow(m *meta, rev bool, pos uint64) int64 {
+	type side struct {
+		c      *cursor
+		prefix []byte
+		limit  uint64
+		n      int64
+		k      []byte
+	}
+	mk := func(r bool, limit uint64) *side {
+		tag := byte(zFwdTag)
+		if r {
+			tag = zRevTag
+		}
+		s := &side{c: tx.dataB.Cursor(), prefix: zPrefix(m, tag), limit: limit}
+		s.k, _ = s.c.Seek(s.prefix)
+		return s
+	}
+	near, far := mk(rev, pos), mk(!rev, ^pos) // far counts the members past the group
+	done := func(s *side) bool {
+		return s.k == nil || !bytes.HasPrefix(s.k, s.prefix) || len(s.k) < len(s.prefix)+8 ||
+			binary.BigEndian.Uint64(s.k[len(s.prefix):]) >= s.limit
+	}
+	for {
+		if done(near) {
+			return near.n
+		}
+		if done(far) {
+			return m.count - far.n - tx.zCountKeys(m, rev, pos, pos+1)
+		}
+		near.n++
+		far.n++
+		near.k, _ = near.c.Next()
+		far.k, _ = far.c.Next()
+	}
+}
+
 // scoreSpan turns a score range into positions of the forward or reverse index.
 func scoreSpan(lo, hi ScoreBound, rev bool) (from, to uint64) {
 	pl, ph := scorePos(lo.V), scorePos(hi.V)
@@ -400,10 +441,27 @@ func (tx *Tx) zRangeEntries(m *meta, r ZRangeSpec, fn func(e zEntry) bool) error
 			return nil
 		}
 		n := stop - start + 1
-		return tx.zWalk(m, r.Rev, 0, zEnd, start, func(e zEntry) bool {
-			n--
-			return fn(e) && n > 0
+		if start <= m.count-1-stop {
+			return tx.zWalk(m, r.Rev, 0, zEnd, start, func(e zEntry) bool {
+				n--
+				return fn(e) && n > 0
+			})
+		}
+		// Nearer the other end: walk from there (O(n - stop)) and turn the run round.
+		es := make([]zEntry, 0, n)
+		err := tx.zWalk(m, !r.Rev, 0, zEnd, m.count-1-stop, func(e zEntry) bool {
+			es = append(es, e)
+			return int64(len(es)) < n
 		})
+		if err != nil {
+			return err
+		}
+		for i := len(es) - 1; i >= 0; i-- {
+			if !fn(es[i]) {
+				return nil
+			}
+		}
+		return nil
 	case ZByScore:
 		if r.Offset < 0 || (r.Offset > 0 && r.Offset >= m.count) || r.Count == 0 {
 			return nil
@@ -599,7 +657,7 @@ func (tx *Tx) ZRank(name, member []byte, rev bool) (int64, bool, error) {
 	if rev {
 		pos = ^pos
 	}
-	rank := tx.zCountKeys(m, rev, 0, pos)
+	rank := tx.zCountBelow(m, rev, pos)
 	found := false
 	err = tx.zWalk(m, rev, pos, pos+1, 0, func(e zEntry) bool {
 		if bytes.Equal(e.Member, member) {
