@@ -57,6 +57,7 @@ const (
 	errBitValue         = "ERR bit is not an integer or out of range"                                                                                                                                              // SETBIT
 	errBitArg           = "ERR The bit argument must be 1 or 0."                                                                                                                                                   // BITPOS
 	errBitopNot         = "ERR BITOP NOT must be called with a single source key."                                                                                                                                 // BITOP
+	errSortScore        = "ERR One or more scores can't be converted into double"                                                                                                                                  // SORT
 	errObjectFreq       = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust." // OBJECT FREQ
 	errBitfieldType     = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."                                                                                       // BITFIELD
 	errBitfieldOverflow = "ERR Invalid OVERFLOW type specified"                                                                                                                                                    // BITFIELD
