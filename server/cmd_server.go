@@ -433,22 +433,6 @@ func configGetCmd(c *call) error {
 	return nil
 }
 
-// Replies of CONFIG SET, in Redis 7.0's words.
-const (
-	errConfigImmutable = "can't set immutable config"
-	errConfigDuplicate = "duplicate parameter"
-	errConfigSave      = "herodb keeps every write in its write-ahead log; it takes no RDB snapshots (save is always \"\")"
-	errConfigAOF       = "herodb's write-ahead log is always on (herodb serve --sync); appendonly is always no"
-)
-
-func errConfigUnknown(name []byte) string {
-	return "ERR Unknown option or number of arguments for CONFIG SET - '" + string(name) + "'"
-}
-
-func errConfigFailed(name []byte, why string) string {
-	return "ERR CONFIG SET failed (possibly related to argument '" + string(name) + "') - " + why
-}
-
 // immutableConfig are the server's settings, herodb serve's flags, not changed at run
 // time; and Redis 7.0's own immutable parameters, answered as Redis answers them.
 var immutableConfig = func() map[string]bool {

@@ -17,11 +17,11 @@ import (
 func sortCommands() {
 	register("generic",
 		k1(&command{name: "sort", arity: -2, flags: flagWrite, run: sortCmd,
-			syntax: "SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA] [STORE destination]",
+			syntax:  "SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA] [STORE destination]",
 			summary: "The elements of a list, set or sorted set, sorted (or stored sorted as a list).",
 			differs: "BY and GET patterns name keys of the selected database only. ALPHA compares bytes (Redis uses the C library's collation, bytes in the C locale)."}),
 		k1(&command{name: "sort_ro", arity: -2, flags: flagRead, run: sortCmd,
-			syntax: "SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]",
+			syntax:  "SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]",
 			summary: "SORT without STORE, for read-only access."}),
 	)
 }

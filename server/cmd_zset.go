@@ -5,27 +5,11 @@ package server
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
 
 	"github.com/seed6aa118f9/herodb/storage"
-)
-
-// The sorted set commands' error replies, in Redis 7.0's words (to move to errors.go).
-const (
-	errZAddNXXX      = "ERR XX and NX options at the same time are not compatible"
-	errZAddGTLTNX    = "ERR GT, LT, and/or NX options at the same time are not compatible"
-	errZAddIncrPair  = "ERR INCR option supports a single increment-element pair"
-	errZNaN          = "ERR resulting score is not a number (NaN)"
-	errZMinMaxFloat  = "ERR min or max is not a float"
-	errZMinMaxLex    = "ERR min or max not valid string range item"
-	errZLimitRank    = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
-	errZLexScores    = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
-	errZWeight       = "ERR weight value is not a float"
-	errZCount        = "ERR count should be greater than 0"
-	errZRandTooLarge = "ERR ZRANDMEMBER count is too large: the reply would exceed the output limit" // herodb's
 )
 
 // What the docs say of the sorted set commands' costs.
@@ -35,10 +19,6 @@ const (
 	zDocRank    = "A rank costs a count of index keys from the nearer end (O(min(rank, n-rank)), none opened): bbolt has no counted tree."
 	zDocCombine = "Reads its inputs whole, and holds the result in memory, as Redis does."
 )
-
-func errZNumKeys(cmd string) string {
-	return fmt.Sprintf("ERR at least 1 input key is needed for '%s' command", cmd)
-}
 
 // zsetCommands registers this file's commands (called from table.go).
 func zsetCommands() {

@@ -272,3 +272,38 @@ func failureReply(err error) string {
 	}
 	return errInternal
 }
+
+// The sorted set commands' error replies, in Redis 7.0's words.
+const (
+	errZAddNXXX      = "ERR XX and NX options at the same time are not compatible"
+	errZAddGTLTNX    = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	errZAddIncrPair  = "ERR INCR option supports a single increment-element pair"
+	errZNaN          = "ERR resulting score is not a number (NaN)"
+	errZMinMaxFloat  = "ERR min or max is not a float"
+	errZMinMaxLex    = "ERR min or max not valid string range item"
+	errZLimitRank    = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+	errZLexScores    = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+	errZWeight       = "ERR weight value is not a float"
+	errZCount        = "ERR count should be greater than 0"
+	errZRandTooLarge = "ERR ZRANDMEMBER count is too large: the reply would exceed the output limit" // herodb's
+)
+
+func errZNumKeys(cmd string) string {
+	return fmt.Sprintf("ERR at least 1 input key is needed for '%s' command", cmd)
+}
+
+// Replies of CONFIG SET, in Redis 7.0's words.
+const (
+	errConfigImmutable = "can't set immutable config"
+	errConfigDuplicate = "duplicate parameter"
+	errConfigSave      = "herodb keeps every write in its write-ahead log; it takes no RDB snapshots (save is always \"\")"
+	errConfigAOF       = "herodb's write-ahead log is always on (herodb serve --sync); appendonly is always no"
+)
+
+func errConfigUnknown(name []byte) string {
+	return "ERR Unknown option or number of arguments for CONFIG SET - '" + string(name) + "'"
+}
+
+func errConfigFailed(name []byte, why string) string {
+	return "ERR CONFIG SET failed (possibly related to argument '" + string(name) + "') - " + why
+}
