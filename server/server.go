@@ -60,6 +60,9 @@ type Config struct {
 	JWT admin.JWTConfig
 	// Admin, when set, is used instead of opening Dir (the caller owns and closes it).
 	Admin *admin.Admin
+	// Setup, when set, runs once the data directory is open and before the server
+	// listens, so nothing it makes (--dev's database) is missing for a first client.
+	Setup func(*admin.Admin) error
 	// The storage engine's bounds (admin.Config has their defaults): the file cache's
 	// idle close and open-file bound, the write buffer, the flush interval, and what
 	// startup does with a damaged log frame.
@@ -148,6 +151,14 @@ func Start(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.admin, s.ownAdmin = a, true
+	}
+	if cfg.Setup != nil {
+		if err := cfg.Setup(s.admin); err != nil {
+			if s.ownAdmin {
+				s.admin.Close()
+			}
+			return nil, err
+		}
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)))
 	if err != nil {

@@ -159,6 +159,12 @@ func serve(f *serveFlags, log *slog.Logger) error {
 		MaxOutput: outLimit, MaxQuery: queryLimit,
 		IdleClose: eng.IdleClose, MaxOpenDBs: eng.MaxOpenDBs, RegistryCache: eng.RegistryCache, WriteBuffer: eng.WriteBuffer,
 		FlushInterval: eng.FlushInterval, WALRecover: eng.WALRecover,
+		Setup: func(a *admin.Admin) error {
+			if f.dev {
+				return devDatabase(a)
+			}
+			return nil
+		},
 	})
 	if err != nil {
 		return err
@@ -167,10 +173,7 @@ func serve(f *serveFlags, log *slog.Logger) error {
 		log.Info("JWT keys loaded", "kids", strings.Join(ids, ","))
 	}
 	if f.dev {
-		if err := devSetup(srv, f, log); err != nil {
-			srv.Close()
-			return err
-		}
+		devBanner(f)
 	}
 	rpcStop, err := startRPC(srv, f, log)
 	if err != nil {
@@ -260,14 +263,19 @@ func devSecret(dir string) ([]byte, error) {
 	return []byte(secret), nil
 }
 
-// devSetup creates the public "demo" database on a fresh directory and says loudly
-// what this mode is.
-func devSetup(srv *server.Server, f *serveFlags, log *slog.Logger) error {
-	if _, ok := srv.Admin().Database("demo"); !ok && srv.Admin().Count() == 0 {
-		if _, err := srv.Admin().CreateDatabase(admin.CreateOptions{Name: "demo", Public: admin.AccessReadWrite}); err != nil {
+// devDatabase makes --dev's public database "demo" in a directory with no database,
+// before the server listens (Config.Setup), so a first client's SELECT 1 finds it.
+func devDatabase(a *admin.Admin) error {
+	if _, ok := a.Database("demo"); !ok && a.Count() == 0 {
+		if _, err := a.CreateDatabase(admin.CreateOptions{Name: "demo", Public: admin.AccessReadWrite}); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// devBanner prints --dev's banner: the admin secret and how to connect.
+func devBanner(f *serveFlags) {
 	secretPath := filepath.Join(f.dir, "dev-admin-secret")
 	secret, _ := os.ReadFile(secretPath)
 	fmt.Fprintf(os.Stderr, `
@@ -281,7 +289,6 @@ func devSetup(srv *server.Server, f *serveFlags, log *slog.Logger) error {
     RPC:       http://%s:%d   (herodb db list, with HERODB_ADMIN_SECRET set)
 
 `, strings.TrimSpace(string(secret)), secretPath, f.port, secretPath, f.rpcBind, f.rpcPort)
-	return nil
 }
 
 // engineConfig checks the storage engine's flags.
