@@ -29,7 +29,7 @@ func (c *call) fail(err error) error {
 // groupable says whether st can join a group commit: a known data command, outside
 // MULTI, on a selected database. Anything else runs on its own, in order.
 func (s *Server) groupable(sess *session, st *step) bool {
-	return !sess.multi && sess.selected && st.row != nil && st.row.data() && !st.row.is(flagConn)
+	return !sess.multi && sess.selected && st.row != nil && st.row.data() && !st.row.is(flagConn|flagBlocking)
 }
 
 // check is everything decided before a command runs: existence, arity, limits and
@@ -122,7 +122,7 @@ func (s *Server) permit(sess *session, row *command) string {
 }
 
 // runOne runs a command that is not part of a group: connection commands, MULTI
-// queueing, and data commands that came alone.
+// queueing, data commands that came alone, and blocking commands (blocking.go).
 func (s *Server) runOne(sess *session, st *step, out []byte) []byte {
 	r := &reply{b: out}
 	inMulti := sess.multi
@@ -146,6 +146,9 @@ func (s *Server) runOne(sess *session, st *step, out []byte) []byte {
 			r.err(msg)
 		}
 		return r.b
+	}
+	if st.row.is(flagBlocking) {
+		return s.block(sess, st, r.b) // may wait; inside MULTI it was queued above
 	}
 	if st.row.data() {
 		out, _ := s.runChecked(sess, dbID, []step{*st}, r.b)

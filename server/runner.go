@@ -140,8 +140,12 @@ func (r *stepRun) run(tx *storage.Tx) error {
 	return nil
 }
 
-// notify tells the WATCHers of the changed keys, after the commit.
-func (r *stepRun) notify() { r.s.touchAll(r.dbID, r.touched) }
+// notify tells the WATCHers of the changed keys, and wakes the clients blocked on them
+// (blocking.go), after the commit.
+func (r *stepRun) notify() {
+	r.s.touchAll(r.dbID, r.touched)
+	r.s.wake(r.dbID, r.touched)
+}
 
 // withDB is the one way a command reaches a database file: the file cache hands it
 // over, one storage transaction runs fn (a write transaction when write), and after, if

@@ -129,6 +129,8 @@ type Server struct {
 	watches map[watchKey]map[*session]struct{}
 	watchN  atomic.Int64 // len(watches), read without watchMu: writes skip WATCH work when 0
 
+	blocks blockRegistry // clients waiting in BLPOP and friends (blocking.go)
+
 	stats struct {
 		conns, cmds, rejected, errors atomic.Int64
 	}

@@ -46,6 +46,11 @@ type session struct {
 
 	quit bool
 
+	// block is the waiter of the blocking command being run (blocking.go), nil otherwise:
+	// a blocking handler that finds nothing leaves its keys to it, or, without one (MULTI,
+	// EXEC), answers nil at once.
+	block *waiter
+
 	mu      sync.Mutex // guards the fields CLIENT LIST reads
 	name    string
 	libName string
