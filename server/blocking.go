@@ -49,23 +49,9 @@ import (
 	"github.com/seed6aa118f9/herodb/admin"
 )
 
-// flagBlocking marks a command that may wait for a key (BLPOP…): never grouped with
-// others, run through block. (Kept here with its users until table.go takes it.)
-const flagBlocking cmdFlag = 1 << 20
-
 // blockRecheck is how often the registry compares the waiters' access with the current
 // revocation generations. One timer for the whole server, and only while someone waits.
 const blockRecheck = 100 * time.Millisecond
-
-// Reply texts of blocking commands (to move to errors.go).
-const (
-	errTimeoutNegative = "ERR timeout is negative"
-	errTimeoutNotFloat = "ERR timeout is not a float or out of range"
-	errCountPositive   = "ERR count should be greater than 0" // LMPOP, BLMPOP
-	errUnblockReason   = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
-	errUnblocked       = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
-	errShuttingDown    = "ERR herodb is shutting down"
-)
 
 // Why a waiter was rung (bits of waiter.why).
 const (

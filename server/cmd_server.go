@@ -554,10 +554,11 @@ func infoCmd(c *call) error {
 		}
 		o.mu.Unlock()
 	}
-	section("clients",
-		fmt.Sprintf("connected_clients:%d", conns),
-		fmt.Sprintf("maxclients:%d", s.cfg.MaxClients),
-	)
+	clients := []string{fmt.Sprintf("connected_clients:%d", conns), fmt.Sprintf("maxclients:%d", s.cfg.MaxClients)}
+	if admin { // a tenant's INFO counts its own database's clients only; waiters are node-wide
+		clients = append(clients, fmt.Sprintf("blocked_clients:%d", s.BlockedClients()))
+	}
+	section("clients", clients...)
 	if admin {
 		var commits, writes int64
 		open := 0

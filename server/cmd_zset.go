@@ -564,7 +564,7 @@ func zmpopCmd(c *call) error {
 		}
 		j++
 		if count, err = parseInt(c.args[j]); err != nil || count < 1 {
-			c.r.err(errZCount)
+			c.r.err(errCountPositive)
 			return nil
 		}
 	}

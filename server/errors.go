@@ -284,7 +284,6 @@ const (
 	errZLimitRank    = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
 	errZLexScores    = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 	errZWeight       = "ERR weight value is not a float"
-	errZCount        = "ERR count should be greater than 0"
 	errZRandTooLarge = "ERR ZRANDMEMBER count is too large: the reply would exceed the output limit" // herodb's
 )
 
@@ -307,3 +306,13 @@ func errConfigUnknown(name []byte) string {
 func errConfigFailed(name []byte, why string) string {
 	return "ERR CONFIG SET failed (possibly related to argument '" + string(name) + "') - " + why
 }
+
+// Reply texts of the blocking commands.
+const (
+	errTimeoutNegative = "ERR timeout is negative"
+	errTimeoutNotFloat = "ERR timeout is not a float or out of range"
+	errCountPositive   = "ERR count should be greater than 0" // LMPOP, BLMPOP
+	errUnblockReason   = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+	errUnblocked       = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+	errShuttingDown    = "ERR herodb is shutting down"
+)

@@ -18,6 +18,7 @@ const (
 	flagNoMulti                       // refused inside MULTI
 	flagConn                          // changes connection state: never grouped with others
 	flagFast                          // O(1) or O(log n): Redis's "fast"
+	flagBlocking                      // may wait for a key (BLPOP…): never grouped, run through block (blocking.go)
 
 	// What dispatch needs to know; not shown by COMMAND or the docs.
 	flagImmediate // runs at once inside MULTI instead of being queued (EXEC, DISCARD…)
@@ -49,7 +50,7 @@ var flagNames = []struct {
 }{
 	{flagRead, "readonly"}, {flagWrite, "write"}, {flagAdmin, "admin"},
 	{flagStateless, "stateless"}, {flagNoMulti, "no_multi"}, {flagConn, "connection"},
-	{flagFast, "fast"},
+	{flagFast, "fast"}, {flagBlocking, "blocking"},
 }
 
 func (f cmdFlag) names() []string {
