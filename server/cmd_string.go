@@ -52,6 +52,8 @@ func stringCommands() {
 			syntax: "STRLEN key", summary: "Length of the string at key."}),
 		k1(&command{name: "getrange", arity: 4, flags: flagRead, run: getrangeCmd,
 			syntax: "GETRANGE key start end", summary: "A substring; negative offsets count from the end."}),
+		k1(&command{name: "substr", arity: 4, flags: flagRead, run: getrangeCmd,
+			syntax: "SUBSTR key start end", summary: "GETRANGE's old name."}),
 		k1(&command{name: "setrange", arity: 4, flags: flagWrite, run: setrangeCmd,
 			syntax: "SETRANGE key offset value", summary: "Overwrites part of the string, padding with zero bytes."}),
 		&command{name: "lcs", arity: -3, flags: flagRead, firstKey: 1, lastKey: 2, step: 1, run: lcsCmd,

@@ -35,3 +35,12 @@ func TestDiffLCS(t *testing.T) {
 	}
 	tReviewDiff(t, 1, cmds)
 }
+
+// TestDiffSubstr: SUBSTR answers as GETRANGE, as in Redis.
+func TestDiffSubstr(t *testing.T) {
+	tReviewDiff(t, 1, [][]string{
+		{"SET", "s", "This is a string"}, {"SUBSTR", "s", "0", "3"}, {"SUBSTR", "s", "-3", "-1"},
+		{"SUBSTR", "s", "0", "-1"}, {"SUBSTR", "s", "10", "100"}, {"SUBSTR", "s", "5", "2"},
+		{"SUBSTR", "nokey", "0", "1"}, {"SUBSTR", "s", "x", "1"}, {"SUBSTR", "s", "0"},
+	})
+}

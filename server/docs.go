@@ -30,7 +30,7 @@ func CommandsMarkdown() string {
 		}
 		groups[c.group] = append(groups[c.group], c)
 	}
-	for _, g := range []string{"connection", "server", "generic", "string", "bitmap", "hyperloglog", "hash", "list", "set", "zset", "transactions"} {
+	for _, g := range []string{"connection", "server", "generic", "string", "bitmap", "hyperloglog", "hash", "list", "set", "zset", "transactions", "pubsub"} {
 		cmds := groups[g]
 		if cmds == nil {
 			continue
@@ -43,6 +43,7 @@ func CommandsMarkdown() string {
 			writeGroup(&b, g, cmds)
 		}
 	}
+	writeAbsent(&b)
 	return b.String()
 }
 
