@@ -73,6 +73,12 @@ func zsetCommands() {
 		// Keys move with numkeys; every argument is counted as one for WATCH (a superset).
 		kAll(&command{name: "zmpop", arity: -4, flags: flagWrite, run: zmpopCmd,
 			syntax: "ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]", summary: "Pops from the first non-empty sorted set."}),
+		&command{name: "bzmpop", arity: -5, flags: flagWrite | flagBlocking, firstKey: 3, lastKey: -1, step: 1, run: zmpopCmd,
+			syntax: "BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]", summary: "ZMPOP, waiting up to timeout seconds for one of the sorted sets to have a member."},
+		&command{name: "bzpopmin", arity: -3, flags: flagWrite | flagBlocking, firstKey: 1, lastKey: -2, step: 1, run: bzpopCmd(false),
+			syntax: "BZPOPMIN key [key ...] timeout", summary: "ZPOPMIN of the first non-empty sorted set, waiting up to timeout seconds (0: forever); answers [key, member, score] or nil."},
+		&command{name: "bzpopmax", arity: -3, flags: flagWrite | flagBlocking, firstKey: 1, lastKey: -2, step: 1, run: bzpopCmd(true),
+			syntax: "BZPOPMAX key [key ...] timeout", summary: "As BZPOPMIN, the highest score."},
 		&command{name: "zunion", arity: -3, flags: flagRead, run: zcombineCmd(storage.SetUnion, false, "zunion"),
 			syntax: "ZUNION numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]", summary: "Union of sorted sets (sets count as score 1).", differs: zDocCombine},
 		&command{name: "zinter", arity: -3, flags: flagRead, run: zcombineCmd(storage.SetInter, false, "zinter"),
@@ -535,14 +541,48 @@ func zpopCmd(max bool) func(c *call) error {
 	}
 }
 
+// bzpopCmd is BZPOPMIN key [key ...] timeout, or BZPOPMAX when max: the timeout first,
+// then the keys in order (WRONGTYPE before any non-empty one), as Redis.
+func bzpopCmd(max bool) func(c *call) error {
+	return func(c *call) error {
+		timeout, msg := parseTimeout(c.args[len(c.args)-1])
+		if msg != "" {
+			c.r.err(msg)
+			return nil
+		}
+		keys := c.args[1 : len(c.args)-1]
+		for _, k := range keys {
+			ms, err := c.tx.ZPop(k, max, 1)
+			if err != nil {
+				return c.fail(err)
+			}
+			if len(ms) > 0 {
+				c.r.array(3)
+				c.r.bulk(k)
+				c.r.bulk(ms[0].Member)
+				c.r.score(ms[0].Score)
+				return nil
+			}
+		}
+		nothing(c, keys, timeout, c.r.nullArray) // blocking.go: wait, or nil in MULTI
+		return nil
+	}
+}
+
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: numkeys, the end, COUNT,
+// then the timeout, in Redis 7.0's order.
 func zmpopCmd(c *call) error {
-	numkeys, err := parseInt(c.args[1])
+	at := int64(1) // numkeys
+	if c.row.is(flagBlocking) {
+		at = 2
+	}
+	numkeys, err := parseInt(c.args[at])
 	if err != nil || numkeys < 1 {
 		c.r.err(errSetNumKeys)
 		return nil
 	}
-	where := 2 + numkeys
+	where := at + 1 + numkeys
 	if where >= int64(len(c.args)) {
 		c.r.err(errSyntax)
 		return nil
@@ -571,12 +611,25 @@ func zmpopCmd(c *call) error {
 	if count == -1 {
 		count = 1
 	}
-	name, ms, err := c.tx.ZMPop(c.args[2:where], max, count)
+	timeout := int64(0)
+	if at == 2 {
+		var msg string
+		if timeout, msg = parseTimeout(c.args[1]); msg != "" {
+			c.r.err(msg)
+			return nil
+		}
+	}
+	keys := c.args[at+1 : where]
+	name, ms, err := c.tx.ZMPop(keys, max, count)
 	if err != nil {
 		return c.fail(err)
 	}
 	if name == nil {
-		c.r.nullArray()
+		if at == 2 {
+			nothing(c, keys, timeout, c.r.nullArray) // blocking.go: wait, or nil in MULTI
+		} else {
+			c.r.nullArray()
+		}
 		return nil
 	}
 	c.r.array(2)
