@@ -65,7 +65,7 @@ func (s *Server) checkArgs(sess *session, st *step) string {
 	if msg := s.permit(sess, row); msg != "" {
 		return msg
 	}
-	return ""
+	return subscribedOnly(sess, row) // RESP2 subscriber mode (cmd_pubsub.go), after permission as in Redis
 }
 
 // permit is the one permission check: it reads the command's flags and the session's

@@ -316,3 +316,14 @@ const (
 	errUnblocked       = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 	errShuttingDown    = "ERR herodb is shutting down"
 )
+
+// errSubscribedOnly is Redis 7.0's refusal of a command in RESP2 subscriber mode.
+func errSubscribedOnly(name string) string {
+	return "ERR Can't execute '" + name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+}
+
+// errPubsubArgs is Redis's reply to PUBSUB CHANNELS with too many arguments; it echoes
+// the subcommand as given.
+func errPubsubArgs(sub []byte) string {
+	return "ERR unknown subcommand or wrong number of arguments for '" + clip(sub) + "'. Try PUBSUB HELP."
+}

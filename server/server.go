@@ -129,7 +129,8 @@ type Server struct {
 	watches map[watchKey]map[*session]struct{}
 	watchN  atomic.Int64 // len(watches), read without watchMu: writes skip WATCH work when 0
 
-	blocks blockRegistry // clients waiting in BLPOP and friends (blocking.go)
+	blocks blockRegistry  // clients waiting in BLPOP and friends (blocking.go)
+	pubsub pubsubRegistry // subscriptions by database (pubsub.go)
 
 	stats struct {
 		conns, cmds, rejected, errors atomic.Int64
@@ -237,6 +238,7 @@ func (s *Server) onClosed(conn redcon.Conn, err error) {
 		return
 	}
 	s.unwatchAll(sess)
+	s.subscriberGone(sess) // pubsub.go: its subscriptions and writer
 	s.mu.Lock()
 	delete(s.sessions, sess.id)
 	s.mu.Unlock()
@@ -254,6 +256,8 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 	s.runMu.RLock()
 	defer s.runMu.RUnlock()
 	sess := conn.Context().(*session)
+	sess.cmdMu.Lock() // pubsub.go: the recheck of an idle subscriber waits for none of this
+	defer sess.cmdMu.Unlock()
 	if s.closing.Load() {
 		conn.ReadPipeline()
 		conn.Close()
@@ -305,6 +309,10 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 		return
 	}
 	if sess.quit {
+		if sess.sub.Load() != nil {
+			s.subscriberQuit(sess) // closed by its writer, after what is queued
+			return
+		}
 		conn.Close()
 	}
 }
@@ -312,6 +320,9 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 // send writes replies to the client, blocking until the socket takes them. A failed
 // write closes the connection.
 func (s *Server) send(sess *session, conn redcon.Conn, out []byte) bool {
+	if sess.sub.Load() != nil {
+		return s.subscriberSend(sess, out) // pubsub.go: behind the queued messages
+	}
 	if _, err := conn.NetConn().Write(out); err != nil {
 		s.log.Debug("write failed", "client", sess.addr, "id", sess.id, "err", err)
 		conn.Close()

@@ -51,6 +51,13 @@ type session struct {
 	// EXEC), answers nil at once.
 	block *waiter
 
+	// sub is the connection's Pub/Sub state once it subscribed (pubsub.go): from then on
+	// its bytes go through the subscriber's writer. cmdMu is held by handle while the
+	// connection runs commands, so the Pub/Sub recheck can run the permission check for
+	// an idle subscriber.
+	sub   atomic.Pointer[subscriber]
+	cmdMu sync.Mutex
+
 	mu      sync.Mutex // guards the fields CLIENT LIST reads
 	name    string
 	libName string
