@@ -221,21 +221,9 @@ func hincrbyfloatCmd(c *call) error {
 
 // HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES]
 func hscanCmd(c *call) error {
-	cur, ok := parseCursor(c.args[2])
-	if !ok {
-		c.r.err(errInvalidCursor)
-		return nil
-	}
-	// As Redis: an absent key answers an empty scan before the options are read.
-	n, err := c.tx.HLen(c.args[1])
-	if err != nil {
+	cur, done, err := keyScan(c, c.tx.HLen)
+	if err != nil || done {
 		return c.fail(err)
-	}
-	if n == 0 {
-		c.r.array(2)
-		c.r.bulkString("0")
-		c.r.array(0)
-		return nil
 	}
 	var opts [][]byte
 	noValues := false

@@ -118,6 +118,44 @@ func parseType(b []byte) storage.Type {
 }
 
 // scanOptions parses [MATCH pattern] [COUNT count] (and TYPE when allowType).
+// keyScan begins HSCAN, SSCAN and ZSCAN key cursor ...: the cursor, then, as Redis, an
+// absent (or empty) key answers an empty scan before the options are read. done: the
+// reply is written; size is the type's count (HLEN, SCARD, ZCARD).
+func keyScan(c *call, size func([]byte) (int64, error)) (cur uint64, done bool, err error) {
+	cur, ok := parseCursor(c.args[2])
+	if !ok {
+		c.r.err(errInvalidCursor)
+		return 0, true, nil
+	}
+	n, err := size(c.args[1])
+	if err != nil || n > 0 {
+		return cur, false, err
+	}
+	c.r.array(2)
+	c.r.bulkString("0")
+	c.r.array(0)
+	return 0, true, nil
+}
+
+// interCardLimit reads SINTERCARD's and ZINTERCARD's [LIMIT limit] from args[from:];
+// false once an error is answered.
+func interCardLimit(c *call, from int) (int64, bool) {
+	var limit int64
+	for i := from; i < len(c.args); i++ {
+		if !strings.EqualFold(string(c.args[i]), "limit") || i+1 >= len(c.args) {
+			c.r.err(errSyntax)
+			return 0, false
+		}
+		i++
+		var msg string
+		if limit, msg = positiveLong(c.args[i], errSetLimitNeg); msg != "" {
+			c.r.err(msg)
+			return 0, false
+		}
+	}
+	return limit, true
+}
+
 func scanOptions(args [][]byte, allowType bool) (match []byte, count int, typ storage.Type, msg string) {
 	count = 10
 	for i := 0; i < len(args); i += 2 {

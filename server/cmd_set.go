@@ -4,7 +4,6 @@ package server
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/seed6aa118f9/herodb/storage"
 )
@@ -240,18 +239,9 @@ func sintercardCmd(c *call) error {
 		c.r.err(errSetNumKeysArgs)
 		return nil
 	}
-	var limit int64
-	for i := 2 + int(numkeys); i < len(c.args); i++ {
-		if !strings.EqualFold(string(c.args[i]), "limit") || i+1 >= len(c.args) {
-			c.r.err(errSyntax)
-			return nil
-		}
-		i++
-		var msg string
-		if limit, msg = positiveLong(c.args[i], errSetLimitNeg); msg != "" {
-			c.r.err(msg)
-			return nil
-		}
+	limit, ok := interCardLimit(c, 2+int(numkeys))
+	if !ok {
+		return nil
 	}
 	n, err := c.tx.SInterCard(c.args[2:2+numkeys], limit)
 	if err != nil {
@@ -263,21 +253,9 @@ func sintercardCmd(c *call) error {
 
 // SSCAN key cursor [MATCH pattern] [COUNT count]
 func sscanCmd(c *call) error {
-	cur, ok := parseCursor(c.args[2])
-	if !ok {
-		c.r.err(errInvalidCursor)
-		return nil
-	}
-	// As Redis: an absent key answers an empty scan before the options are read.
-	n, err := c.tx.SCard(c.args[1])
-	if err != nil {
+	cur, done, err := keyScan(c, c.tx.SCard)
+	if err != nil || done {
 		return c.fail(err)
-	}
-	if n == 0 {
-		c.r.array(2)
-		c.r.bulkString("0")
-		c.r.array(0)
-		return nil
 	}
 	match, count, _, msg := scanOptions(c.args[3:], false)
 	if msg != "" {

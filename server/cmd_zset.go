@@ -746,18 +746,9 @@ func zintercardCmd(c *call) error {
 		c.r.err(errSyntax)
 		return nil
 	}
-	var limit int64
-	for i := 2 + int(numkeys); i < len(c.args); i++ {
-		if !strings.EqualFold(string(c.args[i]), "limit") || i+1 >= len(c.args) {
-			c.r.err(errSyntax)
-			return nil
-		}
-		i++
-		var msg string
-		if limit, msg = positiveLong(c.args[i], errSetLimitNeg); msg != "" {
-			c.r.err(msg)
-			return nil
-		}
+	limit, ok := interCardLimit(c, 2+int(numkeys))
+	if !ok {
+		return nil
 	}
 	n, err := c.tx.ZInterCard(c.args[2:2+numkeys], limit)
 	if err != nil {
@@ -769,20 +760,9 @@ func zintercardCmd(c *call) error {
 
 // ZSCAN key cursor [MATCH pattern] [COUNT count]
 func zscanCmd(c *call) error {
-	cur, ok := parseCursor(c.args[2])
-	if !ok {
-		c.r.err(errInvalidCursor)
-		return nil
-	}
-	n, err := c.tx.ZCard(c.args[1]) // an absent key answers before the options are read
-	if err != nil {
+	cur, done, err := keyScan(c, c.tx.ZCard)
+	if err != nil || done {
 		return c.fail(err)
-	}
-	if n == 0 {
-		c.r.array(2)
-		c.r.bulkString("0")
-		c.r.array(0)
-		return nil
 	}
 	match, count, _, msg := scanOptions(c.args[3:], false)
 	if msg != "" {
