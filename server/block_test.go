@@ -6,13 +6,11 @@ package server_test
 // (BlockedClients), never through timings.
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/seed6aa118f9/herodb/admin"
 	"github.com/seed6aa118f9/herodb/herodbtest"
 )
 
@@ -186,42 +184,17 @@ func TestBlockInsideMulti(t *testing.T) {
 
 func TestBlockReleasedOnRevocation(t *testing.T) {
 	srv := herodbtest.Start(t, herodbtest.Options{})
-	a := srv.Admin()
-	for _, tc := range []struct {
-		name   string
-		revoke func(id uint64, key string) error
-		want   string
-	}{
-		{"access key deleted", func(id uint64, key string) error {
-			sum := sha256.Sum256([]byte(key))
-			return a.DeleteAccessKey(id, hex.EncodeToString(sum[:]))
-		}, "-WRONGPASS"},
-		{"database deleted", func(id uint64, _ string) error { return a.DeleteDatabase(id) }, "-ERR the selected database was deleted"},
-		{"made private", func(id uint64, _ string) error { return a.SetPublic(id, admin.AccessNone) }, "-NOAUTH"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			public := tc.name == "made private"
-			id := srv.CreateDatabase(t, "rev"+strconv.Itoa(len(tc.name)), public)
-			key := "a-long-enough-access-key-for-" + strconv.FormatUint(id, 10)
-			tNoErr(t, "add key", a.AddAccessKey(id, key, admin.AccessReadWrite))
-			c := tDial(t, srv.Addr())
-			sel := []string{"SELECT", strconv.FormatUint(id, 10)}
-			if !public {
-				sel = append(sel, "KEY", key)
-			}
-			tDo(t, c, tOK, sel...)
-			c.send("BLPOP", "k", "0")
-			tBlocked(t, srv, 1)
-			tNoErr(t, "revoke", tc.revoke(id, key))
-			got := c.read()
-			if len(got) < len(tc.want) || got[:len(tc.want)] != tc.want {
-				t.Errorf("released with %q, want %q…", got, tc.want)
-			}
-			tBlocked(t, srv, 0)
-			// The connection stays usable, as after any refused command.
-			tDo(t, c, "+PONG\r\n", "PING")
-		})
-	}
+	tRevocations(t, srv, func(c *tConn) {
+		c.send("BLPOP", "k", "0")
+		tBlocked(t, srv, 1)
+	}, func(c *tConn, want string) {
+		if got := c.read(); !strings.HasPrefix(got, want) {
+			t.Errorf("released with %q, want %q…", got, want)
+		}
+		tBlocked(t, srv, 0)
+		// The connection stays usable, as after any refused command.
+		tDo(t, c, "+PONG\r\n", "PING")
+	})
 }
 
 func TestBlockConnectionClosed(t *testing.T) {

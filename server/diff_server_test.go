@@ -17,45 +17,12 @@ package server_test
 import (
 	"bytes"
 	"io"
-	"net"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seed6aa118f9/herodb/herodbtest"
 )
-
-// tSrvStartRedis starts redis-server with extra arguments (tStartRedis has none), or skips.
-func tSrvStartRedis(t *testing.T, extra ...string) string {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed")
-	}
-	port := tFreePort(t)
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, extra...)
-	cmd := exec.Command(path, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("redis-server: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start: %s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // tSrvConfigCmds are CONFIG commands whose replies herodb and Redis 7.0 agree on.
 var tSrvConfigCmds = []tDiffCmd{
@@ -230,7 +197,7 @@ func TestDiffRedisProtocol(t *testing.T) {
 // TestDiffRedisProtocolPreAuth: before authentication (redis-server with requirepass,
 // herodb with nothing selected), the limits only authentication lifts.
 func TestDiffRedisProtocolPreAuth(t *testing.T) {
-	raddr := tSrvStartRedis(t, "--requirepass", "sesame")
+	raddr := tStartRedis(t, "--requirepass", "sesame")
 	srv, _ := tServer(t, herodbtest.Options{})
 	for _, tc := range []tSrvProtoCase{
 		{"eleven arguments", "*11\r\n", true},

@@ -20,16 +20,17 @@ import (
 	"github.com/seed6aa118f9/herodb/herodbtest"
 )
 
-// tStartRedis starts redis-server on a free port, or skips the test.
-func tStartRedis(t *testing.T) string {
+// tStartRedis starts redis-server on a free port, with extra arguments if any, or skips
+// the test.
+func tStartRedis(t *testing.T, extra ...string) string {
 	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server not installed")
 	}
 	port := tFreePort(t)
-	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no")
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, extra...)
+	cmd := exec.Command(path, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

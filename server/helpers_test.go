@@ -6,6 +6,11 @@ package server_test
 // other test files of this package.
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/seed6aa118f9/herodb/admin"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -461,4 +466,41 @@ func tDo(t testing.TB, c *tConn, want string, args ...string) string {
 		t.Errorf("%s: got %q, want prefix %q", strings.Join(short, " "), got, want)
 	}
 	return got
+}
+
+// tRevocations takes a database's access away from a connection in each way a tenant can
+// lose it (its access key deleted, the database deleted, the database made private):
+// each case selects a new database on a new connection, runs wait (the connection starts
+// waiting: blocked, subscribed), revokes, and runs released with the error prefix the
+// connection must get first.
+func tRevocations(t *testing.T, srv *herodbtest.Server, wait func(c *tConn), released func(c *tConn, want string)) {
+	a := srv.Admin()
+	for _, tc := range []struct {
+		name   string
+		revoke func(id uint64, key string) error
+		want   string
+	}{
+		{"access key deleted", func(id uint64, key string) error {
+			sum := sha256.Sum256([]byte(key))
+			return a.DeleteAccessKey(id, hex.EncodeToString(sum[:]))
+		}, "-WRONGPASS"},
+		{"database deleted", func(id uint64, _ string) error { return a.DeleteDatabase(id) }, "-ERR the selected database was deleted"},
+		{"made private", func(id uint64, _ string) error { return a.SetPublic(id, admin.AccessNone) }, "-NOAUTH"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			public := tc.name == "made private"
+			id := srv.CreateDatabase(t, "rev"+strconv.Itoa(len(tc.name)), public)
+			key := "a-long-enough-access-key-for-" + strconv.FormatUint(id, 10)
+			tNoErr(t, "add key", a.AddAccessKey(id, key, admin.AccessReadWrite))
+			c := tDial(t, srv.Addr())
+			sel := []string{"SELECT", strconv.FormatUint(id, 10)}
+			if !public {
+				sel = append(sel, "KEY", key)
+			}
+			tDo(t, c, tOK, sel...)
+			wait(c)
+			tNoErr(t, "revoke", tc.revoke(id, key))
+			released(c, tc.want)
+		})
+	}
 }

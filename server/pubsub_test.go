@@ -4,8 +4,6 @@ package server_test
 // isolation between databases, revocation, shutdown and the slow-subscriber bound.
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"strconv"
 	"strings"
@@ -163,42 +161,17 @@ func TestPubSubIsolatedByDatabase(t *testing.T) {
 
 func TestPubSubRevocation(t *testing.T) {
 	srv := herodbtest.Start(t, herodbtest.Options{})
-	a := srv.Admin()
-	for _, tc := range []struct {
-		name   string
-		revoke func(id uint64, key string) error
-		want   string
-	}{
-		{"access key deleted", func(id uint64, key string) error {
-			sum := sha256.Sum256([]byte(key))
-			return a.DeleteAccessKey(id, hex.EncodeToString(sum[:]))
-		}, "-WRONGPASS"},
-		{"database deleted", func(id uint64, _ string) error { return a.DeleteDatabase(id) }, "-ERR the selected database was deleted"},
-		{"made private", func(id uint64, _ string) error { return a.SetPublic(id, admin.AccessNone) }, "-NOAUTH"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			public := tc.name == "made private"
-			id := srv.CreateDatabase(t, "rev"+strconv.Itoa(len(tc.name)), public)
-			key := "a-long-enough-access-key-for-" + strconv.FormatUint(id, 10)
-			tNoErr(t, "add key", a.AddAccessKey(id, key, admin.AccessReadWrite))
-			c := tDial(t, srv.Addr())
-			sel := []string{"SELECT", strconv.FormatUint(id, 10)}
-			if !public {
-				sel = append(sel, "KEY", key)
-			}
-			tDo(t, c, tOK, sel...)
-			tDo(t, c, tSubR("subscribe", "ch", 1), "SUBSCRIBE", "ch")
-			tDo(t, c, tSubR("psubscribe", "*", 2), "PSUBSCRIBE", "*")
-			tSubscribers(t, srv, 1)
-			tNoErr(t, "revoke", tc.revoke(id, key))
-			got := c.read()
-			if !strings.HasPrefix(got, tc.want) {
-				t.Errorf("dropped with %q, want %q…", got, tc.want)
-			}
-			tSubscribers(t, srv, 0)
-			tDo(t, c, "+PONG\r\n", "PING") // out of subscriber mode
-		})
-	}
+	tRevocations(t, srv, func(c *tConn) {
+		tDo(t, c, tSubR("subscribe", "ch", 1), "SUBSCRIBE", "ch")
+		tDo(t, c, tSubR("psubscribe", "*", 2), "PSUBSCRIBE", "*")
+		tSubscribers(t, srv, 1)
+	}, func(c *tConn, want string) {
+		if got := c.read(); !strings.HasPrefix(got, want) {
+			t.Errorf("dropped with %q, want %q…", got, want)
+		}
+		tSubscribers(t, srv, 0)
+		tDo(t, c, "+PONG\r\n", "PING") // out of subscriber mode
+	})
 }
 
 func TestPubSubServerClose(t *testing.T) {
