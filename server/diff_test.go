@@ -291,22 +291,29 @@ func TestDiffRedis(t *testing.T) {
 			tEq(t, "redis FLUSHALL", r.do("FLUSHALL"), tOK)
 			h := tSelected(t, srv.Addr(), db)
 			tEq(t, "herodb FLUSHDB", h.do("FLUSHDB"), tOK)
-			for i, cmd := range tc.cmds {
-				r.send(cmd.args...)
-				h.send(cmd.args...)
-				rr, err := r.readReply()
-				if err != nil {
-					t.Fatalf("redis %v: %v", cmd.args, err)
-				}
-				hr, err := h.readReply()
-				if err != nil {
-					t.Fatalf("herodb %v: %v", cmd.args, err)
-				}
-				if want, got := tNormalize(cmd.mode, rr), tNormalize(cmd.mode, hr); want != got {
-					t.Errorf("#%d %s:\n  redis:  %q\n  herodb: %q", i, strings.Join(cmd.args, " "), want, got)
-				}
+			for _, cmd := range tc.cmds {
+				tDiffStep(t, r, h, cmd.args, func(rep tReply) string { return tNormalize(cmd.mode, rep) })
 			}
 		})
+	}
+}
+
+// tDiffStep sends args to redis-server (r) and herodb (h) and reports a difference of
+// their replies as norm sees them.
+func tDiffStep(t *testing.T, r, h *tConn, args []string, norm func(tReply) string) {
+	t.Helper()
+	r.send(args...)
+	h.send(args...)
+	rr, err := r.readReply()
+	if err != nil {
+		t.Fatalf("redis %q: %v", args, err)
+	}
+	hr, err := h.readReply()
+	if err != nil {
+		t.Fatalf("herodb %q: %v", args, err)
+	}
+	if want, got := norm(rr), norm(hr); want != got {
+		t.Errorf("%s:\n  redis:  %q\n  herodb: %q", strings.Join(args, " "), want, got)
 	}
 }
 

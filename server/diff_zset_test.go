@@ -226,20 +226,8 @@ func TestDiffRedisZSets(t *testing.T) {
 			tEq(t, "redis FLUSHALL", r.do("FLUSHALL"), tOK)
 			h := tSelected(t, srv.Addr(), db)
 			tEq(t, "herodb FLUSHDB", h.do("FLUSHDB"), tOK)
-			for i, cmd := range tc.cmds {
-				r.send(cmd.args...)
-				h.send(cmd.args...)
-				rr, err := r.readReply()
-				if err != nil {
-					t.Fatalf("redis %q: %v", cmd.args, err)
-				}
-				hr, err := h.readReply()
-				if err != nil {
-					t.Fatalf("herodb %q: %v", cmd.args, err)
-				}
-				if want, got := zNormalize(cmd, rr), zNormalize(cmd, hr); want != got {
-					t.Errorf("#%d %q:\n  redis:  %q\n  herodb: %q", i, cmd.args, want, got)
-				}
+			for _, cmd := range tc.cmds {
+				tDiffStep(t, r, h, cmd.args, func(rep tReply) string { return zNormalize(cmd, rep) })
 			}
 		})
 	}
