@@ -23,6 +23,7 @@ import (
 	"github.com/seed6aa118f9/herodb/herodbtest"
 	"github.com/seed6aa118f9/herodb/rpc"
 	"github.com/seed6aa118f9/herodb/server"
+	"github.com/seed6aa118f9/herodb/storage"
 )
 
 // listPage is one page of listDatabases as it is on the wire.
@@ -454,8 +455,11 @@ func TestListDatabasesOpensNoFile(t *testing.T) {
 		}
 	}
 
+	// Closed for good: the close that flushes pub's writes makes its file (files are made
+	// by their first flush), so wait for the file too, not only for an empty cache.
+	made := func() bool { _, err := os.Stat(storage.FilePath(srv.Dir, pub)); return err == nil }
 	deadline := time.Now().Add(10 * time.Second)
-	for (files.OpenCount() > 0 || dbFDs(t, srv.Dir) > 0) && time.Now().Before(deadline) {
+	for (files.OpenCount() > 0 || dbFDs(t, srv.Dir) > 0 || !made()) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if n, fds := files.OpenCount(), dbFDs(t, srv.Dir); n > 0 || fds > 0 {
