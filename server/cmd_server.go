@@ -26,17 +26,6 @@ func serverCommands() {
 			syntax: "FLUSHDB [ASYNC|SYNC]", summary: "Removes every key of the selected database."},
 		&command{name: "time", arity: 1, flags: flagStateless | flagFast, run: timeCmd,
 			syntax: "TIME", summary: "Server time: seconds and microseconds."},
-		&command{name: "command", arity: -1, flags: flagStateless,
-			run:    commandCmd,
-			syntax: "COMMAND [COUNT|INFO name ...|DOCS name ...|LIST]", summary: "Describes the command table."},
-		&command{name: "command|count", arity: 2, flags: flagStateless, run: commandCountCmd,
-			syntax: "COMMAND COUNT", summary: "Number of commands."},
-		&command{name: "command|info", arity: -2, flags: flagStateless, run: commandInfoCmd,
-			syntax: "COMMAND INFO [name ...]", summary: "Arity, flags and key positions."},
-		&command{name: "command|docs", arity: -2, flags: flagStateless, run: commandDocsCmd,
-			syntax: "COMMAND DOCS [name ...]", summary: "Summary and group, for redis-cli's hints."},
-		&command{name: "command|list", arity: -2, flags: flagStateless, run: commandListCmd,
-			syntax: "COMMAND LIST", summary: "Every command name."},
 		&command{name: "config", arity: -2,
 			syntax: "CONFIG GET|SET ...", summary: "Reads settings; accepts Redis's encoding and tuning knobs."},
 		&command{name: "config|get", arity: -3, run: configGetCmd,
@@ -70,102 +59,6 @@ func timeCmd(c *call) error {
 	c.r.array(2)
 	c.r.bulkInt(now.Unix())
 	c.r.bulkInt(int64(now.Nanosecond() / 1000))
-	return nil
-}
-
-// COMMAND
-func commandCmd(c *call) error {
-	if len(c.args) > 1 {
-		c.r.err(errUnknownSub("command", c.args[1]))
-		return nil
-	}
-	cmds := sortedCommands()
-	c.r.array(len(cmds))
-	for _, cmd := range cmds {
-		writeCommandInfo(c.r, cmd)
-	}
-	return nil
-}
-
-func writeCommandInfo(r *reply, cmd *command) {
-	r.array(10)
-	r.bulkString(cmd.name)
-	r.int(int64(cmd.arity))
-	flags := cmd.flags.names()
-	r.array(len(flags))
-	for _, f := range flags {
-		r.simple(f)
-	}
-	r.int(int64(cmd.firstKey))
-	r.int(int64(cmd.lastKey))
-	r.int(int64(cmd.step))
-	r.array(0) // ACL categories
-	r.array(0) // tips
-	r.array(0) // key specs
-	subs := sortedSubs(cmd)
-	r.array(len(subs))
-	for _, s := range subs {
-		writeCommandInfo(r, s)
-	}
-}
-
-// COMMAND COUNT
-func commandCountCmd(c *call) error { c.r.int(int64(len(table))); return nil }
-
-// COMMAND LIST
-func commandListCmd(c *call) error {
-	cmds := sortedCommands()
-	c.r.array(len(cmds))
-	for _, cmd := range cmds {
-		c.r.bulkString(cmd.name)
-	}
-	return nil
-}
-
-func namedCommands(args [][]byte) []*command {
-	if len(args) == 0 {
-		return sortedCommands()
-	}
-	out := make([]*command, len(args))
-	for i, a := range args {
-		out[i] = table[strings.ToLower(string(a))]
-	}
-	return out
-}
-
-// COMMAND INFO [name ...]
-func commandInfoCmd(c *call) error {
-	cmds := namedCommands(c.args[2:])
-	c.r.array(len(cmds))
-	for _, cmd := range cmds {
-		if cmd == nil {
-			c.r.null() // Redis answers a null bulk for an unknown name
-			continue
-		}
-		writeCommandInfo(c.r, cmd)
-	}
-	return nil
-}
-
-// COMMAND DOCS [name ...]
-func commandDocsCmd(c *call) error {
-	var cmds []*command
-	for _, cmd := range namedCommands(c.args[2:]) {
-		if cmd != nil {
-			cmds = append(cmds, cmd)
-		}
-	}
-	c.r.array(2 * len(cmds))
-	for _, cmd := range cmds {
-		c.r.bulkString(cmd.name)
-		c.r.array(6)
-		c.r.bulkString("summary")
-		c.r.bulkString(cmd.summary)
-		c.r.bulkString("since")
-		c.r.bulkString("1.0.0")
-		c.r.bulkString("group")
-		c.r.bulkString(cmd.group)
-	}
 	return nil
 }
 

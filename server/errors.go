@@ -88,6 +88,14 @@ const (
 	errExecOutput       = "ERR EXEC's replies exceed the client output limit; the transaction was not applied"
 )
 
+// COMMAND GETKEYS and GETKEYSANDFLAGS, in Redis 7.0's words.
+const (
+	errGetKeysCommand = "ERR Invalid command specified"
+	errGetKeysNoKeys  = "ERR The command has no key arguments"
+	errGetKeysArity   = "ERR Invalid number of arguments specified for command"
+	errGetKeysInvalid = "ERR Invalid arguments specified for command"
+)
+
 // Credential refusals (access.go).
 const (
 	errTooMany      = "ERR too many failed attempts"

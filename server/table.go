@@ -117,7 +117,7 @@ var table = map[string]*command{}
 // after it, and HELP rows after the subcommands they list.
 func init() {
 	for _, group := range []func(){adminCommands, cryptoCommands, connCommands, hashCommands,
-		keyCommands, listCommands, blockCommands, objectCommands, pubsubCommands, serverCommands, sortCommands, setCommands, stringCommands, txCommands, zsetCommands, helpCommands} {
+		keyCommands, listCommands, blockCommands, objectCommands, pubsubCommands, serverCommands, commandCommands, sortCommands, setCommands, stringCommands, txCommands, zsetCommands, helpCommands} {
 		group()
 	}
 }
