@@ -335,3 +335,19 @@ func errSubscribedOnly(name string) string {
 func errPubsubArgs(sub []byte) string {
 	return "ERR unknown subcommand or wrong number of arguments for '" + clip(sub) + "'. Try PUBSUB HELP."
 }
+
+// DUMP and RESTORE (cmd_dump.go), in Redis's words.
+const (
+	errDumpPayload   = "ERR DUMP payload version or checksum are wrong"
+	errBadDataFormat = "ERR Bad data format"
+	errBusyKey       = "BUSYKEY Target key name already exists."
+	errRestoreTTL    = "ERR Invalid TTL value, must be >= 0"
+	errRestoreIdle   = "ERR Invalid IDLETIME value, must be >= 0"
+	errRestoreFreq   = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+)
+
+// errDumpTooLarge is herodb's: a payload whose value decodes past the decode limit (the
+// largest argument), refused before the memory is taken.
+func errDumpTooLarge(limit int) string {
+	return fmt.Sprintf("ERR Bad data format: the value decodes to more than %d bytes (herodb's limit)", limit)
+}

@@ -116,7 +116,7 @@ var table = map[string]*command{}
 // The one place the table is built, in this order: a command's subcommands register
 // after it, and HELP rows after the subcommands they list.
 func init() {
-	for _, group := range []func(){adminCommands, cryptoCommands, connCommands, hashCommands,
+	for _, group := range []func(){adminCommands, cryptoCommands, connCommands, dumpCommands, hashCommands,
 		keyCommands, listCommands, blockCommands, objectCommands, pubsubCommands, serverCommands, commandCommands, sortCommands, setCommands, stringCommands, txCommands, zsetCommands, helpCommands} {
 		group()
 	}
