@@ -78,6 +78,8 @@ type Manager struct {
 	// frames no open database accounts for, and must not be truncated.
 	recovered atomic.Bool
 	opens     atomic.Uint64 // opens started (Opens)
+	// sweepHook is asked by the sweeper who wants expired names (OnSweep, keyhook.go).
+	sweepHook atomic.Pointer[SweepHook]
 	closed    bool
 	stop      chan struct{}
 	done      chan struct{}
@@ -453,7 +455,7 @@ func (m *Manager) sweep() {
 	}
 	m.evict()
 	m.Each(func(_ uint64, db *DB) {
-		SweepDB(db)
+		m.sweepDB(db)
 		db.retryFlush()
 		db.maybeFlush()
 	})
@@ -550,15 +552,6 @@ func (m *Manager) truncateLog() {
 	}
 	if err := log.Truncate(before); err != nil {
 		logOut().Error("storage: truncating the log failed", "err", err)
-	}
-}
-
-// SweepDB deletes a bounded batch of expired keys of db, if any are due.
-func SweepDB(db *DB) {
-	due := false
-	db.View(func(tx *Tx) error { due = tx.HasExpired(); return nil })
-	if due {
-		db.Update(func(tx *Tx) error { _, err := tx.SweepExpired(200); return err })
 	}
 }
 

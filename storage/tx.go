@@ -60,6 +60,7 @@ type Tx struct {
 	expB      bkt
 	sysB      bkt
 	namedB    bkt
+	hook      KeyHook // told of new and expired keys (keyhook.go); nil for most
 }
 
 func (db *DB) newTx(v *view, kr *crypto.Keyring) *Tx {
@@ -282,6 +283,7 @@ func (tx *Tx) lookupIdx(idx []byte) (*meta, error) {
 			if err := tx.deleteKey(m); err != nil {
 				return nil, err
 			}
+			tx.keyEvent(KeyExpired, m)
 		}
 		return nil, nil
 	}
@@ -323,6 +325,7 @@ func (tx *Tx) putMeta(m *meta) error {
 			return err
 		}
 		m.counted = true
+		tx.keyEvent(KeyNew, m)
 	}
 	return tx.keyB.Put(idx, tx.keys.Seal(tx.metaAAD(idx), m.encode()))
 }

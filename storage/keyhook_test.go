@@ -1,0 +1,118 @@
+package storage_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/seed6aa118f9/herodb/storage"
+)
+
+// keyEvents runs fn in a write transaction with a key hook and returns what it was told,
+// as "new:k" and "expired:k".
+func keyEvents(t *testing.T, e *env, fn func(tx *storage.Tx) error) []string {
+	t.Helper()
+	var got []string
+	if err := e.db.Update(func(tx *storage.Tx) error {
+		got = got[:0]
+		tx.SetKeyHook(func(ev storage.KeyEvent, name []byte) {
+			kind := map[storage.KeyEvent]string{storage.KeyNew: "new", storage.KeyExpired: "expired"}[ev]
+			got = append(got, kind+":"+string(name))
+		})
+		return fn(tx)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestKeyHookNewAndExpired(t *testing.T) {
+	e := newEnv(t)
+	setK := func(name string, opt storage.SetOptions) func(tx *storage.Tx) error {
+		return func(tx *storage.Tx) error { _, err := tx.Set([]byte(name), []byte("v"), opt); return err }
+	}
+	if got := keyEvents(t, e, setK("k", storage.SetOptions{ExpireAt: e.now() + 1000})); !slices.Equal(got, []string{"new:k"}) {
+		t.Fatalf("SET of a new key told %q", got)
+	}
+	if got := keyEvents(t, e, setK("k", storage.SetOptions{KeepTTL: true})); len(got) != 0 {
+		t.Fatalf("SET of an existing key told %q", got)
+	}
+	e.clock.Add(2 * time.Second)
+	// A read finds the key gone but deletes nothing: nothing to tell.
+	wantAbsent(t, e, "k")
+	// A write that looks the key up deletes it (lazy expiry), then makes it anew.
+	if got := keyEvents(t, e, setK("k", storage.SetOptions{})); !slices.Equal(got, []string{"expired:k", "new:k"}) {
+		t.Fatalf("SET over an expired key told %q", got)
+	}
+	if got := keyEvents(t, e, func(tx *storage.Tx) error {
+		_, err := tx.RPush([]byte("l"), bs("a", "b"), false)
+		return err
+	}); !slices.Equal(got, []string{"new:l"}) {
+		t.Fatalf("RPUSH of a new list told %q", got)
+	}
+}
+
+func TestSweepHook(t *testing.T) {
+	clock := storage.NewManualClock(time.Unix(1_700_000_000, 0))
+	u := newMgrUnlock()
+	m := storage.NewManager(t.TempDir(), storage.Options{Sync: storage.SyncNone, Clock: clock}, storage.CacheOptions{}, u.unlock)
+	t.Cleanup(m.Close)
+	told := make(chan []string, 10)
+	m.OnSweep(func(id uint64) func([][]byte) {
+		if id != 7 {
+			return nil // no one listens to the others: their sweep goes on alone
+		}
+		return func(names [][]byte) { told <- strs(names) }
+	})
+	for _, id := range []uint64{7, 8} {
+		db, release, err := m.Acquire(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := clock.Now().UnixMilli()
+		if err := db.Update(func(tx *storage.Tx) error {
+			for _, k := range []string{"a", "b"} {
+				if _, err := tx.Set([]byte(k), []byte("v"), storage.SetOptions{ExpireAt: now + 1000}); err != nil {
+					return err
+				}
+			}
+			_, err := tx.Set([]byte("kept"), []byte("v"), storage.SetOptions{})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		release()
+	}
+	clock.Add(2 * time.Second)
+	select {
+	case got := <-told:
+		if !slices.Equal(sorted(got), []string{"a", "b"}) {
+			t.Fatalf("sweep told %q, want a and b", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sweeper told nothing")
+	}
+	// Database 8, whose hook answered nil, was swept all the same.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		db, release, err := m.Acquire(8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		db.View(func(tx *storage.Tx) error { n = tx.DBSize(); return nil })
+		release()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("database 8 keeps %d keys after the sweep", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case got := <-told:
+		t.Fatalf("a second sweep told %q", got)
+	default:
+	}
+}
