@@ -49,6 +49,7 @@ func setbitCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	c.notify(nfString, "setbit", c.args[1]) // dropped by the runner when nothing changed
 	c.r.int(int64(old))
 	return nil
 }
@@ -287,8 +288,12 @@ func bitopCmd(c *call) error {
 		out[i] = b
 	}
 	if longest == 0 {
-		if _, err := c.tx.Del(c.args[2]); err != nil {
+		deleted, err := c.tx.Del(c.args[2])
+		if err != nil {
 			return c.fail(err)
+		}
+		if deleted {
+			c.notify(nfGeneric, "del", c.args[2])
 		}
 		c.r.int(0)
 		return nil
@@ -296,6 +301,7 @@ func bitopCmd(c *call) error {
 	if _, err := c.tx.Set(c.args[2], out, storage.SetOptions{}); err != nil {
 		return c.fail(err)
 	}
+	c.notify(nfString, "set", c.args[2])
 	c.r.int(int64(longest))
 	return nil
 }
@@ -442,6 +448,7 @@ func bitfieldCmd(c *call) error {
 		if _, err := c.tx.Set(c.args[1], v, storage.SetOptions{KeepTTL: true}); err != nil {
 			return c.fail(err)
 		}
+		c.notify(nfString, "setbit", c.args[1])
 	}
 	return nil
 }

@@ -64,6 +64,8 @@ func bpopCmd(c *call) error {
 			return c.fail(err) // WRONGTYPE before any non-empty list, as Redis
 		}
 		if len(vals) > 0 {
+			c.notify(nfList, byEnd(c.row.has(vLeft), "lpop", "rpop"), k)
+			c.notifyIfGone(k)
 			c.r.array(2)
 			c.r.bulk(k)
 			c.r.bulk(vals[0])
@@ -96,6 +98,7 @@ func bmoveCmd(c *call) error {
 		return c.fail(err)
 	}
 	if ok {
+		c.notifyMove(c.args[1], c.args[2], fromLeft, toLeft)
 		c.r.bulk(v)
 		return nil
 	}
@@ -160,6 +163,8 @@ func mpopCmd(c *call) error {
 			return c.fail(err)
 		}
 		if len(vals) > 0 {
+			c.notify(nfList, byEnd(left, "lpop", "rpop"), k)
+			c.notifyIfGone(k)
 			c.r.array(2)
 			c.r.bulk(k)
 			c.r.bulks(vals)

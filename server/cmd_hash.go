@@ -66,6 +66,7 @@ func hsetCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	c.notify(nfHash, "hset", c.args[1])
 	if c.row.has(vLegacyOK) {
 		c.r.ok()
 	} else {
@@ -79,6 +80,9 @@ func hsetnxCmd(c *call) error {
 	ok, err := c.tx.HSetNX(c.args[1], c.args[2], c.args[3])
 	if err != nil {
 		return c.fail(err)
+	}
+	if ok {
+		c.notify(nfHash, "hset", c.args[1])
 	}
 	c.r.bool(ok)
 	return nil
@@ -143,6 +147,10 @@ func hdelCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	if n > 0 {
+		c.notify(nfHash, "hdel", c.args[1])
+		c.notifyIfGone(c.args[1])
+	}
 	c.r.int(n)
 	return nil
 }
@@ -192,6 +200,7 @@ func hincrbyCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	c.notify(nfHash, "hincrby", c.args[1])
 	c.r.int(n)
 	return nil
 }
@@ -215,6 +224,7 @@ func hincrbyfloatCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	c.notify(nfHash, "hincrbyfloat", c.args[1])
 	c.r.bulk(v)
 	return nil
 }

@@ -198,6 +198,7 @@ func pfaddCmd(c *call) error {
 		if _, err := c.tx.Set(c.args[1], h.encode(), storage.SetOptions{KeepTTL: true}); err != nil {
 			return c.fail(err)
 		}
+		c.notify(nfString, "pfadd", c.args[1])
 	}
 	c.r.bool(changed)
 	return nil
@@ -244,6 +245,7 @@ func pfmergeCmd(c *call) error {
 	if _, err := c.tx.Set(c.args[1], union.encode(), storage.SetOptions{KeepTTL: true}); err != nil {
 		return c.fail(err)
 	}
+	c.notify(nfString, "pfadd", c.args[1])
 	c.r.ok()
 	return nil
 }

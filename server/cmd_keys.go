@@ -3,6 +3,7 @@ package server
 // Generic key commands: https://redis.io/docs/latest/commands/?group=generic
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -57,13 +58,14 @@ func keyCommands() {
 }
 
 // DEL key [key ...] / UNLINK
-func delCmd(c *call) error { return countKeys(c, c.tx.Del) }
+func delCmd(c *call) error { return countKeys(c, c.tx.Del, "del") }
 
 // EXISTS key [key ...] / TOUCH
-func existsCmd(c *call) error { return countKeys(c, c.tx.Exists) }
+func existsCmd(c *call) error { return countKeys(c, c.tx.Exists, "") }
 
-// countKeys replies how many of the key arguments fn says yes to.
-func countKeys(c *call, fn func([]byte) (bool, error)) error {
+// countKeys replies how many of the key arguments fn says yes to; each is a keyspace
+// event when event is given.
+func countKeys(c *call, fn func([]byte) (bool, error), event string) error {
 	n := int64(0)
 	for _, k := range c.args[1:] {
 		ok, err := fn(k)
@@ -72,6 +74,9 @@ func countKeys(c *call, fn func([]byte) (bool, error)) error {
 		}
 		if ok {
 			n++
+			if event != "" {
+				c.notify(nfGeneric, event, k)
+			}
 		}
 	}
 	c.r.int(n)
@@ -226,6 +231,11 @@ func renameCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	if done && !bytes.Equal(c.args[1], c.args[2]) {
+		c.notify(nfNew, "new", c.args[2]) // Redis adds newkey as a new key, then says so
+		c.notify(nfGeneric, "rename_from", c.args[1])
+		c.notify(nfGeneric, "rename_to", c.args[2])
+	}
 	if nx {
 		c.r.bool(done)
 	} else {
@@ -296,6 +306,9 @@ func expireCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	if done {
+		c.notifyExpire(c.args[1], at)
+	}
 	c.r.bool(done)
 	return nil
 }
@@ -337,6 +350,9 @@ func persistCmd(c *call) error {
 	ok, err := c.tx.Persist(c.args[1])
 	if err != nil {
 		return c.fail(err)
+	}
+	if ok {
+		c.notify(nfGeneric, "persist", c.args[1])
 	}
 	c.r.bool(ok)
 	return nil

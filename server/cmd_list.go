@@ -56,6 +56,9 @@ func pushCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	if n > 0 {
+		c.notify(nfList, byEnd(c.row.has(vLeft), "lpush", "rpush"), c.args[1])
+	}
 	c.r.int(n)
 	return nil
 }
@@ -82,6 +85,10 @@ func popCmd(c *call) error {
 	vals, err := pop(c.args[1], int(min(count, math.MaxInt)))
 	if err != nil {
 		return c.fail(err)
+	}
+	if len(vals) > 0 {
+		c.notify(nfList, byEnd(c.row.has(vLeft), "lpop", "rpop"), c.args[1])
+		c.notifyIfGone(c.args[1])
 	}
 	switch {
 	case !hasCount && len(vals) == 0:
@@ -143,6 +150,7 @@ func lsetCmd(c *call) error {
 	if err := c.tx.LSet(c.args[1], n[0], c.args[3]); err != nil {
 		return c.fail(err)
 	}
+	c.notify(nfList, "lset", c.args[1])
 	c.r.ok()
 	return nil
 }
@@ -157,6 +165,10 @@ func lremCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	if removed > 0 {
+		c.notify(nfList, "lrem", c.args[1])
+		c.notifyIfGone(c.args[1])
+	}
 	c.r.int(removed)
 	return nil
 }
@@ -170,6 +182,8 @@ func ltrimCmd(c *call) error {
 	if err := c.tx.LTrim(c.args[1], n[0], n[1]); err != nil {
 		return c.fail(err)
 	}
+	c.notify(nfList, "ltrim", c.args[1]) // dropped by the runner when nothing changed
+	c.notifyIfGone(c.args[1])
 	c.r.ok()
 	return nil
 }
@@ -188,6 +202,9 @@ func linsertCmd(c *call) error {
 	n, err := c.tx.LInsert(c.args[1], before, c.args[3], c.args[4])
 	if err != nil {
 		return c.fail(err)
+	}
+	if n > 0 {
+		c.notify(nfList, "linsert", c.args[1])
 	}
 	c.r.int(n)
 	return nil
@@ -258,6 +275,9 @@ func lmoveCmd(c *call) error {
 	v, ok, err := c.tx.LMove(c.args[1], c.args[2], fromLeft, toLeft)
 	if err != nil {
 		return c.fail(err)
+	}
+	if ok {
+		c.notifyMove(c.args[1], c.args[2], fromLeft, toLeft)
 	}
 	c.r.bulkOrNull(v, ok)
 	return nil

@@ -281,6 +281,7 @@ func (c *call) knobValue(k *knob) string {
 // configEntries are the settings and knobs CONFIG GET answers on this connection.
 func (c *call) configEntries() [][2]string {
 	entries := c.s.configValues(c.sess.isAdmin())
+	entries = append(entries, [2]string{notifyParam, c.notifyValue()})
 	for i := range knobs {
 		k := &knobs[i]
 		v := c.knobValue(k)
@@ -358,7 +359,7 @@ func configSetCmd(c *call) error {
 		case immutableConfig[name]:
 			c.r.err(errConfigFailed(args[i], errConfigImmutable))
 			return nil
-		case name != "save" && name != "appendonly" && knobByName(name) == nil:
+		case name != "save" && name != "appendonly" && name != notifyParam && knobByName(name) == nil:
 			c.r.err(errConfigUnknown(args[i]))
 			return nil
 		case seen[name]:
@@ -368,9 +369,16 @@ func configSetCmd(c *call) error {
 		seen[name] = true
 	}
 	set := make([][2]string, 0, len(args)/2)
+	var setNotify func() // keyspace notifications, per database (notify.go)
 	for i := 0; i < len(args); i += 2 {
 		name, v := strings.ToLower(string(args[i])), string(args[i+1])
 		switch name {
+		case notifyParam:
+			var msg string
+			if setNotify, msg = c.notifySetter(args[i], v); msg != "" {
+				c.r.err(msg)
+				return nil
+			}
 		case "save":
 			if v != "" {
 				c.r.err(errConfigFailed(args[i], errConfigSave))
@@ -390,6 +398,9 @@ func configSetCmd(c *call) error {
 			}
 			set = append(set, [2]string{k.name, val})
 		}
+	}
+	if setNotify != nil {
+		setNotify()
 	}
 	if len(set) > 0 {
 		if m := c.connKnobs(true); m != nil {

@@ -3,6 +3,7 @@ package server
 // Set commands: https://redis.io/docs/latest/commands/?group=set
 
 import (
+	"bytes"
 	"strconv"
 
 	"github.com/seed6aa118f9/herodb/storage"
@@ -61,6 +62,9 @@ func saddCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	if n > 0 {
+		c.notify(nfSet, "sadd", c.args[1])
+	}
 	c.r.int(n)
 	return nil
 }
@@ -70,6 +74,10 @@ func sremCmd(c *call) error {
 	n, err := c.tx.SRem(c.args[1], c.args[2:])
 	if err != nil {
 		return c.fail(err)
+	}
+	if n > 0 {
+		c.notify(nfSet, "srem", c.args[1])
+		c.notifyIfGone(c.args[1])
 	}
 	c.r.int(n)
 	return nil
@@ -129,6 +137,7 @@ func spopCmd(c *call) error {
 		if err != nil {
 			return c.fail(err)
 		}
+		c.notifySPop(ms)
 		c.r.bulkOrNull(firstOf(ms), len(ms) > 0)
 		return nil
 	}
@@ -142,6 +151,7 @@ func spopCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	c.notifySPop(ms)
 	c.r.bulks(ms)
 	return nil
 }
@@ -196,9 +206,24 @@ func firstOf(ms [][]byte) []byte {
 
 // SMOVE source destination member
 func smoveCmd(c *call) error {
+	inDst := false // for the "sadd" event, which Redis gives only when dst gained the member
+	if c.notifying(nfSet) {
+		inDst, _ = c.tx.SIsMember(c.args[2], c.args[3])
+	}
+	mark := c.noteMark()
 	ok, err := c.tx.SMove(c.args[1], c.args[2], c.args[3])
 	if err != nil {
 		return c.fail(err)
+	}
+	if ok && !bytes.Equal(c.args[1], c.args[2]) {
+		// As Redis: the source's events, then the destination's ("new" included).
+		mark = c.notifyAt(mark, nfSet, "srem", c.args[1])
+		if c.gone(c.args[1]) {
+			c.notifyAt(mark, nfGeneric, "del", c.args[1])
+		}
+		if !inDst {
+			c.notify(nfSet, "sadd", c.args[2])
+		}
 	}
 	c.r.bool(ok)
 	return nil
@@ -219,10 +244,12 @@ func combineCmd(op storage.SetOp) func(c *call) error {
 // combineStoreCmd is SINTERSTORE, SUNIONSTORE or SDIFFSTORE destination key [key ...].
 func combineStoreCmd(op storage.SetOp) func(c *call) error {
 	return func(c *call) error {
+		had := c.had(c.args[1])
 		n, err := c.tx.SCombineStore(op, c.args[1], c.args[2:])
 		if err != nil {
 			return c.fail(err)
 		}
+		c.notifyStore(nfSet, c.row.name, c.args[1], n, had)
 		c.r.int(n)
 		return nil
 	}

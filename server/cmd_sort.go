@@ -166,7 +166,8 @@ func sortCmd(c *call) error {
 		}
 	}
 	if store != nil {
-		if _, err := c.tx.Del(store); err != nil {
+		had, err := c.tx.Del(store)
+		if err != nil {
 			return c.fail(err)
 		}
 		if len(out) > 0 {
@@ -178,6 +179,7 @@ func sortCmd(c *call) error {
 				return c.fail(err)
 			}
 		}
+		c.notifyStore(nfList, "sortstore", store, int64(len(out)), had)
 		c.r.int(int64(len(out)))
 		return nil
 	}

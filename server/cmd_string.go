@@ -122,6 +122,9 @@ func setCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	if res.Done {
+		c.notifySet(c.args[1], opt.ExpireAt)
+	}
 	switch {
 	case opt.Get:
 		c.r.bulkOrNull(res.Old, res.OldExists)
@@ -139,6 +142,9 @@ func setnxCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	if res.Done {
+		c.notifySet(c.args[1], 0)
+	}
 	c.r.bool(res.Done)
 	return nil
 }
@@ -153,6 +159,7 @@ func setexCmd(c *call) error {
 	if _, err := c.tx.Set(c.args[1], c.args[3], storage.SetOptions{ExpireAt: at}); err != nil {
 		return c.fail(err)
 	}
+	c.notifySet(c.args[1], at)
 	c.r.ok()
 	return nil
 }
@@ -195,6 +202,7 @@ func msetCmd(c *call) error {
 		if _, err := c.tx.Set(c.args[i], c.args[i+1], storage.SetOptions{}); err != nil {
 			return err // a failure here must fail the whole transaction: MSET is atomic
 		}
+		c.notifySet(c.args[i], 0)
 	}
 	if c.row.has(vNX) {
 		c.r.int(1)
@@ -210,6 +218,7 @@ func getsetCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	c.notifySet(c.args[1], 0)
 	c.r.bulkOrNull(res.Old, res.OldExists)
 	return nil
 }
@@ -224,6 +233,7 @@ func getdelCmd(c *call) error {
 		if _, err := c.tx.Del(c.args[1]); err != nil {
 			return c.fail(err)
 		}
+		c.notify(nfGeneric, "del", c.args[1])
 	}
 	c.r.bulkOrNull(v, ok)
 	return nil
@@ -258,14 +268,18 @@ func getexCmd(c *call) error {
 		return c.fail(err)
 	}
 	if ok {
+		done := false
 		switch {
 		case persist:
-			_, err = c.tx.Persist(c.args[1])
+			done, err = c.tx.Persist(c.args[1])
 		case at != 0:
-			_, err = c.tx.ExpireAt(c.args[1], at, storage.ExpireAlways)
+			done, err = c.tx.ExpireAt(c.args[1], at, storage.ExpireAlways)
 		}
 		if err != nil {
 			return c.fail(err)
+		}
+		if done {
+			c.notifyExpire(c.args[1], at)
 		}
 	}
 	c.r.bulkOrNull(v, ok)
@@ -294,6 +308,7 @@ func incrCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	c.notify(nfString, "incrby", c.args[1])
 	c.r.int(n)
 	return nil
 }
@@ -309,6 +324,7 @@ func incrbyfloatCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	c.notify(nfString, "incrbyfloat", c.args[1])
 	c.r.bulk(v)
 	return nil
 }
@@ -319,6 +335,7 @@ func appendCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	c.notify(nfString, "append", c.args[1])
 	c.r.int(n)
 	return nil
 }
@@ -379,6 +396,9 @@ func setrangeCmd(c *call) error {
 	n, err := c.tx.SetRange(c.args[1], off, c.args[3])
 	if err != nil {
 		return c.fail(err)
+	}
+	if len(c.args[3]) > 0 {
+		c.notify(nfString, "setrange", c.args[1])
 	}
 	c.r.int(n)
 	return nil

@@ -239,6 +239,7 @@ flags:
 	if err != nil {
 		return c.zfail(err)
 	}
+	c.notify(nfZset, byIncr(f.Incr), c.args[1]) // dropped by the runner when nothing changed
 	switch {
 	case !f.Incr:
 		c.r.int(n)
@@ -261,6 +262,7 @@ func zincrbyCmd(c *call) error {
 	if err != nil {
 		return c.zfail(err)
 	}
+	c.notify(nfZset, "zincr", c.args[1])
 	c.r.score(score)
 	return nil
 }
@@ -270,6 +272,10 @@ func zremCmd(c *call) error {
 	n, err := c.tx.ZRem(c.args[1], c.args[2:])
 	if err != nil {
 		return c.fail(err)
+	}
+	if n > 0 {
+		c.notify(nfZset, "zrem", c.args[1])
+		c.notifyIfGone(c.args[1])
 	}
 	c.r.int(n)
 	return nil
@@ -464,10 +470,12 @@ func zrangeCmd(kind zrangeKind) func(c *call) error {
 			}
 		}
 		if kind == zrStore {
+			had := c.had(dst)
 			n, err := c.tx.ZRangeStore(dst, args[1], r)
 			if err != nil {
 				return c.fail(err)
 			}
+			c.notifyStore(nfZset, "zrangestore", dst, n, had)
 			c.r.int(n)
 			return nil
 		}
@@ -512,6 +520,10 @@ func zremrangeCmd(by storage.ZBy) func(c *call) error {
 		if err != nil {
 			return c.fail(err)
 		}
+		if n > 0 {
+			c.notify(nfZset, c.row.name, c.args[1])
+			c.notifyIfGone(c.args[1])
+		}
 		c.r.int(n)
 		return nil
 	}
@@ -536,6 +548,7 @@ func zpopCmd(max bool) func(c *call) error {
 		if err != nil {
 			return c.fail(err)
 		}
+		c.notifyZPop(c.args[1], max, len(ms))
 		c.r.zmembers(ms, true)
 		return nil
 	}
@@ -556,6 +569,7 @@ func bzpopCmd(max bool) func(c *call) error {
 			if err != nil {
 				return c.fail(err)
 			}
+			c.notifyZPop(k, max, len(ms))
 			if len(ms) > 0 {
 				c.r.array(3)
 				c.r.bulk(k)
@@ -624,6 +638,7 @@ func zmpopCmd(c *call) error {
 	if err != nil {
 		return c.fail(err)
 	}
+	c.notifyZPop(name, max, len(ms))
 	if name == nil {
 		if at == 2 {
 			nothing(c, keys, timeout, c.r.nullArray) // blocking.go: wait, or nil in MULTI
@@ -716,10 +731,12 @@ func zcombineCmd(op storage.SetOp, store bool, name string) func(c *call) error 
 			}
 		}
 		if store {
+			had := c.had(dst)
 			n, err := c.tx.ZCombineStore(op, dst, keys, weights, agg)
 			if err != nil {
 				return c.fail(err)
 			}
+			c.notifyStore(nfZset, c.row.name, dst, n, had)
 			c.r.int(n)
 			return nil
 		}

@@ -14,6 +14,9 @@ type call struct {
 	row  *command
 	tx   *storage.Tx
 	r    *reply
+	// notes collects the keyspace events of the run (notify.go); nil when its
+	// database's setting is off.
+	notes *notes
 }
 
 // fail writes a command-level error as the reply and returns nil; any other error is a

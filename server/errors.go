@@ -305,6 +305,7 @@ const (
 	errConfigDuplicate = "duplicate parameter"
 	errConfigSave      = "herodb keeps every write in its write-ahead log; it takes no RDB snapshots (save is always \"\")"
 	errConfigAOF       = "herodb's write-ahead log is always on (herodb serve --sync); appendonly is always no"
+	errConfigNotify    = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
 )
 
 func errConfigUnknown(name []byte) string {

@@ -87,12 +87,19 @@ type stepRun struct {
 	aborted bool
 	checked bool
 	touched []touched
+	notes   *notes // keyspace events, published after the commit (notify.go); nil when off
 }
 
 // run is the transaction function; the storage may call it again (a failed group
 // commit re-runs each writer alone), so it starts over each time.
 func (r *stepRun) run(tx *storage.Tx) error {
 	r.touched, r.ran = r.touched[:0], len(r.steps)
+	if tx != nil {
+		r.notes = r.s.notesFor(r.dbID, r.notes)
+		if h := r.notes.hook(); h != nil {
+			tx.SetKeyHook(h)
+		}
+	}
 	if r.o.abort != nil {
 		if !r.checked {
 			r.aborted, r.checked = r.o.abort(tx), true
@@ -115,12 +122,18 @@ func (r *stepRun) run(tx *storage.Tx) error {
 		case st.row.data() && tx == nil:
 			st.r.err(errNoAuth)
 		default:
-			before := 0
+			before, noted := 0, 0
 			if tx != nil {
 				before = tx.Mutations()
 			}
-			if err := r.s.guard(&call{s: r.s, sess: r.sess, args: st.args, row: st.row, tx: tx, r: &st.r}); err != nil {
+			if r.notes != nil {
+				noted = len(r.notes.evs)
+			}
+			if err := r.s.guard(&call{s: r.s, sess: r.sess, args: st.args, row: st.row, tx: tx, r: &st.r, notes: r.notes}); err != nil {
 				return err
+			}
+			if r.notes != nil && (tx == nil || tx.Mutations() == before) {
+				r.notes.evs = r.notes.evs[:noted] // a command that changed nothing reports nothing
 			}
 			if tx != nil && tx.Mutations() != before {
 				// WATCHers learn of the change twice: now, inside the transaction, so an
@@ -140,11 +153,12 @@ func (r *stepRun) run(tx *storage.Tx) error {
 	return nil
 }
 
-// notify tells the WATCHers of the changed keys, and wakes the clients blocked on them
-// (blocking.go), after the commit.
+// notify tells the WATCHers of the changed keys, wakes the clients blocked on them
+// (blocking.go) and publishes the keyspace events (notify.go), after the commit.
 func (r *stepRun) notify() {
 	r.s.touchAll(r.dbID, r.touched)
 	r.s.wake(r.dbID, r.touched)
+	r.s.publishNotes(r.dbID, r.notes)
 }
 
 // withDB is the one way a command reaches a database file: the file cache hands it

@@ -131,6 +131,7 @@ type Server struct {
 
 	blocks blockRegistry  // clients waiting in BLPOP and friends (blocking.go)
 	pubsub pubsubRegistry // subscriptions by database (pubsub.go)
+	notify notifySettings // keyspace notifications by database (notify.go)
 
 	stats struct {
 		conns, cmds, rejected, errors atomic.Int64
@@ -173,6 +174,7 @@ func Start(cfg Config) (*Server, error) {
 	s.ln = &guardListener{Listener: ln, limits: guardLimits{idle: max(cfg.PreAuthIdle, 0),
 		maxArgs: cfg.MaxArgs, maxBulk: cfg.MaxArgSize, maxQuery: cfg.MaxQuery}}
 	s.rs = redcon.NewServerNetwork("tcp", ln.Addr().String(), s.handle, s.accept, s.onClosed)
+	s.admin.Files().OnSweep(s.sweepNotes) // the sweeper's expired events (notify.go)
 	go func() {
 		s.serveErr = s.rs.Serve(s.ln)
 		close(s.closed)
