@@ -51,13 +51,14 @@ var groupCategory = map[string]uint32{
 	"string": catString, "bitmap": catBitmap, "hyperloglog": catHyperLogLog, "hash": catHash,
 	"list": catList, "set": catSet, "zset": catSortedSet, "pubsub": catPubSub,
 	"transactions": catTransaction, "connection": catConnection, "generic": catKeyspace,
+	"scripting": catScripting,
 }
 
 // extraCategories are the categories a row has beyond what its group and flags give, as
 // Redis has them: the commands that may take long or touch everything are @dangerous,
 // SORT names the types it sorts, the whole-database commands are @keyspace.
 var extraCategories = map[string]uint32{
-	"keys": catDangerous, "info": catDangerous,
+	"keys": catDangerous, "info": catDangerous, "restore": catDangerous,
 	"flushdb": catKeyspace | catDangerous, "flushall": catKeyspace | catWrite, "dbsize": catKeyspace,
 	"sort": catSet | catSortedSet | catList | catDangerous, "sort_ro": catSet | catSortedSet | catList | catDangerous,
 	"command": catConnection,
@@ -66,8 +67,9 @@ var extraCategories = map[string]uint32{
 // categories returns a row's ACL categories. The rule, Redis's: flags give @read
 // (readonly), @write, @admin and @dangerous (admin), @blocking, and @fast or else @slow;
 // the group gives its category (@string, @sortedset, @keyspace for generic, …) and
-// extraCategories the rest. A row with subcommands is a container: @slow alone, as in
-// Redis; its subcommands carry the categories (COMMAND's subcommands are @connection).
+// extraCategories the rest. A row with subcommands is a container: @slow alone (and its
+// extra categories), as in Redis; its subcommands carry the categories (COMMAND's
+// subcommands are @connection).
 func categories(c *command) []string {
 	var cats uint32
 	switch {
@@ -76,11 +78,14 @@ func categories(c *command) []string {
 	default:
 		cats |= catSlow
 	}
+	cats |= extraCategories[c.name]
 	if c.subs == nil {
-		if c.is(flagRead) {
+		// @read and @write say that keys are read or written; pub/sub touches none (its
+		// rows are readonly or write for the permission check alone).
+		if c.is(flagRead) && c.group != "pubsub" {
 			cats |= catRead
 		}
-		if c.is(flagWrite) {
+		if c.is(flagWrite) && c.group != "pubsub" {
 			cats |= catWrite
 		}
 		if c.is(flagAdmin) {
@@ -92,7 +97,6 @@ func categories(c *command) []string {
 		if c.group != "server" || c.data() {
 			cats |= groupCategory[c.group]
 		}
-		cats |= extraCategories[c.name]
 		if c.group == "generic" && cats&(catSet|catSortedSet|catList) != 0 {
 			cats &^= catKeyspace // SORT is filed under the types it sorts
 		}
@@ -192,6 +196,13 @@ var keySpecs = map[string][]keySpec{
 	"rpoplpush":   {rangeSpec("RW access delete", 1, 0, 1), rangeSpec("RW insert", 2, 0, 1)},
 	"brpoplpush":  {rangeSpec("RW access delete", 1, 0, 1), rangeSpec("RW insert", 2, 0, 1)},
 	"smove":       {rangeSpec("RW access delete", 1, 0, 1), rangeSpec("RW insert", 2, 0, 1)},
+	"copy":        {rangeSpec("RO access", 1, 0, 1), rangeSpec("OW update", 2, 0, 1)},
+	"eval":        {keynumSpec("RW access update", 2)},
+	"evalsha":     {keynumSpec("RW access update", 2)},
+	"eval_ro":     {keynumSpec("RO access", 2)},
+	"evalsha_ro":  {keynumSpec("RO access", 2)},
+	"fcall":       {keynumSpec("RW access update", 2)},
+	"fcall_ro":    {keynumSpec("RO access", 2)},
 	"sort": {rangeSpec("RO access", 1, 0, 1), {flags: "RO access", kind: "unknown", arg: "pattern"},
 		{flags: "OW update", kind: "unknown", find: sortStoreKey, arg: "destination"}},
 	"sort_ro": {rangeSpec("RO access", 1, 0, 1), {flags: "RO access", kind: "unknown", arg: "pattern"}},
@@ -229,14 +240,14 @@ var specFlags = map[string]string{}
 
 func init() {
 	for flags, names := range map[string]string{
-		"RO":                              "exists type strlen hlen llen scard zcard hexists hstrlen sismember touch watch",
+		"RO":                              "exists type strlen hlen llen scard zcard hexists hstrlen sismember touch watch object|encoding object|freq object|idletime object|refcount",
 		"RM delete":                       "del unlink",
-		"RW access delete":                "getdel lpop rpop spop zpopmin zpopmax blpop brpop bzpopmin bzpopmax",
+		"RW access delete":                "getdel move lpop rpop spop zpopmin zpopmax blpop brpop bzpopmin bzpopmax",
 		"RW insert":                       "lpush rpush lpushx rpushx sadd pfadd hsetnx linsert append",
 		"RW delete":                       "hdel srem zrem lrem ltrim zremrangebyscore zremrangebyrank zremrangebylex",
 		"RW access update":                "incr decr incrby decrby incrbyfloat hincrby hincrbyfloat zincrby getset getex setbit",
 		"RW access update variable_flags": "set bitfield",
-		"OW update":                       "setex psetex mset",
+		"OW update":                       "setex psetex mset restore",
 		"OW insert":                       "setnx msetnx",
 	} {
 		for _, n := range strings.Fields(names) {

@@ -41,7 +41,7 @@ func TestCommandSyntaxShapes(t *testing.T) {
 		{"zadd", "key:key#0 nx_xx:oneof?(nx:pure-token=NX xx:pure-token=XX) gt_lt:oneof?(gt:pure-token=GT lt:pure-token=LT) " +
 			"ch:pure-token=CH? incr:pure-token=INCR? score_member:block*(score:double member:string)"},
 		{"lmpop", "numkeys:integer key:key#0* left_right:oneof(left:pure-token=LEFT right:pure-token=RIGHT) count:integer=COUNT?"},
-		{"zunionstore", "destination:key#0 numkeys:integer key:key#1* weight:string=WEIGHTS?* " +
+		{"zunionstore", "destination:key#0 numkeys:integer key:key#1* weight:integer=WEIGHTS?* " +
 			"aggregate:oneof=AGGREGATE?(sum:pure-token=SUM min:pure-token=MIN max:pure-token=MAX)"},
 		{"sort", "key:key#0 pattern:pattern=BY#1? offset_count:block=LIMIT?(offset:integer count:integer) pattern:pattern=GET#1?* " +
 			"asc_desc:oneof?(asc:pure-token=ASC desc:pure-token=DESC) alpha:pure-token=ALPHA? destination:key=STORE#2?"},
@@ -274,7 +274,7 @@ func TestCommandCategories(t *testing.T) {
 		"client":       "@slow",
 		"client|list":  "@admin @slow @dangerous @connection",
 		"multi":        "@fast @transaction",
-		"publish":      "@write @pubsub @fast", // herodb's PUBLISH needs write access
+		"publish":      "@pubsub @fast",
 		"command|docs": "@slow @connection",
 		"time":         "@fast",
 	} {

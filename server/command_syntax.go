@@ -315,7 +315,7 @@ var argTypes = map[string]string{}
 
 func init() {
 	for typ, names := range map[string]string{
-		"integer":   "count offset start end stop index numkeys limit len rank num-matches decrement cursor protover client-id id s ms seconds milliseconds increment",
+		"integer":   "weight count offset start end stop index numkeys limit len rank num-matches decrement cursor protover client-id id s ms seconds milliseconds increment",
 		"double":    "score timeout",
 		"unix-time": "unix-time-seconds unix-time-milliseconds ts ms-ts",
 		"pattern":   "pattern",
@@ -333,6 +333,8 @@ func argType(row, name string, keys bool) string {
 		return "key"
 	case name == "increment" && (strings.Contains(row, "float") || row == "zincrby"):
 		return "double"
+	case row == "zrange" && (name == "start" || name == "stop"):
+		return "string" // ranks, scores or lex bounds
 	case argTypes[name] != "":
 		return argTypes[name]
 	}

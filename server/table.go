@@ -24,6 +24,9 @@ const (
 	flagImmediate // runs at once inside MULTI instead of being queued (EXEC, DISCARD…)
 	flagWholeDB   // writes every key of the selected database: WATCHers of any key learn of it
 	flagAllDBs    // writes every database: WATCHers of any database learn of it
+	flagMayWrite  // may write, when the session may (EVAL): checked as a read, run in a write transaction for a writer
+	flagAllowBusy // answered while a script of the database is past busy-reply-threshold (SCRIPT KILL)
+	flagNoScript  // refused inside a script (EVAL, SCRIPT), beside the rule of scriptRefused (script.go)
 )
 
 // variant tells apart commands that share one handler (LPUSH and RPUSH, SET and SETNX…):
@@ -117,7 +120,7 @@ var table = map[string]*command{}
 // after it, and HELP rows after the subcommands they list.
 func init() {
 	for _, group := range []func(){adminCommands, cryptoCommands, connCommands, dumpCommands, hashCommands,
-		keyCommands, listCommands, blockCommands, objectCommands, pubsubCommands, serverCommands, commandCommands, sortCommands, setCommands, stringCommands, txCommands, zsetCommands, helpCommands} {
+		keyCommands, listCommands, blockCommands, objectCommands, pubsubCommands, serverCommands, commandCommands, sortCommands, setCommands, stringCommands, txCommands, zsetCommands, scriptCommands, helpCommands} {
 		group()
 	}
 }
