@@ -281,6 +281,7 @@ func (c *call) knobValue(k *knob) string {
 // configEntries are the settings and knobs CONFIG GET answers on this connection.
 func (c *call) configEntries() [][2]string {
 	entries := c.s.configValues(c.sess.isAdmin())
+	entries = append(entries, c.busyEntries()...) // busy-reply-threshold, per database (script.go)
 	entries = append(entries, [2]string{notifyParam, c.notifyValue()})
 	for i := range knobs {
 		k := &knobs[i]
@@ -359,7 +360,7 @@ func configSetCmd(c *call) error {
 		case immutableConfig[name]:
 			c.r.err(errConfigFailed(args[i], errConfigImmutable))
 			return nil
-		case name != "save" && name != "appendonly" && name != notifyParam && knobByName(name) == nil:
+		case name != "save" && name != "appendonly" && name != notifyParam && !isBusyParam(name) && knobByName(name) == nil:
 			c.r.err(errConfigUnknown(args[i]))
 			return nil
 		case seen[name]:
@@ -369,6 +370,7 @@ func configSetCmd(c *call) error {
 		seen[name] = true
 	}
 	set := make([][2]string, 0, len(args)/2)
+	var setBusy func() // busy-reply-threshold, per database (script.go)
 	var setNotify func() // keyspace notifications, per database (notify.go)
 	for i := 0; i < len(args); i += 2 {
 		name, v := strings.ToLower(string(args[i])), string(args[i+1])
@@ -376,6 +378,12 @@ func configSetCmd(c *call) error {
 		case notifyParam:
 			var msg string
 			if setNotify, msg = c.notifySetter(args[i], v); msg != "" {
+				c.r.err(msg)
+				return nil
+			}
+		case busyParam, busyAlias:
+			var msg string
+			if setBusy, msg = c.busySetter(args[i], v); msg != "" {
 				c.r.err(msg)
 				return nil
 			}
@@ -401,6 +409,9 @@ func configSetCmd(c *call) error {
 	}
 	if setNotify != nil {
 		setNotify()
+	}
+	if setBusy != nil {
+		setBusy()
 	}
 	if len(set) > 0 {
 		if m := c.connKnobs(true); m != nil {

@@ -14,6 +14,9 @@ type call struct {
 	row  *command
 	tx   *storage.Tx
 	r    *reply
+	// touched is the step's list of changed keys (runner.go), where a script adds its
+	// commands' for WATCH and blocked clients; nil outside runSteps.
+	touched *[]touched
 	// notes collects the keyspace events of the run (notify.go); nil when its
 	// database's setting is off.
 	notes *notes
@@ -40,6 +43,9 @@ func (s *Server) groupable(sess *session, st *step) bool {
 // EXEC's re-check). It records and returns the error reply, or "".
 func (s *Server) check(sess *session, st *step) string {
 	st.pre = s.checkArgs(sess, st)
+	if st.pre == "" {
+		st.pre = s.scriptBusy(sess, st.row) // script.go: after permission, as Redis's BUSY
+	}
 	return st.pre
 }
 

@@ -337,6 +337,51 @@ func errPubsubArgs(sub []byte) string {
 	return "ERR unknown subcommand or wrong number of arguments for '" + clip(sub) + "'. Try PUBSUB HELP."
 }
 
+// Replies of scripting (EVAL, SCRIPT and redis.* inside a script), in Redis 7.0's
+// words where Redis has them.
+const (
+	errNoScript          = "NOSCRIPT No matching script. Please use EVAL."
+	errBusyScript        = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	errNotBusy           = "NOTBUSY No scripts in execution right now."
+	errUnkillable        = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	errScriptKilled      = "ERR Script killed by user with SCRIPT KILL..."
+	errScriptNumKeys     = "ERR Number of keys can't be greater than number of args"
+	errScriptNumKeysNeg  = "ERR Number of keys can't be negative"
+	errScriptFlushArgs   = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+	errScriptROFlags     = "ERR Can not execute a script with write flag using *_ro command."
+	errScriptROWrite     = "ERR Write commands are not allowed from read-only scripts."
+	errScriptUnknown     = "ERR Unknown Redis command called from script"
+	errScriptArity       = "ERR Wrong number of args calling Redis command from script"
+	errScriptNotAllowed  = "ERR This Redis command is not allowed from script"
+	errScriptNoArgs      = "ERR Please specify at least one argument for this redis lib call"
+	errScriptArgType     = "ERR Lua redis lib command arguments must be strings or integers"
+	errScriptStack       = "ERR reached lua stack limit"
+	errScriptSha1Args    = "ERR wrong number of arguments"
+	errScriptReplyArgs   = "ERR wrong number or type of arguments"
+	errScriptLogArgs     = "ERR redis.log() requires two arguments or more."
+	errScriptLogLevel    = "ERR First argument must be a number (log level)."
+	errScriptLogBadLevel = "ERR Invalid debug level."
+	errScriptSetRespArgs = "ERR redis.setresp() requires one argument."
+	errScriptSetRespVer  = "ERR RESP version must be 2 or 3."
+	errScriptSetReplArgs = "ERR redis.set_repl() requires two arguments."
+	errScriptSetReplFlag = "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."
+	errShebangInvalid    = "ERR Invalid script shebang"
+	errShebangEngine     = "ERR Invalid engine in script shebang"
+	// herodb's bounds, raised as Lua errors (so the reply adds where, as for any).
+	errScriptStringTooLong = "string longer than 64 MiB (herodb's bound on a string a library function builds)"
+	errScriptBuiltTooMuch  = "more than 256 MiB built by library functions in one run (herodb's bound)"
+	errScriptMemory        = "ERR script stopped: the server's memory grew past herodb's bound for one script"
+)
+
+func errShebangUnexpected(engine string) string {
+	return "ERR Unexpected engine in script shebang: " + engine
+}
+func errShebangOption(opt string) string { return "ERR Unknown lua shebang option: " + opt }
+func errShebangFlag(flag string) string  { return "ERR Unexpected flag in script shebang: " + flag }
+
+// errScriptCompile is the reply to a script that does not compile.
+func errScriptCompile(msg string) string { return "ERR Error compiling script (new function): " + msg }
+
 // DUMP and RESTORE (cmd_dump.go), in Redis's words.
 const (
 	errDumpPayload   = "ERR DUMP payload version or checksum are wrong"

@@ -59,7 +59,7 @@ func (s *Server) runSteps(sess *session, dbID uint64, useDB bool, steps []step, 
 	for i := range steps {
 		if steps[i].pre == "" {
 			passed = true
-			write = write || steps[i].row.is(flagWrite)
+			write = write || steps[i].row.is(flagWrite) || steps[i].row.is(flagMayWrite) && sess.canWrite()
 		}
 	}
 	// Steps the checks all refused answer their own errors without the database: its
@@ -129,7 +129,7 @@ func (r *stepRun) run(tx *storage.Tx) error {
 			if r.notes != nil {
 				noted = len(r.notes.evs)
 			}
-			if err := r.s.guard(&call{s: r.s, sess: r.sess, args: st.args, row: st.row, tx: tx, r: &st.r, notes: r.notes}); err != nil {
+			if err := r.s.guard(&call{s: r.s, sess: r.sess, args: st.args, row: st.row, tx: tx, r: &st.r, notes: r.notes, touched: &r.touched}); err != nil {
 				return err
 			}
 			if r.notes != nil && (tx == nil || tx.Mutations() == before) {

@@ -133,6 +133,9 @@ type Server struct {
 	pubsub pubsubRegistry // subscriptions by database (pubsub.go)
 	notify notifySettings // keyspace notifications by database (notify.go)
 
+	// Lua scripts: the cache per database and the runs under way (script.go).
+	scripting scriptRegistry
+
 	stats struct {
 		conns, cmds, rejected, errors atomic.Int64
 	}
