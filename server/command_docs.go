@@ -80,12 +80,14 @@ func categories(c *command) []string {
 	}
 	cats |= extraCategories[c.name]
 	if c.subs == nil {
-		// @read and @write say that keys are read or written; pub/sub touches none (its
-		// rows are readonly or write for the permission check alone).
-		if c.is(flagRead) && c.group != "pubsub" {
+		// @read and @write say that the command itself reads or writes keys; pub/sub
+		// touches none and a script's commands have their own (these rows are readonly
+		// or write for the permission check alone), as Redis files them.
+		keyless := c.group == "pubsub" || c.group == "scripting"
+		if c.is(flagRead) && !keyless {
 			cats |= catRead
 		}
-		if c.is(flagWrite) && c.group != "pubsub" {
+		if c.is(flagWrite) && !keyless {
 			cats |= catWrite
 		}
 		if c.is(flagAdmin) {

@@ -67,6 +67,7 @@ var tInfoDiffers = map[string]string{
 	"command|help":   "marked fast, as every HELP row",
 	"config|help":    "marked fast, as every HELP row",
 	"object|help":    "marked fast, as every HELP row",
+	"script|help":    "marked fast, as every HELP row",
 	"client|unblock": "not admin: a tenant may release the clients blocked in its own database",
 	"config|get":     "not admin: a tenant reads the safe subset",
 	"config|set":     "not admin: a tenant sets its connection's knobs",
