@@ -77,11 +77,12 @@ var notifyLetters = []struct {
 }
 
 // parseNotify reads a notify-keyspace-events value as Redis 7.0 does: any of the
-// letters, in any order and number, or A for all the classes A covers.
+// letters, in any order and number, or A for all the classes A covers; Redis reads the
+// value as a C string, so a NUL byte ends it.
 func parseNotify(v string) (notifyFlags, bool) {
 	var f notifyFlags
 next:
-	for i := 0; i < len(v); i++ {
+	for i := 0; i < len(v) && v[i] != 0; i++ {
 		if v[i] == 'A' {
 			f |= nfAll
 			continue
@@ -245,6 +246,16 @@ func (c *call) notifyValue() string {
 type notes struct {
 	flags notifyFlags
 	evs   []note
+	// dropped are the keys the current command deleted: one it then makes again (a
+	// STORE over its destination, SET over another type) is overwritten, not new, as
+	// Redis sees it.
+	dropped map[string]struct{}
+}
+
+// begin starts a command's events and returns where they start.
+func (n *notes) begin() int {
+	clear(n.dropped)
+	return len(n.evs)
 }
 
 type note struct {
@@ -279,10 +290,22 @@ func (n *notes) hook() storage.KeyHook {
 	}
 	return func(ev storage.KeyEvent, name []byte) {
 		switch ev {
-		case storage.KeyNew:
-			n.add(nfNew, "new", name)
+		case storage.KeyDeleted:
+			if n.flags&nfNew != 0 {
+				if n.dropped == nil {
+					n.dropped = map[string]struct{}{}
+				}
+				n.dropped[string(name)] = struct{}{}
+			}
 		case storage.KeyExpired:
+			delete(n.dropped, string(name)) // gone for good: made again, it is new
 			n.add(nfExpired, "expired", name)
+		case storage.KeyNew:
+			if _, ok := n.dropped[string(name)]; ok {
+				delete(n.dropped, string(name))
+				return
+			}
+			n.add(nfNew, "new", name)
 		}
 	}
 }

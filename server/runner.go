@@ -127,7 +127,7 @@ func (r *stepRun) run(tx *storage.Tx) error {
 				before = tx.Mutations()
 			}
 			if r.notes != nil {
-				noted = len(r.notes.evs)
+				noted = r.notes.begin()
 			}
 			if err := r.s.guard(&call{s: r.s, sess: r.sess, args: st.args, row: st.row, tx: tx, r: &st.r, notes: r.notes, touched: &r.touched}); err != nil {
 				return err

@@ -1,15 +1,18 @@
 package storage
 
 // Key hooks: how a caller learns, inside a write transaction, of the keys that came into
-// being and of those deleted because their time had come, which no command names. The
-// server turns them into keyspace notifications ("new" and "expired", server/notify.go);
-// storage itself keeps nothing of them.
+// being, were deleted, or were deleted because their time had come, which no command
+// names. The server turns them into keyspace notifications ("new" and "expired",
+// server/notify.go; a key deleted and made again within one command, as a STORE over
+// its destination does, is an overwrite there, not a new key); storage keeps nothing of
+// them.
 
 // KeyEvent is what happened to a key.
 type KeyEvent uint8
 
 const (
 	KeyNew     KeyEvent = iota + 1 // a key record was stored where none was
+	KeyDeleted                     // a key was deleted (then KeyExpired follows if it had expired)
 	KeyExpired                     // an expired key was deleted (lazily, or by the sweeper)
 )
 

@@ -9,14 +9,14 @@ import (
 )
 
 // keyEvents runs fn in a write transaction with a key hook and returns what it was told,
-// as "new:k" and "expired:k".
+// as "new:k", "deleted:k" and "expired:k".
 func keyEvents(t *testing.T, e *env, fn func(tx *storage.Tx) error) []string {
 	t.Helper()
 	var got []string
 	if err := e.db.Update(func(tx *storage.Tx) error {
 		got = got[:0]
 		tx.SetKeyHook(func(ev storage.KeyEvent, name []byte) {
-			kind := map[storage.KeyEvent]string{storage.KeyNew: "new", storage.KeyExpired: "expired"}[ev]
+			kind := map[storage.KeyEvent]string{storage.KeyNew: "new", storage.KeyDeleted: "deleted", storage.KeyExpired: "expired"}[ev]
 			got = append(got, kind+":"+string(name))
 		})
 		return fn(tx)
@@ -41,7 +41,7 @@ func TestKeyHookNewAndExpired(t *testing.T) {
 	// A read finds the key gone but deletes nothing: nothing to tell.
 	wantAbsent(t, e, "k")
 	// A write that looks the key up deletes it (lazy expiry), then makes it anew.
-	if got := keyEvents(t, e, setK("k", storage.SetOptions{})); !slices.Equal(got, []string{"expired:k", "new:k"}) {
+	if got := keyEvents(t, e, setK("k", storage.SetOptions{})); !slices.Equal(got, []string{"deleted:k", "expired:k", "new:k"}) {
 		t.Fatalf("SET over an expired key told %q", got)
 	}
 	if got := keyEvents(t, e, func(tx *storage.Tx) error {
@@ -49,6 +49,13 @@ func TestKeyHookNewAndExpired(t *testing.T) {
 		return err
 	}); !slices.Equal(got, []string{"new:l"}) {
 		t.Fatalf("RPUSH of a new list told %q", got)
+	}
+	// A string set over the list replaces the key: deleted, then made anew.
+	if got := keyEvents(t, e, setK("l", storage.SetOptions{})); !slices.Equal(got, []string{"deleted:l", "new:l"}) {
+		t.Fatalf("SET over a list told %q", got)
+	}
+	if got := keyEvents(t, e, func(tx *storage.Tx) error { _, err := tx.Del([]byte("l")); return err }); !slices.Equal(got, []string{"deleted:l"}) {
+		t.Fatalf("DEL told %q", got)
 	}
 }
 

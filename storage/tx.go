@@ -367,6 +367,7 @@ func (tx *Tx) deleteKey(m *meta) error {
 			return err
 		}
 	}
+	tx.keyEvent(KeyDeleted, m)
 	return tx.keyB.Delete(tx.nameIndex(m.name))
 }
 
