@@ -143,8 +143,9 @@ func restoreCmd(c *call) error {
 		c.r.err(errTooLarge)
 		return nil
 	}
+	deleted := false
 	if replace {
-		if _, err := c.tx.Del(key); err != nil {
+		if deleted, err = c.tx.Del(key); err != nil {
 			return c.fail(err)
 		}
 	}
@@ -159,6 +160,9 @@ func restoreCmd(c *call) error {
 		}
 	}
 	if ttl != 0 && at <= c.tx.Now() {
+		if deleted {
+			c.notify(nfGeneric, "del", key)
+		}
 		c.r.ok()
 		return nil
 	}
@@ -170,6 +174,12 @@ func restoreCmd(c *call) error {
 			return c.fail(err)
 		}
 	}
+	if deleted {
+		// Redis deletes the old value and adds the new one, so the key is new again
+		// (storage's hook sees a replacement within one command, and stays silent).
+		c.notify(nfNew, "new", key)
+	}
+	c.notify(nfGeneric, "restore", key)
 	c.r.ok()
 	return nil
 }

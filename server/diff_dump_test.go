@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,5 +244,39 @@ func TestDiffRestoreTruncated(t *testing.T) {
 	}
 	if refused < 500 {
 		t.Fatalf("redis-server refused only %d cuts", refused)
+	}
+}
+
+// RESTORE's keyspace events as redis-server 7.0 publishes them: "restore" (and "new"
+// under n) for a value stored, "del" for a REPLACE whose TTL was already past, none for
+// a refused payload.
+func TestDiffRestoreNotify(t *testing.T) {
+	raddr := tStartRedis(t)
+	srv, db := tServer(t, herodbtest.Options{})
+	id := strconv.FormatUint(db, 10)
+	good := string(dump.Encode(dump.Value{Type: dump.Set, Elems: [][]byte{[]byte("a"), []byte("b")}}))
+	for _, flags := range []string{"KEA", "KEAn"} {
+		r, h := tDial(t, raddr), tSelected(t, srv.Addr(), db)
+		r.do("FLUSHALL")
+		h.do("FLUSHDB")
+		tDiffStep(t, r, h, []string{"CONFIG", "SET", "notify-keyspace-events", flags}, func(rep tReply) string { return string(rep.raw) })
+		rs, hs := tDial(t, raddr), tNotifySub(t, srv.Addr(), db)
+		tEq(t, "redis PSUBSCRIBE", rs.do("PSUBSCRIBE", "__key*__:*"), tSubR("psubscribe", "__key*__:*", 1))
+		for _, cmd := range [][]string{
+			{"RESTORE", "k", "0", good},
+			{"RESTORE", "k", "0", good},
+			{"RESTORE", "k", "0", good, "REPLACE"},
+			{"RESTORE", "k", "100000", good, "REPLACE"},
+			{"RESTORE", "k", "1", good, "REPLACE", "ABSTTL"},
+			{"RESTORE", "k", "1", good, "REPLACE", "ABSTTL"},
+			{"RESTORE", "k", "0", "junk"},
+			{"RESTORE", "k", "0", good, "REPLACE", "IDLETIME", "10"},
+		} {
+			tDiffStep(t, r, h, cmd, func(rep tReply) string { return string(rep.raw) })
+			want, got := tDiffNotifyEvents(t, rs, "0"), tDiffNotifyEvents(t, hs, id)
+			if strings.Join(want, "\n") != strings.Join(got, "\n") {
+				t.Errorf("%s %s %s:\n  redis:  %q\n  herodb: %q", flags, strings.Join(cmd[:3], " "), strings.Join(cmd[4:], " "), want, got)
+			}
+		}
 	}
 }
