@@ -127,6 +127,7 @@ type writeReq struct {
 	err   error
 	wait  func() error // the writer's wait for durability, after done
 	done  chan struct{}
+	park  *park // not a writer: a writer across databases stops the committer (across.go)
 }
 
 // Open opens (creating if absent) the database file at path. id is bound into every
@@ -614,17 +615,29 @@ func (db *DB) commitLoop() {
 	for {
 		select {
 		case r := <-db.reqs:
+			if r.park != nil {
+				db.parkFor(r.park)
+				continue
+			}
 			batch := []*writeReq{r}
+			var parked *park // a park drained behind the batch waits for it
 		drain:
 			for len(batch) < db.opts.MaxBatch {
 				select {
 				case r := <-db.reqs:
+					if r.park != nil {
+						parked = r.park
+						break drain
+					}
 					batch = append(batch, r)
 				default:
 					break drain
 				}
 			}
 			db.commit(batch)
+			if parked != nil {
+				db.parkFor(parked)
+			}
 		case <-tick:
 			db.bolt.Sync() // no log: never a database opened with no file
 		case <-db.stop:
@@ -632,7 +645,11 @@ func (db *DB) commitLoop() {
 			for {
 				select {
 				case r := <-db.reqs:
-					db.commit([]*writeReq{r})
+					if r.park != nil {
+						db.parkFor(r.park)
+					} else {
+						db.commit([]*writeReq{r})
+					}
 				default:
 					return
 				}
@@ -671,17 +688,11 @@ func (db *DB) commit(batch []*writeReq) {
 // layer. The committer alone changes the current layer, so it reads it without the view
 // lock; a flush that swaps layers meanwhile leaves this batch's layers as they were.
 func (db *DB) runBatch(kr *crypto.Keyring, batch []*writeReq) (*layer, error) {
-	db.viewMu.RLock()
-	btx, err := db.beginRead()
-	p := newLayer()
-	v := &view{btx: btx, pend: p}
-	v.layers = db.layersLocked(append(v.own[:0], p))
-	db.viewMu.RUnlock()
+	tx, p, btx, err := db.beginPending(kr)
 	if err != nil {
 		return nil, err
 	}
 	defer rollback(btx)
-	tx := db.newTx(v, kr)
 	for _, r := range batch {
 		if err := runGuarded(r.fn, tx); err != nil {
 			return nil, err
