@@ -38,6 +38,7 @@ type scriptRun struct {
 	sha      string
 	readOnly bool        // EVAL_RO, EVALSHA_RO, a no-writes shebang
 	touched  *[]touched  // the step's changed keys (runner.go): WATCH and blocked clients learn of them
+	notes    *notes      // the step's keyspace events (notify.go), published after its commit; nil when off
 	built    int64       // bytes built by bounded library functions (script_lua.go)
 	fatal    error       // a storage failure inside a command: the transaction fails
 	start    time.Time   // when the run began, for busy-reply-threshold
@@ -206,7 +207,7 @@ func (c *call) runScript(sp *script, keys, argv [][]byte) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	rc := &scriptRun{s: c.s, sess: c.sess, db: c.sess.db, tx: c.tx, sha: sp.sha, touched: c.touched,
+	rc := &scriptRun{s: c.s, sess: c.sess, db: c.sess.db, tx: c.tx, sha: sp.sha, touched: c.touched, notes: c.notes,
 		readOnly: sp.noWrites || !c.row.is(flagMayWrite), start: time.Now(), cancel: cancel}
 	sr := c.s.scripts()
 	sr.begin(rc)
@@ -337,10 +338,16 @@ func (rc *scriptRun) run(args [][]byte) (*reply, string) {
 		rc.dirty.Store(true)
 	}
 	r := &reply{}
-	before := rc.tx.Mutations()
-	if err := rc.s.guard(&call{s: rc.s, sess: rc.sess, args: args, row: st.row, tx: rc.tx, r: r}); err != nil {
+	before, noted := rc.tx.Mutations(), 0
+	if rc.notes != nil {
+		noted = rc.notes.begin()
+	}
+	if err := rc.s.guard(&call{s: rc.s, sess: rc.sess, args: args, row: st.row, tx: rc.tx, r: r, notes: rc.notes, touched: rc.touched}); err != nil {
 		rc.fatal = err
 		return nil, errInternal
+	}
+	if rc.notes != nil && rc.tx.Mutations() == before {
+		rc.notes.evs = rc.notes.evs[:noted] // as runner.go: a command that changed nothing reports nothing
 	}
 	if rc.tx.Mutations() != before && rc.touched != nil {
 		rc.s.touch(rc.db, st.row, args)
