@@ -370,7 +370,7 @@ func configSetCmd(c *call) error {
 		seen[name] = true
 	}
 	set := make([][2]string, 0, len(args)/2)
-	var setBusy func() // busy-reply-threshold, per database (script.go)
+	var setBusy func()   // busy-reply-threshold, per database (script.go)
 	var setNotify func() // keyspace notifications, per database (notify.go)
 	for i := 0; i < len(args); i += 2 {
 		name, v := strings.ToLower(string(args[i])), string(args[i+1])

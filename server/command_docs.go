@@ -244,10 +244,10 @@ func init() {
 	for flags, names := range map[string]string{
 		"RO":                              "exists type strlen hlen llen scard zcard hexists hstrlen sismember touch watch object|encoding object|freq object|idletime object|refcount",
 		"RM delete":                       "del unlink",
-		"RW access delete":                "getdel move lpop rpop spop zpopmin zpopmax blpop brpop bzpopmin bzpopmax",
+		"RW access delete":                "getdel lpop rpop spop zpopmin zpopmax blpop brpop bzpopmin bzpopmax",
 		"RW insert":                       "lpush rpush lpushx rpushx sadd pfadd hsetnx linsert append",
 		"RW delete":                       "hdel srem zrem lrem ltrim zremrangebyscore zremrangebyrank zremrangebylex",
-		"RW access update":                "incr decr incrby decrby incrbyfloat hincrby hincrbyfloat zincrby getset getex setbit",
+		"RW access update":                "incr decr incrby decrby incrbyfloat hincrby hincrbyfloat zincrby getset getex setbit move",
 		"RW access update variable_flags": "set bitfield",
 		"OW update":                       "setex psetex mset restore",
 		"OW insert":                       "setnx msetnx",

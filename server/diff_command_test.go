@@ -73,6 +73,7 @@ var tInfoDiffers = map[string]string{
 	"config|set":     "not admin: a tenant sets its connection's knobs",
 	"flushall":       "admin only (@admin)",
 	"pfcount":        "key spec RO: herodb's PFCOUNT never writes back the cached cardinality",
+	"move":           "not marked fast (@slow): the value is copied, element by element, into the other database's records",
 }
 
 // tSpecs is a key specs reply without Redis's free-text notes.

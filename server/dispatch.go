@@ -20,6 +20,10 @@ type call struct {
 	// notes collects the keyspace events of the run (notify.go); nil when its
 	// database's setting is off.
 	notes *notes
+	// farID is the database a COPY … DB or MOVE names (0: none), and far its
+	// transaction when that is not the selected database (across.go).
+	farID uint64
+	far   *farDB
 }
 
 // fail writes a command-level error as the reply and returns nil; any other error is a
@@ -73,6 +77,11 @@ func (s *Server) checkArgs(sess *session, st *step) string {
 	}
 	if msg := s.permit(sess, row); msg != "" {
 		return msg
+	}
+	if row.far != nil {
+		if msg := s.permitFar(sess, st); msg != "" {
+			return msg
+		}
 	}
 	return subscribedOnly(sess, row) // RESP2 subscriber mode (cmd_pubsub.go), after permission as in Redis
 }

@@ -22,8 +22,6 @@ var absentCommands = map[string]string{
 	"bzmpop":               "Not yet: the sorted-set blocking pops come after the list ones.",
 	"bzpopmax":             "Not yet (see bzmpop).",
 	"bzpopmin":             "Not yet (see bzmpop).",
-	"copy":                 "Not yet: COPY and MOVE across databases need one log frame spanning them.",
-	"move":                 "Not yet (see copy).",
 	"swapdb":               "Would swap two tenants' data under their credentials: not planned.",
 	"restore-asking":       "No cluster mode.",
 	"migrate":              "No cluster mode: move a value with DUMP and RESTORE.",

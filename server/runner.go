@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 
 	"github.com/seed6aa118f9/herodb/storage"
 )
@@ -26,6 +27,9 @@ type step struct {
 	top, row *command // top is nil for an unknown command; row is the subcommand's, if any
 	pre      string
 	r        reply
+	// far is the database a COPY … DB or MOVE names, as the check resolved it (0: none
+	// named); runSteps writes it in the same commit when it is not the selected one.
+	far uint64
 }
 
 func newStep(args [][]byte) step {
@@ -67,9 +71,18 @@ func (s *Server) runSteps(sess *session, dbID uint64, useDB bool, steps []step, 
 	if !passed && o.abort == nil {
 		useDB = false
 	}
-	if useDB {
+	var far []uint64
+	for i := range steps {
+		if id := steps[i].far; id != 0 && id != dbID && steps[i].pre == "" && !slices.Contains(far, id) {
+			far = append(far, id)
+		}
+	}
+	switch {
+	case useDB && far != nil:
+		err = s.withDBs(dbID, far, r)
+	case useDB:
 		err = s.withDB(dbID, write, r.run, r.notify)
-	} else {
+	default:
 		err = r.run(nil)
 	}
 	return r.ran, r.aborted, err
@@ -87,7 +100,8 @@ type stepRun struct {
 	aborted bool
 	checked bool
 	touched []touched
-	notes   *notes // keyspace events, published after the commit (notify.go); nil when off
+	notes   *notes            // keyspace events, published after the commit (notify.go); nil when off
+	far     map[uint64]*farDB // the other databases the steps write (across.go); nil: none
 }
 
 // run is the transaction function; the storage may call it again (a failed group
@@ -129,7 +143,8 @@ func (r *stepRun) run(tx *storage.Tx) error {
 			if r.notes != nil {
 				noted = r.notes.begin()
 			}
-			if err := r.s.guard(&call{s: r.s, sess: r.sess, args: st.args, row: st.row, tx: tx, r: &st.r, notes: r.notes, touched: &r.touched}); err != nil {
+			if err := r.s.guard(&call{s: r.s, sess: r.sess, args: st.args, row: st.row, tx: tx, r: &st.r, notes: r.notes, touched: &r.touched,
+				farID: st.far, far: r.far[st.far]}); err != nil {
 				return err
 			}
 			if r.notes != nil && (tx == nil || tx.Mutations() == before) {
@@ -159,6 +174,9 @@ func (r *stepRun) notify() {
 	r.s.touchAll(r.dbID, r.touched)
 	r.s.wake(r.dbID, r.touched)
 	r.s.publishNotes(r.dbID, r.notes)
+	for _, f := range r.far {
+		f.notify(r.s)
+	}
 }
 
 // withDB is the one way a command reaches a database file: the file cache hands it

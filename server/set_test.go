@@ -649,7 +649,7 @@ func TestSetCommandTable(t *testing.T) {
 		"sinterstore": {"sinterstore", -3, []any{"write"}, 1, -1, 1},
 		"sunionstore": {"sunionstore", -3, []any{"write"}, 1, -1, 1},
 		"sdiffstore":  {"sdiffstore", -3, []any{"write"}, 1, -1, 1},
-		"sintercard":  {"sintercard", -3, []any{"readonly"}, 0, 0, 0},
+		"sintercard":  {"sintercard", -3, []any{"readonly", "movablekeys"}, 0, 0, 0},
 		"sscan":       {"sscan", -3, []any{"readonly"}, 1, 1, 1},
 	}
 	for name, want := range rows {

@@ -81,6 +81,10 @@ type command struct {
 	syntax                  string              // docs: the syntax line
 	summary                 string              // docs: one line
 	differs                 string              // docs: how it differs from Redis, if it does
+	// far, for a command that may write a database besides the selected one (COPY … DB,
+	// MOVE), returns the argument naming it (nil: none named); the check resolves it and
+	// checks the grant on it (across.go).
+	far func(args [][]byte) []byte
 }
 
 func (c *command) is(f cmdFlag) bool { return c.flags&f != 0 }
@@ -119,7 +123,7 @@ var table = map[string]*command{}
 // The one place the table is built, in this order: a command's subcommands register
 // after it, and HELP rows after the subcommands they list.
 func init() {
-	for _, group := range []func(){adminCommands, cryptoCommands, connCommands, dumpCommands, hashCommands,
+	for _, group := range []func(){adminCommands, cryptoCommands, connCommands, copyCommands, dumpCommands, hashCommands,
 		keyCommands, listCommands, blockCommands, objectCommands, pubsubCommands, serverCommands, commandCommands, sortCommands, setCommands, stringCommands, txCommands, zsetCommands, scriptCommands, helpCommands} {
 		group()
 	}
