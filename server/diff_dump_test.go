@@ -200,6 +200,9 @@ func TestDiffRestoreReplies(t *testing.T) {
 		{"EXISTS", "k"},
 		{"RESTORE", "k", "0", good, "ABSTTL", "FREQ", "0", "FREQ", "255"},
 		{"GET", "k"},
+		{"RESTORE", "ovf", "9223372036854775807", good}, // now + ttl overflows: in the past
+		{"RESTORE", "ovf", "9223372036854775000", good},
+		{"EXISTS", "ovf"},
 		{"DUMP", "nope"},
 		{"DUMP"},
 		{"DUMP", "a", "b"},
