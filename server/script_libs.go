@@ -12,11 +12,12 @@ import (
 )
 
 // The libraries Redis gives scripts beyond Lua's own, written here on the standard
-// library: cjson (as lua-cjson 2.1 behaves under Redis) and bit (LuaBitOp). cmsgpack
-// and struct are not there yet (docs/scripting.md).
+// library: cjson (as lua-cjson 2.1 behaves under Redis) and bit (LuaBitOp); cmsgpack
+// (script_cmsgpack.go) and struct (script_struct.go) have files of their own.
 
-// openScriptLibs sets the cjson and bit globals.
+// openScriptLibs sets the cjson, bit, cmsgpack and struct globals.
 func openScriptLibs(L *lua.LState, rc *scriptRun) {
+	openCmsgpack(L, rc)
 	cj := L.NewTable()
 	cj.RawSetString("encode", L.NewFunction(rc.cjsonEncode))
 	cj.RawSetString("decode", L.NewFunction(rc.cjsonDecode))
