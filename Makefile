@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/seed6aa118f9/herodb/server.Version=$(VERSION)
 PORT    ?= 6379
 
-.PHONY: help build run test bench bench-scale gobench fuzz soak crash lint docs clean
+.PHONY: help build run test compat bench bench-scale gobench fuzz soak crash lint docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -17,6 +17,9 @@ run: build ## run the dev server on ./data (generated admin secret, public datab
 
 test: ## run every test with the race detector
 	go test -race -count=1 -timeout 9m ./...
+
+compat: build ## RQ, Celery, Sidekiq and BullMQ workloads against redis-server, then herodb (frameworks not installed skip)
+	./compat/run.sh
 
 gobench: ## Go benchmarks of the hot paths
 	go test -run '^$$' -bench . -benchmem ./storage ./server
