@@ -14,9 +14,23 @@ import (
 // (number expected, got string)". gopher-lua's own checks word them otherwise (no
 // quotes around the name, "nil" for a missing argument).
 
-// luaArgError raises Lua's argument error for argument n of function fname.
+// luaArgError raises Lua's argument error for argument n of function fname ('?' when
+// a Go function such as pcall called it: Lua then knows no name).
 func luaArgError(L *lua.LState, n int, fname, msg string) {
+	if calledFromGo(L) {
+		fname = "?"
+	}
 	luaRaise(L, fmt.Sprintf("bad argument #%d to '%s' (%s)", n, fname, msg))
+}
+
+// calledFromGo reports whether the running library function's caller is a Go function.
+func calledFromGo(L *lua.LState) bool {
+	dbg, ok := L.GetStack(1)
+	if !ok {
+		return false
+	}
+	_, err := L.GetInfo("S", dbg, nil)
+	return err == nil && dbg.What == "G"
 }
 
 // luaRaise is luaL_error from a library function: the message, after the place of the
@@ -24,10 +38,8 @@ func luaArgError(L *lua.LState, n int, fname, msg string) {
 // called it (pcall(cmsgpack.unpack, s)). gopher-lua's RaiseError looks past Go frames
 // for a place, which Lua does not.
 func luaRaise(L *lua.LState, msg string) {
-	if dbg, ok := L.GetStack(1); ok {
-		if _, err := L.GetInfo("Sl", dbg, nil); err == nil && dbg.What == "G" {
-			L.Error(lua.LString(msg), 0)
-		}
+	if calledFromGo(L) {
+		L.Error(lua.LString(msg), 0)
 	}
 	L.RaiseError("%s", msg)
 }

@@ -18,6 +18,7 @@ import (
 // openScriptLibs sets the cjson, bit, cmsgpack and struct globals.
 func openScriptLibs(L *lua.LState, rc *scriptRun) {
 	openCmsgpack(L, rc)
+	openStruct(L)
 	cj := L.NewTable()
 	cj.RawSetString("encode", L.NewFunction(rc.cjsonEncode))
 	cj.RawSetString("decode", L.NewFunction(rc.cjsonDecode))
