@@ -92,8 +92,8 @@ var (
 const DefaultLimit = 512 << 20
 
 // ElemOverhead is what each element is counted for against the limit beyond its bytes:
-// the slice headers (and score) that hold it, and its place in the duplicate check.
-const ElemOverhead = 64
+// the slice header that holds it, its score and its places in the duplicate check.
+const ElemOverhead = 80
 
 // Decode checks payload in full and returns its value, with DefaultLimit.
 func Decode(payload []byte) (Value, error) { return DecodeLimit(payload, DefaultLimit) }
@@ -162,7 +162,7 @@ const (
 func (r *reader) object(t byte) (Value, error) {
 	switch t {
 	case rdbString:
-		s, err := r.str()
+		s, err := r.elem()
 		return Value{Type: String, Str: s}, err
 	case rdbList:
 		return r.strings(List, 1)
@@ -190,9 +190,12 @@ func (r *reader) strings(t Type, per int) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
+	if err := r.charge(uint64(n*per) * ElemOverhead); err != nil {
+		return Value{}, err
+	}
 	elems := make([][]byte, 0, n*per)
 	for range n * per {
-		s, err := r.str()
+		s, err := r.elem()
 		if err != nil {
 			return Value{}, err
 		}
@@ -207,9 +210,12 @@ func (r *reader) zset(binaryScores bool) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
+	if err := r.charge(uint64(n) * ElemOverhead); err != nil {
+		return Value{}, err
+	}
 	v := Value{Type: ZSet, Elems: make([][]byte, 0, n), Scores: make([]float64, 0, n)}
 	for range n {
-		m, err := r.str()
+		m, err := r.elem()
 		if err != nil {
 			return Value{}, err
 		}
@@ -229,13 +235,19 @@ func (r *reader) zset(binaryScores bool) (Value, error) {
 }
 
 // quicklist reads a list of nodes: ziplists (v1), or listpacks and plain elements (v2).
+// Every node is read and checked first, so the list is sized once.
 func (r *reader) quicklist(v2 bool) (Value, error) {
-	nodes, err := r.count(1)
+	count, err := r.count(1)
 	if err != nil {
 		return Value{}, err
 	}
-	v := Value{Type: List}
-	for range nodes {
+	type node struct {
+		walk walker // nil: a plain node, one element
+		b    []byte
+	}
+	nodes := make([]node, 0, count)
+	total := 0
+	for range count {
 		container := uint64(quickPacked)
 		if v2 {
 			if container, err = r.length(); err != nil {
@@ -245,22 +257,42 @@ func (r *reader) quicklist(v2 bool) (Value, error) {
 				return Value{}, formatErr("quicklist node container %d", container)
 			}
 		}
-		node, err := r.str()
+		b, err := r.str()
 		if err != nil {
 			return Value{}, err
 		}
-		if len(node) == 0 {
+		if len(b) == 0 {
 			return Value{}, formatErr("empty quicklist node")
 		}
+		n := node{b: b}
 		switch {
 		case container == quickPlain:
-			err = r.add(&v.Elems, node)
+			total++
+			nodes = append(nodes, n)
+			continue
 		case v2:
-			err = r.listpack(node, &v.Elems)
+			n.walk = func(fn func(entry) error) (int, error) { return listpack(b, fn) }
 		default:
-			err = r.ziplist(node, &v.Elems)
+			n.walk = func(fn func(entry) error) (int, error) { return ziplist(b, fn) }
 		}
+		k, err := n.walk(nil)
 		if err != nil {
+			return Value{}, err
+		}
+		total += k
+		nodes = append(nodes, n)
+	}
+	if err := r.charge(uint64(total) * ElemOverhead); err != nil {
+		return Value{}, err
+	}
+	v := Value{Type: List, Elems: make([][]byte, 0, total)}
+	for _, n := range nodes {
+		if n.walk == nil {
+			if err := r.charge(uint64(len(n.b))); err != nil {
+				return Value{}, err
+			}
+			v.Elems = append(v.Elems, n.b)
+		} else if err := r.appendEntries(&v.Elems, n.walk); err != nil {
 			return Value{}, err
 		}
 	}
@@ -276,17 +308,15 @@ const (
 
 // packed reads the single-blob encodings: ziplists, listpacks and intsets.
 func (r *reader) packed(t byte, blob []byte) (Value, error) {
-	var elems [][]byte
-	var err error
+	walk := walker(func(fn func(entry) error) (int, error) { return ziplist(blob, fn) })
 	switch t {
 	case rdbSetIntset:
-		err = r.intset(blob, &elems)
+		walk = func(fn func(entry) error) (int, error) { return intset(blob, fn) }
 	case rdbHashListpack, rdbZSetListpack:
-		err = r.listpack(blob, &elems)
-	default:
-		err = r.ziplist(blob, &elems)
+		walk = func(fn func(entry) error) (int, error) { return listpack(blob, fn) }
 	}
-	if err != nil {
+	var elems [][]byte
+	if err := r.fill(&elems, walk); err != nil {
 		return Value{}, err
 	}
 	switch t {

@@ -11,6 +11,7 @@ import (
 type reader struct {
 	b      []byte
 	budget int
+	arena  []byte // where integers are written as text (digits)
 }
 
 // take returns the next n bytes (aliasing the payload).
@@ -29,15 +30,6 @@ func (r *reader) charge(n uint64) error {
 		return ErrTooLarge
 	}
 	r.budget -= int(n)
-	return nil
-}
-
-// add appends an element to out, charging its bytes and ElemOverhead.
-func (r *reader) add(out *[][]byte, e []byte) error {
-	if err := r.charge(uint64(len(e)) + ElemOverhead); err != nil {
-		return err
-	}
-	*out = append(*out, e)
 	return nil
 }
 
@@ -126,23 +118,32 @@ func (r *reader) str() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return r.itoa(int64(int8(b[0])))
+		return r.digits(int64(int8(b[0])))
 	case encInt16:
 		b, err := r.take(2)
 		if err != nil {
 			return nil, err
 		}
-		return r.itoa(int64(int16(binary.LittleEndian.Uint16(b))))
+		return r.digits(int64(int16(binary.LittleEndian.Uint16(b))))
 	case encInt32:
 		b, err := r.take(4)
 		if err != nil {
 			return nil, err
 		}
-		return r.itoa(int64(int32(binary.LittleEndian.Uint32(b))))
+		return r.digits(int64(int32(binary.LittleEndian.Uint32(b))))
 	case encLZF:
 		return r.lzf()
 	}
 	return nil, formatErr("string encoding %d", n)
+}
+
+// elem reads a string that is an element of the value, and charges its bytes.
+func (r *reader) elem() ([]byte, error) {
+	s, err := r.str()
+	if err != nil {
+		return nil, err
+	}
+	return s, r.charge(uint64(len(s)))
 }
 
 // lzf reads a compressed length, an uncompressed length and the compressed bytes, and
@@ -173,13 +174,22 @@ func (r *reader) lzf() ([]byte, error) {
 	return out, nil
 }
 
-// itoa is an integer element as Redis shows it: decimal, charged to the budget.
-func (r *reader) itoa(v int64) ([]byte, error) {
-	if err := r.charge(20); err != nil {
+// digits is an integer as Redis shows it, decimal, written into the reader's arena
+// (one allocation for many small integers) and charged to the budget.
+func (r *reader) digits(v int64) ([]byte, error) {
+	const most = 20 // len("-9223372036854775808")
+	if err := r.charge(most); err != nil {
 		return nil, err
 	}
-	return strconv.AppendInt(nil, v, 10), nil
+	if cap(r.arena)-len(r.arena) < most {
+		r.arena = make([]byte, 0, arenaSize)
+	}
+	start := len(r.arena)
+	r.arena = strconv.AppendInt(r.arena, v, 10)
+	return r.arena[start:len(r.arena):len(r.arena)], nil
 }
+
+const arenaSize = 4096
 
 // textScore reads a score of the old sorted-set encoding: a length byte (253 NaN, 254
 // +inf, 255 -inf), then the number as text.

@@ -22,7 +22,7 @@ func dumpCommands() {
 			syntax:  "RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
 			summary: "Creates key from a DUMP payload, with a TTL in ms (0: none).",
 			differs: "The payload is checked in full before anything is written, as Redis's sanitize-dump-payload yes, and must decode within " +
-				"the largest argument (512 MiB by default, counting 64 bytes per element). RDB versions above 10 are refused, as redis-server 7.0 refuses them; " +
+				"the largest argument (512 MiB by default, counting 80 bytes per element). RDB versions above 10 are refused, as redis-server 7.0 refuses them; " +
 				"streams, modules and zipmaps are refused; trailing bytes after the object are refused. IDLETIME and FREQ are validated and ignored (no LRU or LFU)."}),
 	)
 }
