@@ -14,7 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=${HERODB_BIN:-$ROOT/bin/herodb}
-FRAMEWORKS=${COMPAT_FRAMEWORKS:-rq celery sidekiq}
+FRAMEWORKS=${COMPAT_FRAMEWORKS:-rq celery sidekiq bullmq}
 NPM_CACHE=${COMPAT_NPM_CACHE:-$HOME/.cache/herodb-compat-npm}
 WORKLOAD_TIMEOUT=${COMPAT_TIMEOUT:-120}
 PY=/usr/bin/python3
