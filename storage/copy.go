@@ -75,6 +75,8 @@ func CopyKey(src, dst *Tx, from, to []byte, replace bool) (bool, error) {
 				return fn(k, func() error { n.count++; return dst.zPut(n, e.Member, nil, e.Score) })
 			})
 		})
+	case TypeStream:
+		err = copyStream(src, dst, m, n)
 	case TypeList:
 		for i := int64(0); i < m.count && err == nil; i += copyChunk {
 			var elems [][]byte

@@ -20,6 +20,7 @@ const (
 	TypeList   Type = 'l'
 	TypeSet    Type = 'S' // 's' is a string's
 	TypeZSet   Type = 'z'
+	TypeStream Type = 'x'
 )
 
 func (t Type) String() string {
@@ -34,6 +35,8 @@ func (t Type) String() string {
 		return "set"
 	case TypeZSet:
 		return "zset"
+	case TypeStream:
+		return "stream"
 	}
 	return "none"
 }
@@ -189,7 +192,7 @@ func decodeMeta(b []byte) (*meta, error) {
 	}
 	m.name = append([]byte{}, rest...) // never nil: "" is a valid key name
 	switch {
-	case m.typ != TypeString && m.typ != TypeHash && m.typ != TypeList && m.typ != TypeSet && m.typ != TypeZSet:
+	case m.typ != TypeString && m.typ != TypeHash && m.typ != TypeList && m.typ != TypeSet && m.typ != TypeZSet && m.typ != TypeStream:
 		return nil, fmt.Errorf("key record has unknown type %d", m.typ)
 	case m.count < 0 || (m.typ == TypeString && m.count != 0):
 		return nil, fmt.Errorf("key record of a %s counts %d", m.typ, m.count)
@@ -452,6 +455,8 @@ func recordKind(t Type) string {
 		return "set member"
 	case TypeZSet:
 		return "sorted set member"
+	case TypeStream:
+		return "stream"
 	}
 	return "string value"
 }
