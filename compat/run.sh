@@ -16,7 +16,7 @@ ROOT=$PWD
 BIN=${HERODB_BIN:-$ROOT/bin/herodb}
 FRAMEWORKS=${COMPAT_FRAMEWORKS:-rq celery sidekiq bullmq}
 NPM_CACHE=${COMPAT_NPM_CACHE:-$HOME/.cache/herodb-compat-npm}
-WORKLOAD_TIMEOUT=${COMPAT_TIMEOUT:-120}
+WORKLOAD_TIMEOUT=${COMPAT_TIMEOUT:-90}
 PY=/usr/bin/python3
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/herodb-compat.XXXXXX")
