@@ -92,14 +92,23 @@ available() {
 	esac
 }
 
-# workload FRAMEWORK URL LOG: runs compat/<framework>/'s workload against URL.
+# workload FRAMEWORK URL LOG: runs compat/<framework>/'s workload against URL. timeout
+# puts it in a process group of its own (and signals the whole group when time is up);
+# the group is ended afterwards too, so no worker process outlives its workload.
 workload() {
-	local dir=$ROOT/compat/$1
+	local cmd pid rc
 	case $1 in
-	rq | celery) (cd "$dir" && timeout "$WORKLOAD_TIMEOUT" $PY workload.py "$2") ;;
-	sidekiq) (cd "$dir" && timeout "$WORKLOAD_TIMEOUT" ruby workload.rb "$2") ;;
-	bullmq) (cd "$dir" && NODE_PATH=$NPM_CACHE/node_modules timeout "$WORKLOAD_TIMEOUT" node workload.js "$2") ;;
-	esac >"$3" 2>&1
+	rq | celery) cmd=($PY workload.py) ;;
+	sidekiq) cmd=(ruby workload.rb) ;;
+	bullmq) cmd=(env NODE_PATH="$NPM_CACHE/node_modules" node workload.js) ;;
+	esac
+	(cd "$ROOT/compat/$1" && exec timeout -k 5 "$WORKLOAD_TIMEOUT" "${cmd[@]}" "$2") >"$3" 2>&1 &
+	pid=$!
+	wait $pid
+	rc=$?
+	kill -KILL -- -$pid 2>/dev/null
+	[ $rc -eq 124 ] && echo "timed out after ${WORKLOAD_TIMEOUT}s" >>"$3"
+	return $rc
 }
 
 # reason LOG: why a workload failed: each prints that as its last line (the first

@@ -2,7 +2,6 @@
 them, stopped with SIGTERM (both frameworks' warm shutdown), and whatever is left of
 them ended when the workload exits, with their output shown before its verdict."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,9 +12,9 @@ _started = []  # (process, log file) of every worker, in start order
 
 def start(argv, cwd=None):
     log = tempfile.TemporaryFile("w+")
-    # A session of its own, so that ending its group ends its children too (RQ's
-    # scheduler, Celery's pool).
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # In the workload's process group: compat/run.sh ends the group, with whatever a
+    # worker left (RQ's scheduler process), when the workload exits or times out.
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     _started.append((proc, log))
     return proc
 
@@ -52,11 +51,9 @@ def run(main, done):
     except Exception as e:  # the first error a client raised
         verdict, code = f"{type(e).__module__}.{type(e).__name__}: {e}", 1
     for n, (proc, log) in enumerate(_started, 1):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
         log.seek(0)
         print(f"--- worker {n} ---\n{log.read()}", file=sys.stderr, flush=True)
     print(verdict, flush=True)

@@ -18,9 +18,8 @@ function check(cond, what) {
 }
 
 function startWorker() {
-  // Its own process group (detached), so that ending the group ends all of it.
+  // In the workload's process group: compat/run.sh ends the group when it exits.
   const proc = spawn(process.execPath, [path.join(__dirname, "worker.js"), url], {
-    detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
   const w = { proc, out: "", exited: null };
@@ -95,7 +94,7 @@ async function main(queue) {
   }
   workers.forEach((w, n) => {
     try {
-      process.kill(-w.proc.pid, "SIGKILL");
+      if (w.exited === null) w.proc.kill("SIGKILL");
     } catch {} // already gone
     console.error(`--- worker ${n + 1} ---\n${w.out}`);
   });
