@@ -71,6 +71,8 @@ type waiter struct {
 	// in milliseconds (0: forever).
 	keys    [][]byte
 	timeout int64
+	// state is the handler's own, kept across its runs (XREAD's $ ids as first resolved).
+	state any
 
 	bell chan struct{} // capacity 1: rung, not yet seen
 	why  atomic.Uint32

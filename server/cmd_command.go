@@ -91,7 +91,15 @@ func writeKeySpec(r *reply, s keySpec) {
 	r.bulkString("begin_search")
 	r.array(4)
 	r.bulkString("type")
-	if s.index == 0 {
+	if s.keyword != "" {
+		r.bulkString("keyword")
+		r.bulkString("spec")
+		r.array(4)
+		r.bulkString("keyword")
+		r.bulkString(s.keyword)
+		r.bulkString("startfrom")
+		r.int(int64(s.startFrom))
+	} else if s.index == 0 {
 		r.bulkString("unknown")
 		r.bulkString("spec")
 		r.array(0)
@@ -115,7 +123,7 @@ func writeKeySpec(r *reply, s keySpec) {
 		r.bulkString("keystep")
 		r.int(int64(s.step))
 		r.bulkString("limit")
-		r.int(0)
+		r.int(int64(s.limit))
 	case "keynum":
 		r.array(6)
 		r.bulkString("keynumidx")

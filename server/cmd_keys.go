@@ -118,6 +118,8 @@ func parseType(b []byte) storage.Type {
 		return storage.TypeSet
 	case "zset":
 		return storage.TypeZSet
+	case "stream":
+		return storage.TypeStream
 	}
 	return typeNoMatch
 }

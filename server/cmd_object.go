@@ -63,6 +63,8 @@ func objectEncodingCmd(c *call) error {
 		c.r.bulkString("hashtable")
 	case storage.TypeList:
 		c.r.bulkString("quicklist")
+	case storage.TypeStream:
+		c.r.bulkString("stream")
 	default:
 		c.r.bulkString("skiplist")
 	}

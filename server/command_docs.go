@@ -49,7 +49,7 @@ var catNames = []string{"keyspace", "read", "write", "set", "sortedset", "list",
 // data type's, @keyspace for the generic (type-agnostic) commands, and so on.
 var groupCategory = map[string]uint32{
 	"string": catString, "bitmap": catBitmap, "hyperloglog": catHyperLogLog, "hash": catHash,
-	"list": catList, "set": catSet, "zset": catSortedSet, "pubsub": catPubSub,
+	"list": catList, "set": catSet, "zset": catSortedSet, "stream": catStream, "pubsub": catPubSub,
 	"transactions": catTransaction, "connection": catConnection, "generic": catKeyspace,
 	"scripting": catScripting,
 }
@@ -154,6 +154,11 @@ type keySpec struct {
 	numIdx, firstKey int
 	// unknown: finds the keys itself (SORT's STORE); nil finds none
 	find func(args [][]byte) []int
+	// keyword: the search begins after this word (XREAD's STREAMS), looked for from
+	// argument startFrom on; index is then 0. limit, for a range: the keys are the
+	// first 1/limit of what follows (2: XREAD's keys, then as many ids).
+	keyword          string
+	startFrom, limit int
 	// arg names the syntax argument this spec describes, for COMMAND DOCS'
 	// key_spec_index, when not the next key argument in order
 	arg string
@@ -207,7 +212,9 @@ var keySpecs = map[string][]keySpec{
 	"fcall_ro":    {keynumSpec("RO access", 2)},
 	"sort": {rangeSpec("RO access", 1, 0, 1), {flags: "RO access", kind: "unknown", arg: "pattern"},
 		{flags: "OW update", kind: "unknown", find: sortStoreKey, arg: "destination"}},
-	"sort_ro": {rangeSpec("RO access", 1, 0, 1), {flags: "RO access", kind: "unknown", arg: "pattern"}},
+	"sort_ro":    {rangeSpec("RO access", 1, 0, 1), {flags: "RO access", kind: "unknown", arg: "pattern"}},
+	"xread":      {{flags: "RO access", keyword: "STREAMS", startFrom: 1, kind: "range", lastKey: -1, step: 1, limit: 2}},
+	"xreadgroup": {{flags: "RO access", keyword: "STREAMS", startFrom: 4, kind: "range", lastKey: -1, step: 1, limit: 2}},
 }
 
 // sortStoreKey finds SORT's STORE destination, skipping the arguments of its options
@@ -242,11 +249,11 @@ var specFlags = map[string]string{}
 
 func init() {
 	for flags, names := range map[string]string{
-		"RO":                              "exists type strlen hlen llen scard zcard hexists hstrlen sismember touch watch object|encoding object|freq object|idletime object|refcount",
+		"RO":                              "exists type strlen hlen llen scard zcard hexists hstrlen sismember touch watch object|encoding object|freq object|idletime object|refcount xlen",
 		"RM delete":                       "del unlink",
 		"RW access delete":                "getdel lpop rpop spop zpopmin zpopmax blpop brpop bzpopmin bzpopmax",
-		"RW insert":                       "lpush rpush lpushx rpushx sadd pfadd hsetnx linsert append",
-		"RW delete":                       "hdel srem zrem lrem ltrim zremrangebyscore zremrangebyrank zremrangebylex",
+		"RW insert":                       "lpush rpush lpushx rpushx sadd pfadd hsetnx linsert append xgroup|create xgroup|createconsumer",
+		"RW delete":                       "hdel srem zrem lrem ltrim zremrangebyscore zremrangebyrank zremrangebylex xdel xtrim xautoclaim xgroup|destroy xgroup|delconsumer",
 		"RW access update":                "incr decr incrby decrby incrbyfloat hincrby hincrbyfloat zincrby getset getex setbit move",
 		"RW access update variable_flags": "set bitfield",
 		"OW update":                       "setex psetex mset restore",
@@ -323,6 +330,10 @@ type keyAt struct {
 func specKeys(c *command, args [][]byte) ([]keyAt, error) {
 	var out []keyAt
 	for _, s := range specsOf(c) {
+		if s.keyword != "" {
+			out = append(out, keywordKeys(s, args)...)
+			continue
+		}
 		if s.kind == "unknown" || s.index == 0 {
 			if s.find != nil {
 				for _, i := range s.find(args) {
@@ -359,4 +370,21 @@ func specKeys(c *command, args [][]byte) ([]keyAt, error) {
 		}
 	}
 	return out, nil
+}
+
+// keywordKeys finds the keys of a keyword spec (XREAD's): the first 1/limit of the
+// arguments after the keyword, none when it is absent.
+func keywordKeys(s keySpec, args [][]byte) []keyAt {
+	for i := s.startFrom; i < len(args); i++ {
+		if !strings.EqualFold(string(args[i]), s.keyword) {
+			continue
+		}
+		n := (len(args) - i - 1) / max(s.limit, 1)
+		var out []keyAt
+		for j := i + 1; j <= i+n; j += max(s.step, 1) {
+			out = append(out, keyAt{j, s.flags})
+		}
+		return out
+	}
+	return nil
 }

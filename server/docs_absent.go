@@ -65,21 +65,6 @@ var absentCommands = map[string]string{
 	"ssubscribe":           "Sharded pub/sub is cluster mode's.",
 	"sunsubscribe":         "Sharded pub/sub is cluster mode's.",
 	"shutdown":             "The operator stops the server (SIGTERM), not a client.",
-	"xack":                 "Not yet: streams come with scripting.",
-	"xadd":                 "Not yet (see xack).",
-	"xautoclaim":           "Not yet (see xack).",
-	"xclaim":               "Not yet (see xack).",
-	"xdel":                 "Not yet (see xack).",
-	"xgroup":               "Not yet (see xack).",
-	"xinfo":                "Not yet (see xack).",
-	"xlen":                 "Not yet (see xack).",
-	"xpending":             "Not yet (see xack).",
-	"xrange":               "Not yet (see xack).",
-	"xread":                "Not yet (see xack).",
-	"xreadgroup":           "Not yet (see xack).",
-	"xrevrange":            "Not yet (see xack).",
-	"xsetid":               "Not yet (see xack).",
-	"xtrim":                "Not yet (see xack).",
 }
 
 // writeAbsent lists the Redis 7.0 commands the table does not have, with why.

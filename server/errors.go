@@ -400,3 +400,60 @@ const (
 func errDumpTooLarge(limit int) string {
 	return fmt.Sprintf("ERR Bad data format: the value decodes to more than %d bytes (herodb's limit)", limit)
 }
+
+// Streams (cmd_stream.go), in Redis 7.0's words.
+const (
+	errStreamID          = "ERR Invalid stream ID specified as stream command argument"
+	errStreamIDSmall     = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+	errStreamIDZero      = "ERR The ID specified in XADD must be greater than 0-0"
+	errStreamExhausted   = "ERR The stream has exhausted the last possible ID, unable to add more items"
+	errStreamBothTrims   = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+	errStreamMaxLen      = "ERR The MAXLEN argument must be >= 0."
+	errStreamLimit       = "ERR The LIMIT argument must be >= 0."
+	errStreamLimitAlone  = "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+	errStreamNoStrategy  = "ERR syntax error, XTRIM must be called with a trimming strategy"
+	errStreamLimitExact  = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+	errStreamStart       = "ERR invalid start ID for the interval"
+	errStreamEnd         = "ERR invalid end ID for the interval"
+	errStreamUnbalanced  = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+	errStreamGroupOpt    = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+	errStreamNoAckOpt    = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+	errStreamNoGroupOpt  = "ERR Missing GROUP option for XREADGROUP"
+	errStreamDollarGroup = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."
+	errStreamGTNoGroup   = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
+	errStreamTimeoutInt  = "ERR timeout is not an integer or out of range"
+	errStreamTimeoutFar  = "ERR timeout is out of range"
+	errStreamEntriesRead = "ERR value for ENTRIESREAD must be positive or -1"
+	errStreamKeyNeeded   = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."
+	errStreamBusyGroup   = "BUSYGROUP Consumer Group name already exists"
+	errStreamAddedNeg    = "ERR entries_added must be positive"
+	errStreamSetIDMaxDel = "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+	errStreamSetIDSmall  = "ERR The ID specified in XSETID is smaller than the target stream top item"
+	errStreamSetIDAdded  = "ERR The entries_added specified in XSETID is smaller than the target stream length"
+	errXClaimMinIdle     = "ERR Invalid min-idle-time argument for XCLAIM"
+	errXClaimIdle        = "ERR Invalid IDLE option argument for XCLAIM"
+	errXClaimTime        = "ERR Invalid TIME option argument for XCLAIM"
+	errXClaimRetry       = "ERR Invalid RETRYCOUNT option argument for XCLAIM"
+	errXAutoMinIdle      = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
+	errXAutoCount        = "ERR COUNT must be > 0"
+)
+
+// errNoGroup is NOGROUP for a key or group that is missing; where names the command's
+// words after them, as Redis's texts differ (" in XREADGROUP with GROUP option").
+func errNoGroup(key, group []byte, where string) string {
+	return "NOGROUP No such key '" + clipN(key, len(key)) + "' or consumer group '" + clipN(group, len(group)) + "'" + where
+}
+
+// errNoGroupFor is XGROUP's and XINFO's NOGROUP, which names the group first.
+func errNoGroupFor(group, key []byte) string {
+	return "NOGROUP No such consumer group '" + clipN(group, len(group)) + "' for key name '" + clipN(key, len(key)) + "'"
+}
+
+func errXClaimOption(opt []byte) string {
+	return "ERR Unrecognized XCLAIM option '" + clipN(opt, len(opt)) + "'"
+}
+
+// errSubSyntax is Redis's reply to a subcommand with options it does not take.
+func errSubSyntax(cmd string, sub []byte) string {
+	return "ERR unknown subcommand or wrong number of arguments for '" + clip(sub) + "'. Try " + cmd + " HELP."
+}

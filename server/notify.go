@@ -26,8 +26,8 @@ package server
 // setting is off: c.notify is then a nil check.
 //
 // Not emitted: keymiss (m, herodb's reads delete nothing and publish nothing), evicted
-// (e: herodb never evicts), stream and module events (t, d: no streams, no modules). The
-// letters are accepted and answered as Redis does.
+// (e: herodb never evicts), module events (d: no modules). The letters are accepted and
+// answered as Redis does. Streams record Redis 7.0's t events (cmd_stream.go).
 
 import (
 	"slices"
