@@ -70,7 +70,7 @@ func TestStreamOrdering(t *testing.T) {
 	e := newEnv(t)
 	xadd(t, e, "s", 1, 2, 3, 256, 257, 1<<40)
 	xadd(t, e, "other", 5, 6) // a neighbour's records never leak into the range
-	e.reopen()                 // the first entries are in the file now
+	e.reopen()                // the first entries are in the file now
 	xadd(t, e, "s", 1<<41, 1<<42)
 	all := idStrs(1, 2, 3, 256, 257, 1<<40, 1<<41, 1<<42)
 	tEqS(t, "forward", xids(t, e, "s", sid(0, 0), storage.MaxStreamID, false), all)
