@@ -43,8 +43,12 @@ wait_ping() {
 	return 1
 }
 
-command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
-	die "redis-server and redis-cli are needed (apt-get install redis-server redis-tools)"
+# Every workload runs against redis-server first: without it there is nothing to
+# compare with, so all of them skip.
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+	echo "compat: skip  every framework: redis-server and redis-cli are not installed (apt-get install redis-server redis-tools)"
+	exit 0
+fi
 [ -x "$BIN" ] || die "$BIN is missing: make build"
 
 # redis-server: no persistence, a free port.
