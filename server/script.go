@@ -212,13 +212,7 @@ func (c *call) runScript(sp *script, keys, argv [][]byte) error {
 	sr := c.s.scripts()
 	sr.begin(rc)
 	defer sr.end(rc)
-	go func() {
-		select {
-		case <-c.s.stopping:
-			rc.stop(stopShutdown)
-		case <-ctx.Done():
-		}
-	}()
+	go rc.watch(c.s.stopping, ctx.Done(), c.s.scriptMemoryLimit()) // script_memory.go
 
 	L := newScriptState(rc)
 	defer L.Close()
@@ -305,8 +299,11 @@ func (rc *scriptRun) failure(err error) string {
 		return fmt.Sprintf("ERR Error running script %s, %.100s", rc.sha, msg)
 	}
 	msg := lua.LVAsString(t.RawGetString("err"))
-	if rc.stopped() == stopKilled {
+	switch rc.stopped() {
+	case stopKilled:
 		msg = errScriptKilled
+	case stopMemory:
+		msg = errScriptMemory
 	}
 	source, line := t.RawGetString("source"), t.RawGetString("line")
 	if source != lua.LNil && line != lua.LNil {

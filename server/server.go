@@ -72,6 +72,10 @@ type Config struct {
 	WriteBuffer   int64
 	FlushInterval time.Duration
 	WALRecover    wal.RecoverMode
+	// ScriptMemory stops a running script once the process's live heap has grown by
+	// more than this many bytes since it began (default 512 MiB, as --script-memory-limit;
+	// negative: no bound). A coarse guard against a runaway script: script_memory.go.
+	ScriptMemory int64
 }
 
 func (c *Config) defaults() {

@@ -26,6 +26,7 @@ type serveFlags struct {
 	dir, bind, secret, secretFile, sync string
 	port, maxClients                    int
 	outputLimit, queryLimit             string
+	scriptMemory                        string
 	debug, dev                          bool
 	// RPC (served when enabled).
 	enableRPC          bool
@@ -57,6 +58,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.IntVar(&f.maxClients, "maxclients", 10000, "maximum number of connections")
 	fs.StringVar(&f.outputLimit, "client-output-limit", "1gb", "close a connection whose unsent replies pass this (bytes, or kb/mb/gb; at least 512mb, the largest value)")
 	fs.StringVar(&f.queryLimit, "client-query-buffer-limit", "1gb", "close a connection whose one incomplete command passes this (bytes, or kb/mb/gb; at least 512mb)")
+	fs.StringVar(&f.scriptMemory, "script-memory-limit", "512mb", "stop a running script once the process's live heap has grown this much since it began (bytes, or kb/mb/gb; 0: no bound)")
 	fs.StringVar(&f.writeBuffer, "write-buffer", "64mb", "memory for changes not yet written into the database files, all databases together (bytes, or kb/mb/gb; at least 8mb)")
 	fs.IntVar(&f.maxOpenDBs, "max-open-dbs", 1000, "database files open at once; past it the least recently used is flushed and closed")
 	fs.IntVar(&f.registryCache, "registry-cache", 65536, "database registrations kept in memory; the others are read from DB 0 when used")
@@ -153,10 +155,16 @@ func serve(f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	scriptMemory := int64(-1) // "0": no bound
+	if f.scriptMemory != "0" {
+		if scriptMemory, err = parseSize("--script-memory-limit", f.scriptMemory); err != nil {
+			return err
+		}
+	}
 	srv, err := server.Start(server.Config{
 		Dir: f.dir, Bind: f.bind, Port: f.port, AdminSecret: secret,
 		Sync: mode, MaxClients: f.maxClients, Logger: log, JWT: jwtCfg,
-		MaxOutput: outLimit, MaxQuery: queryLimit,
+		MaxOutput: outLimit, MaxQuery: queryLimit, ScriptMemory: scriptMemory,
 		IdleClose: eng.IdleClose, MaxOpenDBs: eng.MaxOpenDBs, RegistryCache: eng.RegistryCache, WriteBuffer: eng.WriteBuffer,
 		FlushInterval: eng.FlushInterval, WALRecover: eng.WALRecover,
 		Setup: func(a *admin.Admin) error {
@@ -169,6 +177,11 @@ func serve(f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	rot := admin.Rotation{Step: crashAt}
+	if devSecretUsed(f) {
+		rot.SecretFile = filepath.Join(f.dir, "dev-admin-secret") // rotateAdminSecret rewrites it
+	}
+	srv.Admin().SetRotation(rot)
 	if ids := srv.Admin().JWTKeyIDs(); len(ids) > 0 {
 		log.Info("JWT keys loaded", "kids", strings.Join(ids, ","))
 	}
@@ -248,10 +261,16 @@ func adminSecret(f *serveFlags) ([]byte, error) {
 	return nil, errors.New("no admin secret: give --admin-secret-file FILE or set HERODB_ADMIN_SECRET (or run 'herodb serve --dev' to try it out)")
 }
 
+// devSecretUsed reports whether the admin secret is --dev's dev-admin-secret.
+func devSecretUsed(f *serveFlags) bool {
+	return f.dev && f.secretFile == "" && f.secret == "" && os.Getenv("HERODB_ADMIN_SECRET") == ""
+}
+
 func devSecret(dir string) ([]byte, error) {
 	path := filepath.Join(dir, "dev-admin-secret")
-	if b, err := os.ReadFile(path); err == nil {
-		return []byte(strings.TrimSpace(string(b))), nil
+	if _, err := os.Stat(path); err == nil {
+		// Finishes a change of the secret that a crash cut short (admin/rekey.go).
+		return admin.ResolveSecretFile(dir, path)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
