@@ -156,7 +156,7 @@ for fw in $FRAMEWORKS; do
 			printf 'compat: %-8s %-12s FAIL  (%ds)%s %s\n' "$fw" $target $((SECONDS - start)) \
 				"${listed:+ (known: $listed)}" "$(reason "$log")"
 			if [ -n "$listed" ]; then knownfail=$((knownfail + 1)); else failed=$((failed + 1)); fi
-			# The whole log, for CI's output; the key is the only secret in it.
+			# The end of its log, for CI's output; the key is the only secret in it.
 			sed "s/$key/<key>/g; s/^/    /" "$log" | tail -40
 		fi
 	done
