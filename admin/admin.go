@@ -77,6 +77,7 @@ type Admin struct {
 	secret [32]byte // digest of the admin secret, for constant-time comparison
 	files  *storage.Manager
 	log    *wal.Log
+	shred  *shredFile // the databases' key slots, overwritten at deletion (shred.go)
 	// The background removal of files left by interrupted deletions (removeOrphans).
 	orphansStop, orphansDone chan struct{}
 
@@ -148,6 +149,12 @@ func Open(cfg Config) (*Admin, error) {
 		db0.Close()
 		return nil, err
 	}
+	if err := a.openShred(opts); err != nil {
+		a.db0.Close()
+		a.closeShred()
+		return nil, err
+	}
+	db0 = a.db0 // a migration to key slots may have compacted and reopened it
 	if err := a.initJWT(cfg.JWT); err != nil {
 		db0.Close()
 		return nil, err
@@ -301,7 +308,7 @@ func (a *Admin) unlockDB(id uint64) (storage.Unlocked, error) {
 	if wrapped == nil {
 		return storage.Unlocked{}, Errorf(ENOTFOUND, "database %d has no key", id)
 	}
-	dek, err := crypto.Unwrap(a.dek0, dbAAD(id), wrapped)
+	dek, err := a.unwrapDEK(id, wrapped)
 	if err != nil {
 		return storage.Unlocked{}, fmt.Errorf("database %d key: %w", id, err)
 	}
@@ -402,6 +409,7 @@ func (a *Admin) Close() error {
 	a.tokenClose()
 	a.files.Close()
 	lerr := a.log.Close()
+	a.closeShred()
 	if err := a.db0.Close(); err != nil {
 		return err
 	}

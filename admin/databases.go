@@ -135,6 +135,7 @@ func (a *Admin) createDatabases(n int, o CreateOptions) ([]*Database, error) {
 	for i := range deks {
 		deks[i] = crypto.DeriveDataKey(crypto.Random(crypto.KeySize), o.EncryptionKey)
 	}
+	slots := newSlotSecrets(n)
 	now := a.clock.Now().Unix()
 	ds := make([]*Database, 0, n)
 	err := a.db0.Update(func(tx *storage.Tx) error {
@@ -143,10 +144,13 @@ func (a *Admin) createDatabases(n int, o CreateOptions) ([]*Database, error) {
 		if err != nil {
 			return err
 		}
+		if err := a.putSlots(uint64(next)-uint64(n), slots); err != nil {
+			return err
+		}
 		for i, dek := range deks {
 			d := &Database{ID: uint64(next) - uint64(n) + uint64(i), Name: o.Name, Public: o.Public, Backend: o.Backend,
 				CreatedAt: now, MaxSize: o.MaxSize, filePending: true, lastAccess: new(atomic.Int64)}
-			if err := a.register(tx, d, dek); err != nil {
+			if err := a.register(tx, d, dek, slots[i]); err != nil {
 				return err
 			}
 			ds = append(ds, d)
@@ -171,10 +175,11 @@ func (a *Admin) createDatabases(n int, o CreateOptions) ([]*Database, error) {
 	return ds, nil
 }
 
-// register writes database d's registration and wrapped key into DB 0.
-func (a *Admin) register(tx *storage.Tx, d *Database, dek []byte) error {
+// register writes database d's registration and its key, wrapped with its slot secret
+// (already durable in the slot file), into DB 0.
+func (a *Admin) register(tx *storage.Tx, d *Database, dek, slot []byte) error {
 	id := strconv.FormatUint(d.ID, 10)
-	wrapped, err := crypto.Wrap(a.dek0, dbAAD(d.ID), dek)
+	wrapped, err := a.wrapDEK(d.ID, dek, slot)
 	if err != nil {
 		return err
 	}
@@ -322,8 +327,9 @@ func (a *Admin) SetPublic(id uint64, p Access) error {
 	return nil
 }
 
-// DeleteDatabase destroys database id's wrapped key first (crypto-shred), then its file.
-// The id and name are never reused. Open connections fail at their next command.
+// DeleteDatabase destroys database id's key first (crypto-shred: its wrap goes from DB 0
+// and its slot is overwritten, shred.go), then its file. The id and name are never
+// reused. Open connections fail at their next command.
 func (a *Admin) DeleteDatabase(id uint64) error {
 	a.mu.Lock()
 	d := a.regLocked(id)
@@ -334,6 +340,9 @@ func (a *Admin) DeleteDatabase(id uint64) error {
 	now := a.clock.Now().Unix()
 	err := a.db0.Update(func(tx *storage.Tx) error {
 		if err := tx.SysDelete("dek:" + strconv.FormatUint(id, 10)); err != nil {
+			return err
+		}
+		if err := markShred(tx, id); err != nil {
 			return err
 		}
 		if _, err := tx.HDel([]byte("admin:dbs"), [][]byte{[]byte(strconv.FormatUint(id, 10))}); err != nil {
@@ -352,7 +361,11 @@ func (a *Admin) DeleteDatabase(id uint64) error {
 	// whose unlockDB takes a.mu; so a.mu goes first. The open then finds the database
 	// deleted, or is closed by Remove.
 	a.mu.Unlock()
-	return a.files.Remove(id)
+	serr := a.completeShred(id)
+	if err := a.files.Remove(id); err != nil {
+		return err
+	}
+	return serr
 }
 
 // Info is a database's description for operators: never a key.
