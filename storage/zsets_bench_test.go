@@ -8,8 +8,9 @@ import (
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
-// zBenchSize members, scores 0…n-1 (distinct), flushed to the file so reads walk bbolt.
-const zBenchSize = 100_000
+// zBenchSize members, scores 0…n-1 (distinct), flushed to the file so reads walk bbolt:
+// a million, as the sorted sets of a leaderboard or a delayed-job queue can hold.
+const zBenchSize = 1_000_000
 
 func zBenchEnv(b *testing.B) *env {
 	e := benchEnv(b)
@@ -37,7 +38,7 @@ func zBenchView(b *testing.B, e *env, f func(tx *storage.Tx) error) {
 	}
 }
 
-// BenchmarkZSet measures, on a 100,000-member sorted set: a range of 10 by score at a
+// BenchmarkZSet measures, on a 1,000,000-member sorted set: a range of 10 by score at a
 // random place (O(log n + m)), the top 10 (reverse index), ranks near the start, the
 // middle and the end (O(rank) key walks), ZSCORE (one lookup) and a ZADD of a new member.
 func BenchmarkZSet(b *testing.B) {
