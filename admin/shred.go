@@ -59,9 +59,13 @@ func (a *Admin) wrapDEK(id uint64, dek, secret []byte) ([]byte, error) {
 	return crypto.Wrap(crypto.SlotWrapKey(a.dek0, secret, id), slotAAD(id), dek)
 }
 
-// unwrapDEK opens database id's wrapped key with its slot: the only form accepted once
-// the directory is open (migrateSlots ran).
+// unwrapDEK opens database id's wrapped key with its slot: the one place a database key
+// is unwrapped (opening a file, a backup, a check), and the only form accepted once the
+// directory is open (migrateSlots ran).
 func (a *Admin) unwrapDEK(id uint64, wrapped []byte) ([]byte, error) {
+	if a.shred == nil {
+		return nil, fmt.Errorf("the slot file %s is not open", ShredFileName)
+	}
 	secret, err := a.shred.slot(id)
 	if err != nil {
 		return nil, err

@@ -61,6 +61,22 @@ func openShredFile(dir string) (*shredFile, error) {
 	return &shredFile{f: f}, nil
 }
 
+// openShredFileReadOnly opens dir's slot file for reading only (herodb check writes
+// nothing); a missing file is an error, since no database key opens without it.
+func openShredFileReadOnly(dir string) (*shredFile, error) {
+	path := filepath.Join(dir, ShredFileName)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s (without it no database key opens): %w", path, err)
+	}
+	head := make([]byte, shredHeader)
+	if _, err := f.ReadAt(head, 0); err != nil || !bytes.Equal(head[:len(shredMagic)], shredMagic) {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a herodb slot file (its header is not %q)", path, shredMagic)
+	}
+	return &shredFile{f: f}, nil
+}
+
 func createShredFile(dir, path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
