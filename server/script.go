@@ -334,12 +334,16 @@ func (rc *scriptRun) run(args [][]byte) (*reply, string) {
 		}
 		rc.dirty.Store(true)
 	}
+	// The call gets what runner.go's steps get, but no far transaction: a COPY … DB or
+	// MOVE to another database is refused (cmd_copy.go), since a script never leaves
+	// its database.
 	r := &reply{}
 	before, noted := rc.tx.Mutations(), 0
 	if rc.notes != nil {
 		noted = rc.notes.begin()
 	}
-	if err := rc.s.guard(&call{s: rc.s, sess: rc.sess, args: args, row: st.row, tx: rc.tx, r: r, notes: rc.notes, touched: rc.touched}); err != nil {
+	if err := rc.s.guard(&call{s: rc.s, sess: rc.sess, args: args, row: st.row, tx: rc.tx, r: r, notes: rc.notes, touched: rc.touched,
+		farID: st.far}); err != nil {
 		rc.fatal = err
 		return nil, errInternal
 	}
