@@ -108,6 +108,8 @@ type Admin struct {
 	tokenUse map[string]int64 // id → last use (unix s), batched into DB 0
 	tokStop  chan struct{}
 	tokDone  chan struct{}
+
+	appl applied // the files' rollback counters, batched into DB 0 (applied.go)
 }
 
 type kdfRecord struct {
@@ -166,7 +168,9 @@ func Open(cfg Config) (*Admin, error) {
 	}
 	a.tokStop, a.tokDone = make(chan struct{}), make(chan struct{})
 	go a.tokenUseLoop(10*time.Second, a.tokStop, a.tokDone)
+	a.startApplied()
 	if err := a.openFiles(cfg, opts); err != nil {
+		a.closeApplied()
 		a.tokenClose()
 		db0.Close()
 		return nil, err
@@ -299,9 +303,12 @@ func (a *Admin) unlockDB(id uint64) (storage.Unlocked, error) {
 		return storage.Unlocked{}, goneError{e: Errorf(ENOTFOUND, "database %d does not exist", id)}
 	}
 	var wrapped []byte
+	var applied uint64
 	if err := a.db0.View(func(tx *storage.Tx) error {
 		wrapped = tx.SysGet("dek:" + strconv.FormatUint(id, 10))
-		return nil
+		var err error
+		applied, err = a.recordedApplied(tx, id)
+		return err
 	}); err != nil {
 		return storage.Unlocked{}, err
 	}
@@ -314,7 +321,7 @@ func (a *Admin) unlockDB(id uint64) (storage.Unlocked, error) {
 	}
 	kr, err := crypto.NewKeyring(map[uint32][]byte{1: dek})
 	return storage.Unlocked{Keys: kr, MaxSize: d.MaxSize, FileMade: !d.filePending,
-		Made: func() error { return a.fileMade(id) }}, err
+		Made: func() error { return a.fileMade(id) }, Applied: applied, Flushed: a.flushedFunc(id)}, err
 }
 
 // removeOrphans deletes database files left by a deletion that a crash cut off: the
@@ -408,6 +415,7 @@ func (a *Admin) Close() error {
 	<-a.orphansDone
 	a.tokenClose()
 	a.files.Close()
+	a.closeApplied() // after every file is flushed and closed
 	lerr := a.log.Close()
 	a.closeShred()
 	if err := a.db0.Close(); err != nil {

@@ -196,6 +196,13 @@ func methodTable() []*Method {
 		{Name: "deleteDatabase", Summary: "Destroys the database's key, then its file; its id and name are never reused.",
 			Params: []Param{idParam}, Result: "boolean", Right: RightAdmin, Errors: []int64{CodeNotFound},
 			Example: `[1]`, call: deleteDatabase},
+		{Name: "checkDatabase", Summary: "Checks the database on the running server: its registration, its key, and its file walked in one read transaction (bbolt's consistency check, every sealed record authenticated, counts and indexes matched). " +
+			"The report: `{\"files\": [...], \"problems\": [...], \"notes\": [...], \"ok\": bool}`; each problem names its file. A file refused at open (an older copy, another database's) is a problem, not an error.",
+			Params: []Param{idParam}, Result: "object", Right: RightAdmin, Errors: []int64{CodeNotFound},
+			Example: `[1]`, call: checkDatabase},
+		{Name: "acceptDatabaseFile", Summary: "Accepts the database's file as it is, after it was refused at open as an older copy than the one herodb last wrote (put back on purpose): it must still be this database's file; changes made since the copy was taken are lost, and no log frame is replayed onto it.",
+			Params: []Param{idParam}, Result: "boolean", Right: RightAdmin, Errors: []int64{CodeNotFound},
+			Example: `[1]`, call: acceptDatabaseFile},
 		{Name: "addAccessKey", Summary: "Lets a key (16 bytes or more) open the database, read-only or read-write.",
 			Params: []Param{idParam,
 				{Name: "key", Schema: "string", Doc: "the access key; only its SHA-256 is stored"},

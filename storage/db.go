@@ -155,6 +155,9 @@ func Open(path string, id uint64, opts Options) (*DB, error) {
 		f, err = readFormat(tx, path, id)
 		return err
 	})
+	if err == nil && fresh && opts.ReadOnly {
+		err = fmt.Errorf("%s is not a herodb database file: %w", path, ErrFormat)
+	}
 	if err == nil && fresh {
 		err = b.Update(func(tx *bolt.Tx) error { return createFile(tx, path, id) })
 	}
@@ -196,8 +199,9 @@ func openBolt(path string, opts Options) (*bolt.DB, error) {
 		FreelistType: bolt.FreelistMapType,
 		// Behind a log every flush is fsynced, so a file is always a consistent state
 		// to replay the log over; without one, the file is the durability.
-		NoSync:  opts.Log == nil && opts.Sync != SyncAlways,
-		MaxSize: int(opts.MaxSize),
+		NoSync:   opts.Log == nil && opts.Sync != SyncAlways,
+		MaxSize:  int(opts.MaxSize),
+		ReadOnly: opts.ReadOnly,
 	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {

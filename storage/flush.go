@@ -225,6 +225,9 @@ func (db *DB) runFlush(f *layer) {
 	}
 	clean := db.cur.empty() && db.flushing == nil
 	db.viewMu.Unlock()
+	if err == nil && f.last != 0 && db.opts.flushed != nil {
+		db.opts.flushed(f.last) // durable in the file: DB 0 may record it (rollback.go)
+	}
 	switch {
 	case err != nil && !wasFailed:
 		logOut().Error("storage: flush failed; writes to this database stop until a flush succeeds",

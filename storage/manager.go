@@ -54,6 +54,14 @@ type Unlocked struct {
 	// once, by the flush that makes the file (or an open that finds one FileMade does
 	// not know of), with no lock held. nil: nothing to record.
 	Made func() error
+	// Applied is the least log sequence number the file must hold: what DB 0 recorded
+	// at the file's last flush or close (0: nothing recorded). A file holding less is an
+	// older copy put back, and is refused (rollback.go).
+	Applied uint64
+	// Flushed is told each log sequence number a flush brought the file to, durably,
+	// so it can be recorded as the next Applied. Called with no lock held; it must not
+	// block or call into the manager. nil: nothing to record.
+	Flushed func(applied uint64)
 }
 
 // Manager is the cache of open database files under one directory: opened on first use,
@@ -292,7 +300,7 @@ func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
 		<-prev.gone
 	}
 	opts := m.opts
-	opts.MaxSize, opts.made = u.MaxSize, u.Made
+	opts.MaxSize, opts.made, opts.flushed = u.MaxSize, u.Made, u.Flushed
 	path := m.Path(id)
 	if err := m.adoptLegacy(id); err != nil {
 		return nil, err
@@ -311,6 +319,10 @@ func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
 	}
 	if err := db.Unlock(u.Keys); err != nil {
 		db.Close() // refused (another database's file, or tampered): never cached, never written
+		return nil, err
+	}
+	if err := db.checkNotRolledBack(u.Applied); err != nil {
+		db.Close()
 		return nil, err
 	}
 	if !missing && !u.FileMade && u.Made != nil {

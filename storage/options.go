@@ -67,7 +67,12 @@ type Options struct {
 	// FlushInterval is the longest changes wait in memory before a flush (0: 1 s).
 	FlushInterval time.Duration
 
-	made func() error // Unlocked.Made, for a database opened with no file
+	// ReadOnly opens an existing file for reading only, under a shared lock (a check of
+	// a stopped directory): writes fail, and a missing or blank file is an error.
+	ReadOnly bool
+
+	made    func() error // Unlocked.Made, for a database opened with no file
+	flushed func(uint64) // Unlocked.Flushed
 }
 
 func (o Options) withDefaults() Options {

@@ -34,6 +34,8 @@ func run(args []string) int {
 		return manage("jwt", jwtCommands, args[1:])
 	case "token":
 		return manage("token", tokenCommands, args[1:])
+	case "check":
+		return checkCmd(args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return 0
@@ -53,7 +55,8 @@ Usage:
   herodb serve [flags]     run the server (also: herodb --flags)
   herodb serve --dev       quick start: generated admin secret, public database "demo"
   herodb version           print the version
-  herodb db <command>      create, list, info, delete databases; make them public
+  herodb db <command>      create, list, info, delete databases; make them public; check one
+  herodb check --dir D     check a stopped data directory (every file, record and key)
   herodb key <command>     add, list, delete access keys
   herodb token <command>   create, list, revoke, rotate named tokens
   herodb jwt <command>     keygen, mint: Ed25519 JWTs for people without an auth service
