@@ -41,7 +41,7 @@ const (
 )
 
 // errShredded is the unwrap error of a database whose slot is zero: its key is gone.
-var errShredded = errors.New("its key slot is empty (the database was deleted and its key shredded)")
+var errShredded = errors.New("its key slot in " + ShredFileName + " is empty (shredded by a deletion, or zeroed behind herodb's back)")
 
 // slotAAD binds a slot-form wrap to its database, apart from the old form's dbAAD.
 func slotAAD(id uint64) []byte { return []byte("herodb/db/" + strconv.FormatUint(id, 10) + "/slot") }
