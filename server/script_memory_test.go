@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/seed6aa118f9/herodb/herodbtest"
 	"github.com/seed6aa118f9/herodb/server"
 )
@@ -53,4 +55,26 @@ func TestScriptMemoryUnbounded(t *testing.T) {
 	srv, a := tServer(t, herodbtest.Options{Configure: func(c *server.Config) { c.ScriptMemory = -1 }})
 	ca := tSelected(t, srv.Addr(), a)
 	tEq(t, "64 MiB built", ca.do("EVAL", "local s = 'x' for i = 1, 26 do s = s .. s end return #s", "0"), tInt(1<<26))
+}
+
+// What the watchdog costs a short script: EVALSHA of return 1 with the bound (its
+// ticker and a heap reading per run) and without.
+func BenchmarkScriptMemoryWatch(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		bound int64
+	}{{"bound", 0}, {"none", -1}} {
+		b.Run(c.name, func(b *testing.B) {
+			srv, db := tServer(b, herodbtest.Options{Configure: func(cfg *server.Config) { cfg.ScriptMemory = c.bound }})
+			rdb := tClient(b, srv.Addr(), db)
+			script := redis.NewScript("return 1")
+			tNoErr(b, "load", script.Load(tCtx, rdb).Err())
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := script.EvalSha(tCtx, rdb, nil).Err(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
