@@ -34,6 +34,7 @@ const (
 	errReadOnlyDB0   = "NOPERM DB 0 is read-only over RESP; change it through the RPC"
 	errNoPermWrite   = "NOPERM this connection may only read this database"
 	errNoPermAdmin   = "NOPERM this command needs the admin secret"
+	errBgsaveRunning = "ERR Background save already in progress"
 	errMultiNested   = "ERR MULTI calls can not be nested"
 	errExecNoMulti   = "ERR EXEC without MULTI"
 	errDiscardNoMult = "ERR DISCARD without MULTI"

@@ -140,6 +140,8 @@ type Server struct {
 	// Lua scripts: the cache per database and the runs under way (script.go).
 	scripting scriptRegistry
 
+	saves saveState // SAVE, BGSAVE, LASTSAVE (cmd_save.go)
+
 	stats struct {
 		conns, cmds, rejected, errors atomic.Int64
 	}
