@@ -23,7 +23,14 @@ func TestAppliedCostsNoDB0WritePerCommand(t *testing.T) {
 	}
 	// The first flush makes the file, which DB 0 records once (fileMade): not counted.
 	db.Update(func(tx *storage.Tx) error { _, err := tx.Set([]byte("first"), nil, storage.SetOptions{}); return err })
-	time.Sleep(100 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if d, _ := a.DatabaseByID(d.ID); !d.filePending {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first flush made no file")
+		}
+	}
 	before, start := a.DB0().Stats().Commits, time.Now()
 	for i := range 2000 {
 		err := db.Update(func(tx *storage.Tx) error {
