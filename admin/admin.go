@@ -74,7 +74,8 @@ type Admin struct {
 	db0    *storage.DB
 	dek0   []byte
 	kek0   []byte   // only between unlock and prepareRegistry, for a directory to migrate
-	secret [32]byte // digest of the admin secret, for constant-time comparison
+	secret digest   // of the admin secret, for constant-time comparison; RotateSecret replaces it
+	rot    rotation // how RotateSecret runs, one at a time (rekey.go)
 	files  *storage.Manager
 	log    *wal.Log
 	shred  *shredFile // the databases' key slots, overwritten at deletion (shred.go)
@@ -141,8 +142,9 @@ func Open(cfg Config) (*Admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Admin{dir: cfg.Dir, clock: cfg.Clock, db0: db0, secret: crypto.Digest(cfg.Secret),
+	a := &Admin{dir: cfg.Dir, clock: cfg.Clock, db0: db0,
 		dbs: map[uint64]*Database{}, names: map[string]uint64{}, cacheMax: cfg.RegistryCache, guard: newAuthGuard(cfg.Logger)}
+	a.setSecret(cfg.Secret)
 	if err := a.unlock(cfg); err != nil {
 		db0.Close()
 		return nil, err
@@ -368,7 +370,7 @@ func (goneError) Is(target error) bool { return target == storage.ErrGone }
 // CheckAdminSecret compares a presented secret with the admin secret, digest against
 // digest in constant time.
 func (a *Admin) CheckAdminSecret(presented []byte) bool {
-	return crypto.Equal(crypto.Digest(presented), a.secret)
+	return crypto.Equal(crypto.Digest(presented), *a.secret.Load())
 }
 
 // DB0 is the admin database (read-only over RESP: callers must not write it).

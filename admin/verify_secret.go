@@ -19,7 +19,7 @@ func (secrets) looks([]byte) bool { return true }
 
 func (secrets) verify(a *Admin, cred []byte) (*Grant, error) {
 	d := crypto.Digest(cred)
-	if crypto.Equal(d, a.secret) {
+	if crypto.Equal(d, *a.secret.Load()) {
 		return &Grant{Kind: KindAdmin, Admin: true}, nil
 	}
 	hash := hex.EncodeToString(d[:])

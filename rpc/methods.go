@@ -248,6 +248,10 @@ func methodTable() []*Method {
 		{Name: "rotateToken", Summary: "Gives a token a new secret (returned once, as createToken); the old secret dies at once.",
 			Params: []Param{{Name: "id", Schema: "string", Doc: "the token's id"}},
 			Result: "object", Right: RightTokenWrite, Errors: []int64{CodeInvalidParams, CodeNotFound}, Example: `["0123456789abcdef"]`, call: rotateToken},
+		{Name: "rotateAdminSecret", Summary: "Makes new_secret the admin secret: DB 0's key is wrapped again under a key derived from it with a new salt, in one fsynced transaction; no data file is rewritten. Connections and callers holding the old secret lose it at their next command. Update --admin-secret-file (or the service's credential) before the next restart: it needs the new secret (--dev rewrites dev-admin-secret itself).",
+			Params: []Param{{Name: "new_secret", Schema: "string", Doc: "the new admin secret: 16 bytes or more, no line break; never returned or logged"}},
+			Result: "boolean", Right: RightAdmin, Errors: []int64{CodeInvalidParams},
+			Example: `["<the new admin secret>"]`, call: rotateAdminSecret},
 		{Name: "getServerInfo", Summary: "Version, uptime, RESP address and fsync policy; for the admin also the number of databases and connections. No secrets.",
 			Result: "object", Right: RightAny, Example: `[]`, call: getServerInfo},
 	}

@@ -177,6 +177,11 @@ func serve(f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	rot := admin.Rotation{Step: crashAt}
+	if devSecretUsed(f) {
+		rot.SecretFile = filepath.Join(f.dir, "dev-admin-secret") // rotateAdminSecret rewrites it
+	}
+	srv.Admin().SetRotation(rot)
 	if ids := srv.Admin().JWTKeyIDs(); len(ids) > 0 {
 		log.Info("JWT keys loaded", "kids", strings.Join(ids, ","))
 	}
@@ -256,10 +261,16 @@ func adminSecret(f *serveFlags) ([]byte, error) {
 	return nil, errors.New("no admin secret: give --admin-secret-file FILE or set HERODB_ADMIN_SECRET (or run 'herodb serve --dev' to try it out)")
 }
 
+// devSecretUsed reports whether the admin secret is --dev's dev-admin-secret.
+func devSecretUsed(f *serveFlags) bool {
+	return f.dev && f.secretFile == "" && f.secret == "" && os.Getenv("HERODB_ADMIN_SECRET") == ""
+}
+
 func devSecret(dir string) ([]byte, error) {
 	path := filepath.Join(dir, "dev-admin-secret")
-	if b, err := os.ReadFile(path); err == nil {
-		return []byte(strings.TrimSpace(string(b))), nil
+	if _, err := os.Stat(path); err == nil {
+		// Finishes a change of the secret that a crash cut short (admin/rekey.go).
+		return admin.ResolveSecretFile(dir, path)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
