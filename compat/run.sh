@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=${HERODB_BIN:-$ROOT/bin/herodb}
 FRAMEWORKS=${COMPAT_FRAMEWORKS:-rq celery sidekiq bullmq}
-NPM_CACHE=${COMPAT_NPM_CACHE:-$HOME/.cache/herodb-compat-npm}
+NPM_CACHE=${COMPAT_NPM_CACHE:-${HOME:-/tmp}/.cache/herodb-compat-npm}
 WORKLOAD_TIMEOUT=${COMPAT_TIMEOUT:-90}
 PY=/usr/bin/python3
 
@@ -31,7 +31,7 @@ trap cleanup EXIT
 die() { echo "compat: $*" >&2; exit 2; }
 
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	"$(command -v python3 || echo $PY)" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # wait_ping PORT: until the server on PORT answers PING (both answer it before AUTH).
@@ -88,8 +88,8 @@ available() {
 		if ! command -v node >/dev/null; then
 			echo "node is not installed"
 		elif ! { mkdir -p "$NPM_CACHE" && cp "$ROOT/compat/bullmq/package.json" "$NPM_CACHE/" &&
-			npm install --no-audit --no-fund --prefix "$NPM_CACHE" >"$WORK/npm.log" 2>&1; }; then
-			echo "npm install failed: $(tail -1 "$WORK/npm.log")"
+			timeout 300 npm install --no-audit --no-fund --prefix "$NPM_CACHE" >"$WORK/npm.log" 2>&1; }; then
+			echo "npm install of bullmq failed (or took over 300s): $(tail -1 "$WORK/npm.log")"
 		fi
 		;;
 	*) echo "unknown framework" ;;
