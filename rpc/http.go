@@ -40,10 +40,15 @@ type response struct {
 	Error   *jsonrpc2.Error `json:"error,omitempty"`
 }
 
-// HTTPHandler serves the API over HTTP POST on any path: single requests and batches.
+// HTTPHandler serves the API over HTTP POST on any path: single requests and batches;
+// and the streaming endpoints (BackupPath, RestorePath) on theirs.
 // Limits come before authentication: an oversized body is refused unread.
 func (s *Service) HTTPHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := s.streamHandler(r.URL.Path); h != nil {
+			h(w, r) // backups stream: no body limit (stream.go)
+			return
+		}
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			writeJSON(w, http.StatusMethodNotAllowed, response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest, "use POST with a JSON-RPC 2.0 body")})
