@@ -40,6 +40,10 @@ func run(args []string) int {
 		return rekeyCmd(args[1:])
 	case "check":
 		return checkCmd(args[1:])
+	case "backup":
+		return single(subcommand{backupUsage, backupCmd}, "backup", args[1:])
+	case "restore":
+		return single(subcommand{restoreUsage, restoreCmd}, "restore", args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return 0
@@ -64,6 +68,8 @@ Usage:
   herodb key <command>     add, list, delete access keys
   herodb token <command>   create, list, revoke, rotate named tokens
   herodb jwt <command>     keygen, mint: Ed25519 JWTs for people without an auth service
+  herodb backup [flags]    stream a hot backup, age-encrypted, of one database or the node
+  herodb restore [flags]   restore a backup: online into a new database, or a node offline
   herodb admin <command>   rotate-secret: change the admin secret of the running server
   herodb rekey --dir D     change the admin secret of a stopped data directory
 
