@@ -40,6 +40,16 @@ JSON-RPC 2.0, served two ways:
   reply and none of its calls runs (the behaviour of sourcegraph/jsonrpc2); use HTTP for
   both. Replies are written one request at a time, so a client that stops reading stops
   its own requests.
+- **Backups stream over HTTP**, outside JSON-RPC and its 1 MiB body limit, on the same
+  listener and with the same ` + "`Authorization: Bearer`" + ` check (admin only: the admin secret
+  or an admin-scoped token; 401 and 403 as above, with a JSON-RPC error object).
+  ` + "`POST /backup?db=<id or name>&recipient=age1…`" + ` (or ` + "`all=true`" + ` for the node with DB 0)
+  answers ` + "`application/octet-stream`" + `: the age file, streamed; an error found after the first
+  byte cuts the stream, which then does not decrypt. ` + "`POST /restore?name=<new>`" + ` (and
+  ` + "`db=<id>`" + ` for one database of a node backup) takes the backup's plaintext (the tar
+  archive age decrypted) as its body and answers ` + "`{\"id\": …, \"name\": …, \"keys\": …}`" + `; a body
+  that does not end cleanly restores nothing. The Unix socket has no such endpoint: its
+  framing is JSON-RPC only. ` + "`herodb backup`" + ` and ` + "`herodb restore`" + ` use these.
 
 Every method answers to ` + "`herodb_<name>`" + ` and ` + "`hero_<name>`" + `. Params are positional (HeroDB's
 order) or named with the parameter names below; a trailing optional parameter may be left
