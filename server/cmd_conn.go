@@ -40,8 +40,10 @@ func connCommands() {
 			syntax: "CLIENT SETINFO LIB-NAME|LIB-VER value", summary: "Records the client library's name or version."},
 		&command{name: "client|info", arity: 2, flags: flagStateless | flagFast, run: clientInfoCmd,
 			syntax: "CLIENT INFO", summary: "This connection, in CLIENT LIST's format."},
-		&command{name: "client|list", arity: -2, flags: flagAdmin, run: clientListCmd,
-			syntax: "CLIENT LIST", summary: "Every connection (admin only; never a credential)."},
+		&command{name: "client|list", arity: -2, run: clientListCmd,
+			syntax: "CLIENT LIST [TYPE normal|pubsub|master|replica] [ID client-id ...]", summary: "The connections (never a credential).",
+			differs: "The admin sees every connection; any other connection sees those on the database it has selected, and itself " +
+				"(job queues such as RQ list their workers' connections). TYPE master and replica list none (no replication)."},
 		&command{name: "client|kill", arity: -3, flags: flagAdmin, run: clientKillCmd,
 			syntax: "CLIENT KILL ID id | CLIENT KILL ADDR ip:port", summary: "Closes a connection (admin only)."},
 	)
@@ -252,14 +254,57 @@ func clientInfoCmd(c *call) error {
 	return nil
 }
 
-// CLIENT LIST
+// CLIENT LIST [TYPE normal|pubsub|master|replica] [ID client-id ...]
+//
+// A tenant sees the connections on its own database: the same ones it could reach with
+// CLIENT UNBLOCK, and nothing of any other tenant.
 func clientListCmd(c *call) error {
+	var ids map[int64]bool
+	typ := ""
+	for i := 2; i < len(c.args); i++ {
+		switch opt := strings.ToLower(string(c.args[i])); {
+		case opt == "type" && i+1 < len(c.args):
+			i++
+			typ = strings.ToLower(string(c.args[i]))
+			if typ != "normal" && typ != "pubsub" && typ != "master" && typ != "replica" && typ != "slave" {
+				c.r.err(errUnknownClientType(c.args[i]))
+				return nil
+			}
+		case opt == "id" && i+1 < len(c.args):
+			ids = map[int64]bool{}
+			for i++; i < len(c.args); i++ {
+				id, err := parseInt(c.args[i])
+				if err != nil || id <= 0 {
+					c.r.err(errInvalidClientID)
+					return nil
+				}
+				ids[id] = true
+			}
+		default:
+			c.r.err(errSyntax)
+			return nil
+		}
+	}
+	admin := c.sess.isAdmin()
 	var b strings.Builder
 	for _, sess := range c.s.sessionList() {
-		b.WriteString(c.s.clientLine(sess))
+		switch {
+		case ids != nil && !ids[sess.id]:
+		case typ == "master" || typ == "replica" || typ == "slave":
+		case typ != "" && (typ == "pubsub") != sess.subscribed():
+		case admin || sess == c.sess || c.sess.selected && c.sess.db != 0 && sess.listedDB() == int64(c.sess.db):
+			b.WriteString(c.s.clientLine(sess))
+		}
 	}
 	c.r.bulkString(b.String())
 	return nil
+}
+
+// listedDB is the database CLIENT LIST shows for sess (-1: none).
+func (s *session) listedDB() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listDB
 }
 
 // CLIENT KILL ID id | CLIENT KILL ADDR ip:port

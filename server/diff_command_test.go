@@ -69,6 +69,7 @@ var tInfoDiffers = map[string]string{
 	"object|help":    "marked fast, as every HELP row",
 	"script|help":    "marked fast, as every HELP row",
 	"client|unblock": "not admin: a tenant may release the clients blocked in its own database",
+	"client|list":    "not admin: a tenant sees the connections on its own database",
 	"config|get":     "not admin: a tenant reads the safe subset",
 	"config|set":     "not admin: a tenant sets its connection's knobs",
 	"flushall":       "admin only (@admin)",

@@ -207,6 +207,11 @@ func errUnknown(args [][]byte) string {
 
 // errUnknownSub is Redis's text. The subcommand is echoed only when it looks like a
 // word: a forgotten subcommand ("AGE <identity> …") must not send a secret back.
+// errUnknownClientType is CLIENT LIST TYPE with a type Redis does not know.
+func errUnknownClientType(t []byte) string { return fmt.Sprintf("ERR Unknown client type '%s'", t) }
+
+const errInvalidClientID = "ERR Invalid client ID"
+
 func errUnknownSub(cmd string, sub []byte) string {
 	if !subWord.Match(sub) {
 		return fmt.Sprintf("ERR unknown subcommand. Try %s HELP.", strings.ToUpper(cmd))
