@@ -45,7 +45,7 @@ func (s *Server) denied(sess *session, g *admin.Grant) string {
 
 // access is the highest grant a session has on d: public flag, AUTH credential, KEY.
 func (s *Server) access(sess *session, d *admin.Database) admin.Access {
-	return max(d.Public, sess.authGrant.Access(d), sess.selGrant.Access(d))
+	return max(s.public(sess, d), sess.authGrant.Access(d), sess.selGrant.Access(d))
 }
 
 // selectDB changes the selection, or leaves the connection as it was and returns the
@@ -82,9 +82,11 @@ func (s *Server) selectDB(sess *session, ref string, key []byte) string {
 	if err := d.Unusable(); err != nil { // its registration failed its check: fail closed
 		return errAdmin(err)
 	}
-	acc := max(d.Public, sess.authGrant.Access(d), kg.Access(d)) // s.access, with kg as the KEY
+	acc := max(s.public(sess, d), sess.authGrant.Access(d), kg.Access(d)) // s.access, with kg as the KEY
 	if acc == admin.AccessNone {
 		switch {
+		case d.Public != admin.AccessNone && kg == nil:
+			return errDenied // public, but not to this client (protected.go)
 		case expired != "" && kg == nil:
 			return expired // the AUTH token no longer holds: say why
 		case kg == nil && sess.authErr != nil && jwtRefusal(sess.authErr):

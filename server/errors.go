@@ -52,6 +52,8 @@ const (
 	errDiskFull      = "ERR disk full: nothing of this transaction was stored; free space and retry"
 	errUnflushed     = "ERR database unavailable until herodb restarts: its file could not take changes that are kept in the log; see the server log"
 	errMissingFile   = "ERR database unavailable: its file is missing (it was written to, so it is not served as empty); see the server log"
+	// errDenied is protected mode's refusal (protected.go), with its reason and the ways out.
+	errDenied = "DENIED herodb is running in protected mode: it listens beyond loopback, and public databases answer only clients on loopback. Present a credential (AUTH, or SELECT <db> KEY <key>), connect from loopback, or start herodb with --protected-mode no"
 )
 
 // Argument and option errors of particular commands, in Redis's words where Redis has

@@ -4,12 +4,11 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +75,19 @@ type Config struct {
 	// more than this many bytes since it began (default 512 MiB, as --script-memory-limit;
 	// negative: no bound). A coarse guard against a runaway script: script_memory.go.
 	ScriptMemory int64
+
+	// NoPlainPort turns the plain-text RESP port off, leaving TLS only (what
+	// `herodb serve --port 0` means, as in Redis).
+	NoPlainPort bool
+	// TLS, when set, also serves RESP over TLS on TLSPort (0: any free port, see
+	// TLSAddr); never below TLS 1.2, whatever it says (tlsconf.Harden). A handshake
+	// must finish within TLSHandshakeTimeout (default 10 s). listen.go.
+	TLS                 *tls.Config
+	TLSPort             int
+	TLSHandshakeTimeout time.Duration
+	// ProtectedModeOff lets clients beyond loopback use public databases while the
+	// server listens beyond loopback (`--protected-mode no`): protected.go.
+	ProtectedModeOff bool
 }
 
 func (c *Config) defaults() {
@@ -116,6 +128,7 @@ type Server struct {
 	ownAdmin bool
 	rs       *redcon.Server
 	ln       net.Listener
+	ports    *ports // the plain and TLS ports behind ln (listen.go)
 	started  time.Time
 
 	runMu    sync.RWMutex // held for reading by running handlers; Close takes it to wait
@@ -173,13 +186,14 @@ func Start(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)))
+	ln, err := s.listen()
 	if err != nil {
 		if s.ownAdmin {
 			s.admin.Close()
 		}
-		return nil, fmt.Errorf("listen: %w", err)
+		return nil, err
 	}
+	s.ports = ln
 	s.ln = &guardListener{Listener: ln, limits: guardLimits{idle: max(cfg.PreAuthIdle, 0),
 		maxArgs: cfg.MaxArgs, maxBulk: cfg.MaxArgSize, maxQuery: cfg.MaxQuery}}
 	s.rs = redcon.NewServerNetwork("tcp", ln.Addr().String(), s.handle, s.accept, s.onClosed)
@@ -188,11 +202,12 @@ func Start(cfg Config) (*Server, error) {
 		s.serveErr = s.rs.Serve(s.ln)
 		close(s.closed)
 	}()
-	s.log.Info("herodb listening", "addr", ln.Addr().String(), "dir", s.admin.Dir(), "sync", cfg.Sync.String())
+	s.logListening()
 	return s, nil
 }
 
-// Addr is the address the server listens on, e.g. "127.0.0.1:6379".
+// Addr is the plain port's address, e.g. "127.0.0.1:6379"; the TLS port's when the
+// plain port is off.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Admin is the server's control plane (create databases, etc.).
@@ -361,6 +376,7 @@ func (s *Server) Info() map[string]any {
 		"uptime_seconds": int64(time.Since(s.started).Seconds()),
 		"connections":    len(s.sessionList()),
 		"resp_addr":      s.Addr(),
+		"resp_tls_addr":  s.TLSAddr(),
 		"sync":           s.cfg.Sync.String(),
 	}
 }
