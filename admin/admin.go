@@ -111,6 +111,11 @@ type Admin struct {
 	tokDone  chan struct{}
 
 	appl applied // the files' rollback counters, batched into DB 0 (applied.go)
+
+	// termsMu orders the databases' key records (key_terms.go): rotations and the
+	// destruction of old terms write them under it, readers read them under it.
+	termsMu sync.RWMutex
+	rw      rewrites // key rotations' rewrites under way (rewrite.go)
 }
 
 type kdfRecord struct {
@@ -175,6 +180,10 @@ func Open(cfg Config) (*Admin, error) {
 		a.closeApplied()
 		a.tokenClose()
 		db0.Close()
+		return nil, err
+	}
+	if err := a.resumeRewrites(); err != nil {
+		a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -304,24 +313,23 @@ func (a *Admin) unlockDB(id uint64) (storage.Unlocked, error) {
 	if d == nil || d.Deleted() {
 		return storage.Unlocked{}, goneError{e: Errorf(ENOTFOUND, "database %d does not exist", id)}
 	}
-	var wrapped []byte
 	var applied uint64
 	if err := a.db0.View(func(tx *storage.Tx) error {
-		wrapped = tx.SysGet("dek:" + strconv.FormatUint(id, 10))
 		var err error
 		applied, err = a.recordedApplied(tx, id)
 		return err
 	}); err != nil {
 		return storage.Unlocked{}, err
 	}
-	if wrapped == nil {
-		return storage.Unlocked{}, Errorf(ENOTFOUND, "database %d has no key", id)
-	}
-	dek, err := a.unwrapDEK(id, wrapped)
+	keys, err := a.databaseKeys(id) // every key term (key_terms.go)
 	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return storage.Unlocked{}, err
+		}
 		return storage.Unlocked{}, fmt.Errorf("database %d key: %w", id, err)
 	}
-	kr, err := crypto.NewKeyring(map[uint32][]byte{1: dek})
+	kr, err := crypto.NewKeyring(keys)
 	return storage.Unlocked{Keys: kr, MaxSize: d.MaxSize, FileMade: !d.filePending,
 		Made: func() error { return a.fileMade(id) }, Applied: applied, Flushed: a.flushedFunc(id)}, err
 }
@@ -416,6 +424,7 @@ func (a *Admin) Close() error {
 	close(a.orphansStop)
 	<-a.orphansDone
 	a.tokenClose()
+	a.stopRewrites() // before the files close: a batch holds one
 	a.files.Close()
 	a.closeApplied() // after every file is flushed and closed
 	lerr := a.log.Close()

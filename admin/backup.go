@@ -2,7 +2,6 @@ package admin
 
 import (
 	"path/filepath"
-	"strconv"
 
 	"github.com/seed6aa118f9/herodb/storage"
 )
@@ -21,21 +20,14 @@ func (a *Admin) DatabaseKeys(id uint64) (map[uint32][]byte, error) {
 	if d.unusable != "" {
 		return nil, Errorf(EINVALID, "database %d is unusable: %s", id, d.unusable)
 	}
-	var wrapped []byte
-	if err := a.db0.View(func(tx *storage.Tx) error {
-		wrapped = tx.SysGet("dek:" + strconv.FormatUint(id, 10))
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if wrapped == nil {
-		return nil, Errorf(ENOTFOUND, "database %d has no key", id)
-	}
-	dek, err := a.unwrapDEK(id, wrapped) // with its slot (shred.go)
+	keys, err := a.databaseKeys(id) // every term, and the naming keys once term 1 is gone (key_terms.go)
 	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return nil, err
+		}
 		return nil, Errorf(EINVALID, "database %d: its wrapped key does not open", id)
 	}
-	return map[uint32][]byte{1: dek}, nil
+	return keys, nil
 }
 
 // Clock is the node's clock: what decides that a key has expired.

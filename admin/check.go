@@ -242,15 +242,14 @@ func (a *Admin) checkRegistered(tx *storage.Tx, c *Check, id uint64, log *wal.In
 
 // checkKey unwraps database id's key, as unlockDB does, into its keyring.
 func (a *Admin) checkKey(tx *storage.Tx, id uint64) (*crypto.Keyring, error) {
-	wrapped := tx.SysGet("dek:" + strconv.FormatUint(id, 10))
-	if wrapped == nil {
+	if tx.SysGet(dekName(id)) == nil && tx.SysGet(termsName(id)) == nil && tx.SysGet(reslotName(id)) == nil {
 		return nil, errors.New("its wrapped key is missing")
 	}
-	dek, err := a.unwrapDEK(id, wrapped) // with its slot (shred.go)
+	keys, err := a.keysIn(tx, id) // every key term, with its slot (key_terms.go)
 	if err != nil {
 		return nil, errors.New("its wrapped key does not unwrap under DB 0's key")
 	}
-	return crypto.NewKeyring(map[uint32][]byte{1: dek})
+	return crypto.NewKeyring(keys)
 }
 
 // CheckDatabase checks database id on the running server: its registration, its key

@@ -345,6 +345,9 @@ func (a *Admin) DeleteDatabase(id uint64) error {
 		if err := markShred(tx, id); err != nil {
 			return err
 		}
+		if err := dropTermRecords(tx, id); err != nil { // key_terms.go
+			return err
+		}
 		if _, err := tx.HDel([]byte("admin:dbs"), [][]byte{[]byte(strconv.FormatUint(id, 10))}); err != nil {
 			return err
 		}
@@ -383,6 +386,9 @@ type Info struct {
 	// Unusable is set (and nothing else is to be trusted) when the database's
 	// registration failed its integrity check at startup: it cannot be selected.
 	Unusable string `json:"unusable,omitempty"`
+	// Encryption is the database's key terms and its last rewrite (rotate_key.go);
+	// getDatabaseInfo alone shows it, as it opens the file.
+	Encryption *KeyStatus `json:"encryption,omitempty"`
 }
 
 // DatabaseInfo describes database id, opening its file to count keys. Errors: ENOTFOUND.
@@ -408,5 +414,8 @@ func (a *Admin) DatabaseInfo(id uint64) (*Info, error) {
 	defer release()
 	err = db.View(func(tx *storage.Tx) error { info.KeyCount = tx.DBSize(); return nil })
 	info.SizeOnDisk = db.Stats().SizeOnDisk
+	if err == nil {
+		info.Encryption, err = a.keyStatus(id, db)
+	}
 	return info, err
 }

@@ -129,13 +129,22 @@ type term struct {
 }
 
 // NewKeyring builds a keyring from data keys by term (term ids start at 1). The highest
-// term seals new records.
+// term seals new records. Entry 0, when there, is no term: it holds the naming keys
+// (NamingKeys) of a database whose term 1 a key rotation destroyed; without it they
+// derive from term 1, which must then be there.
 func NewKeyring(keys map[uint32][]byte) (*Keyring, error) {
-	if len(keys) == 0 || keys[1] == nil {
-		return nil, errors.New("keyring needs term 1")
+	naming := keys[0]
+	if naming == nil && keys[1] != nil {
+		naming = NamingKeys(keys[1])
+	}
+	if len(naming) != 2*KeySize {
+		return nil, errors.New("keyring needs term 1 or its naming keys")
 	}
 	kr := &Keyring{terms: map[uint32]*term{}}
 	for id, k := range keys {
+		if id == 0 {
+			continue
+		}
 		if len(k) != KeySize {
 			return nil, fmt.Errorf("key term %d has the wrong size", id)
 		}
@@ -148,9 +157,11 @@ func NewKeyring(keys map[uint32][]byte) (*Keyring, error) {
 			kr.current = id
 		}
 	}
-	kr.index = derive(keys[1], labelIndex, nil)
+	if kr.current == 0 {
+		return nil, errors.New("keyring needs a key term")
+	}
+	kr.index, kr.file = naming[:KeySize:KeySize], naming[KeySize:]
 	kr.indexMACs.New = func() any { return hmac.New(sha256.New, kr.index) }
-	kr.file = derive(keys[1], labelFile, nil)
 	return kr, nil
 }
 
