@@ -15,7 +15,7 @@ import (
 //     keyspace events) within its 100 ms tick;
 //   - named tokens' and JWTs' expiry, at AUTH and mid-session (the next command fails);
 //     JWT nbf and iat;
-//   - TIME, LASTSAVE, access keys' created_at, tokens' timestamps, CLIENT LIST's age;
+//   - TIME, access keys' created_at, tokens' timestamps, CLIENT LIST's age;
 //   - the storage engine's time-based flush and idle file close.
 //
 // It does not move what runs on the wall clock: blocking timeouts (BLPOP 1, XREAD BLOCK),
