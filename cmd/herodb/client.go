@@ -21,12 +21,15 @@ import (
 type client struct {
 	target string // http(s)://… or a socket path
 	cred   string
+	http   *http.Client // with --cacert's roots (tls.go)
 }
 
 // clientFlags are the flags every management subcommand takes.
 type clientFlags struct {
 	rpc  string
 	json bool
+	// TLS to an https:// RPC (tls.go).
+	cacert, cert, key string
 }
 
 func (cf *clientFlags) register(fs *flag.FlagSet) {
@@ -34,8 +37,9 @@ func (cf *clientFlags) register(fs *flag.FlagSet) {
 	if def == "" {
 		def = "http://127.0.0.1:8080"
 	}
-	fs.StringVar(&cf.rpc, "rpc", def, "RPC endpoint: an http:// URL or a Unix socket path (env HERODB_RPC)")
+	fs.StringVar(&cf.rpc, "rpc", def, "RPC endpoint: an http:// or https:// URL, or a Unix socket path (env HERODB_RPC)")
 	fs.BoolVar(&cf.json, "json", false, "print JSON instead of a table")
+	cf.registerTLS(fs)
 }
 
 func (cf *clientFlags) client() (*client, error) {
@@ -49,7 +53,11 @@ func (cf *clientFlags) client() (*client, error) {
 	if isHTTP && cred == "" {
 		return nil, errors.New("no credential: set HERODB_TOKEN or HERODB_ADMIN_SECRET, or use --rpc <socket path>")
 	}
-	return &client{target: cf.rpc, cred: cred}, nil
+	hc, err := cf.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	return &client{target: cf.rpc, cred: cred, http: hc}, nil
 }
 
 // rpcFailure is an error the server answered.
@@ -90,7 +98,7 @@ func (c *client) call(method string, params any, out any) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.cred)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach the RPC at %s: is herodb running with --enable-rpc? (%v)", c.target, unwrapURLErr(err))
 	}

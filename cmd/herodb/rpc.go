@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -10,11 +11,12 @@ import (
 
 	"github.com/seed6aa118f9/herodb/rpc"
 	"github.com/seed6aa118f9/herodb/server"
+	"github.com/seed6aa118f9/herodb/tlsconf"
 )
 
 // startRPC serves the JSON-RPC management API over HTTP (--enable-rpc, on with --dev)
 // and a Unix socket (--rpc-socket); it returns the function that stops both.
-func startRPC(srv *server.Server, f *serveFlags, log *slog.Logger) (func(), error) {
+func startRPC(srv *server.Server, f *serveFlags, certs *tlsconf.Server, log *slog.Logger) (func(), error) {
 	svc := rpc.NewService(rpc.Config{Admin: srv.Admin(), Info: srv.Info, Logger: log})
 	var stops []func()
 	stop := func() {
@@ -30,8 +32,16 @@ func startRPC(srv *server.Server, f *serveFlags, log *slog.Logger) (func(), erro
 		}
 		hs := &http.Server{Handler: svc.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
+		if certs != nil {
+			ln = tls.NewListener(ln, certs.Config()) // http.Server bounds the handshake by ReadHeaderTimeout
+			log.Info("rpc listening with TLS (HTTPS)", "addr", ln.Addr().String())
+		} else {
+			log.Info("rpc listening", "addr", ln.Addr().String())
+			if server.BeyondLoopback(f.rpcBind) {
+				log.Warn(server.PlaintextWarning("RPC", ln.Addr().String(), "--rpc-tls-cert-file and --rpc-tls-key-file"))
+			}
+		}
 		go hs.Serve(ln)
-		log.Info("rpc listening", "addr", ln.Addr().String())
 		stops = append(stops, func() { hs.Close() })
 	}
 	if f.rpcSocket != "" {

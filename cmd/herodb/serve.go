@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -41,6 +42,9 @@ type serveFlags struct {
 	maxOpenDBs              int
 	registryCache           int
 	idleTimeout, flushEvery time.Duration
+	// TLS on the RESP port and the RPC, and protected mode (tls.go).
+	tls, rpcTLS   tlsFlags
+	protectedMode string
 	// HeroDB's flags that herodb accepts and explains.
 	encrypt, sled bool
 	encKey        string
@@ -50,7 +54,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	f := &serveFlags{}
 	fs := flag.NewFlagSet("herodb serve", flag.ContinueOnError)
 	fs.StringVar(&f.dir, "dir", "", "data directory (default ./data with --dev, else required)")
-	fs.IntVar(&f.port, "port", 6379, "RESP port")
+	fs.IntVar(&f.port, "port", 6379, "RESP port (0: none, TLS only, as Redis)")
 	fs.StringVar(&f.bind, "bind", "127.0.0.1", "address to listen on")
 	fs.StringVar(&f.secret, "admin-secret", "", "admin secret (prefer --admin-secret-file or HERODB_ADMIN_SECRET: flags show in ps)")
 	fs.StringVar(&f.secretFile, "admin-secret-file", "", "file holding the admin secret")
@@ -80,6 +84,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.StringVar(&f.encKey, "encryption-key", "", "accepted for HeroDB compatibility: ignored (keys are per database)")
 	fs.StringVar(&f.encKey, "encryption_key", "", "alias of --encryption-key")
 	fs.BoolVar(&f.sled, "sled", false, "accepted for HeroDB compatibility: herodb stores in bbolt")
+	registerTLSFlags(fs, f)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -161,8 +166,17 @@ func serve(f *serveFlags, log *slog.Logger) error {
 			return err
 		}
 	}
+	st, err := tlsConfig(f)
+	if err != nil {
+		return err
+	}
+	var respTLS *tls.Config
+	if st.resp != nil {
+		respTLS = st.resp.Config()
+	}
 	srv, err := server.Start(server.Config{
 		Dir: f.dir, Bind: f.bind, Port: f.port, AdminSecret: secret,
+		NoPlainPort: f.port == 0, TLS: respTLS, TLSPort: f.tls.port, ProtectedModeOff: st.protectedModeOff,
 		Sync: mode, MaxClients: f.maxClients, Logger: log, JWT: jwtCfg,
 		MaxOutput: outLimit, MaxQuery: queryLimit, ScriptMemory: scriptMemory,
 		IdleClose: eng.IdleClose, MaxOpenDBs: eng.MaxOpenDBs, RegistryCache: eng.RegistryCache, WriteBuffer: eng.WriteBuffer,
@@ -188,7 +202,7 @@ func serve(f *serveFlags, log *slog.Logger) error {
 	if f.dev {
 		devBanner(f)
 	}
-	rpcStop, err := startRPC(srv, f, log)
+	rpcStop, err := startRPC(srv, f, st.rpc, log)
 	if err != nil {
 		srv.Close()
 		return err
@@ -197,6 +211,7 @@ func serve(f *serveFlags, log *slog.Logger) error {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	for s := range sig {
 		if s == syscall.SIGHUP {
+			st.reload(log)
 			if err := srv.Admin().ReloadJWTKeys(); err != nil {
 				log.Error("JWT key reload failed; the old keys stay", "err", err)
 			} else {
