@@ -117,4 +117,6 @@ func TestClientRedisCLI(t *testing.T) {
 		"-n", strconv.FormatUint(db, 10), "--user", "default", "--pass", tok, "GET", "greeting")
 	jwt := srv.MintJWT(t, map[string]any{"p": map[string]any{"ro": map[string]any{"ns": []string{"app"}}}})
 	runClient(t, env, "hello\n", "redis-cli", "--no-auth-warning", "-u", srv.URL(db, jwt), "GET", "greeting")
+	runClient(t, append(env, "REDISCLI_AUTH="+jwt), "hello\n", "redis-cli", "-h", host, "-p", port,
+		"-n", strconv.FormatUint(db, 10), "GET", "greeting")
 }

@@ -162,3 +162,26 @@ func TestFrozenClock(t *testing.T) {
 		t.Fatalf("TIME after FastForward(90s): %v", got)
 	}
 }
+
+// TestReAuthRenewsJWT: AUTH with a fresh JWT on an open connection replaces the one it
+// held, so a client without a credentials provider (ioredis, node-redis) renews by
+// sending AUTH before exp.
+func TestReAuthRenewsJWT(t *testing.T) {
+	ctx := context.Background()
+	srv := herodbtest.Start(t, herodbtest.Options{})
+	db := srv.CreateDatabase(t, "app", false)
+	claims := map[string]any{"p": map[string]any{"rw": map[string]any{"ns": []string{"app"}}}}
+	conn := client(t, &redis.Options{Addr: srv.Addr(), Password: srv.MintJWT(t, claims), DB: int(db)}).Conn()
+	defer conn.Close()
+	if err := conn.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv.FastForward(50 * time.Minute)
+	if err := conn.Do(ctx, "AUTH", srv.MintJWT(t, claims)).Err(); err != nil {
+		t.Fatalf("AUTH with a fresh JWT: %v", err)
+	}
+	srv.FastForward(20 * time.Minute) // past the first token's exp
+	if err := conn.Get(ctx, "k").Err(); err != nil {
+		t.Fatalf("GET after the first JWT expired, renewed by AUTH: %v", err)
+	}
+}

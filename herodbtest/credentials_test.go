@@ -129,10 +129,22 @@ func TestURL(t *testing.T) {
 			t.Fatalf("SET through the URL with a %s: %v", what, err)
 		}
 	}
+	// The user part may name the database instead of the path (AUTH <db> <credential>).
+	o, err := redis.ParseURL("redis://app:" + creds["access key"] + "@" + srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := client(t, o).Get(ctx, "by").Result(); err != nil || got == "" {
+		t.Fatalf("GET through redis://app:<key>@…: %q %v", got, err)
+	}
+	o, _ = redis.ParseURL("redis://default:" + creds["token"] + "@" + srv.Addr() + "/" + strconv.FormatUint(app, 10))
+	if err := client(t, o).Get(ctx, "by").Err(); err != nil {
+		t.Fatalf("GET through redis://default:<token>@…/<db>: %v", err)
+	}
 	if want := "redis://" + srv.Addr() + "/" + strconv.FormatUint(pub, 10); srv.URL(pub, "") != want {
 		t.Fatalf("URL of a public database: %q, want %q", srv.URL(pub, ""), want)
 	}
-	o, _ := redis.ParseURL(srv.URL(pub, ""))
+	o, _ = redis.ParseURL(srv.URL(pub, ""))
 	if err := client(t, o).Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatalf("public database through its URL: %v", err)
 	}
