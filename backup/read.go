@@ -123,7 +123,8 @@ func read(r io.Reader, tmp string, keep keepFunc) (_ *contents, err error) {
 		if h.Kind == KindDatabase && len(c.dbs) == 1 {
 			return nil, invalid("a database backup holding more than one database")
 		}
-		if _, err := decodeKeys(s.entry.Keys); err != nil || s.entry.Keys["1"] == "" {
+		// Term 1, or once a key rotation destroyed it the naming keys (entry 0).
+		if _, err := decodeKeys(s.entry.Keys); err != nil || (s.entry.Keys["1"] == "" && s.entry.Keys["0"] == "") {
 			return nil, invalid("database %d's entry has no valid keys", id)
 		}
 		if s.entry.File {

@@ -190,7 +190,8 @@ func methodTable() []*Method {
 			},
 			Result: "object|array", Right: RightAdmin, Errors: []int64{CodeInvalidParams},
 			Example: `{"cursor":null,"limit":100}`, call: listDatabases},
-		{Name: "getDatabaseInfo", Summary: "id, name, backend, encrypted, public, size_on_disk, key_count, created_at, last_access, max_size; unusable (with the reason) when its registration failed its integrity check.",
+		{Name: "getDatabaseInfo", Summary: "id, name, backend, encrypted, public, size_on_disk, key_count, created_at, last_access, max_size; unusable (with the reason) when its registration failed its integrity check; " +
+			"encryption: the key term new writes are sealed under, the terms whose keys exist, and the last key rotation's rewrite since the server started (`{running, term, pass, resealed, error}`), never a key.",
 			Params: []Param{idParam}, Result: "object", Right: RightAdmin, Errors: []int64{CodeNotFound},
 			Example: `[1]`, call: getDatabaseInfo},
 		{Name: "deleteDatabase", Summary: "Destroys the database's key, then its file; its id and name are never reused.",
@@ -200,6 +201,13 @@ func methodTable() []*Method {
 			"The report: `{\"files\": [...], \"problems\": [...], \"notes\": [...], \"ok\": bool}`; each problem names its file. A file refused at open (an older copy, another database's) is a problem, not an error.",
 			Params: []Param{idParam}, Result: "object", Right: RightAdmin, Errors: []int64{CodeNotFound},
 			Example: `[1]`, call: checkDatabase},
+		{Name: "rotateDatabaseKey", Summary: "Adds a key term to the database: a new random data key, wrapped as the others are; new writes are sealed under it and old records still open under the term they name. " +
+			"With rewrite, every record is resealed under the new term in the background, in bounded batches through the write path (writes go on), and the older terms are then destroyed (their wrapped keys rewrapped away under a new slot secret written in place, so no copy of them in DB 0 opens again); getDatabaseInfo's `encryption.rewrite` shows the progress, and a restart resumes it. " +
+			"Returns `{\"term\", \"terms\", \"rewrite\"}`. A conflict (-32009) while a rewrite of the database runs.",
+			Params: []Param{idParam,
+				{Name: "rewrite", Schema: "boolean|null", Optional: true, Doc: "reseal every record under the new term, then destroy the older terms (default false)"}},
+			Result: "object", Right: RightAdmin, Errors: []int64{CodeInvalidParams, CodeNotFound, CodeConflict},
+			Example: `[1,true]`, call: rotateDatabaseKey},
 		{Name: "acceptDatabaseFile", Summary: "Accepts the database's file as it is, after it was refused at open as an older copy than the one herodb last wrote (put back on purpose): it must still be this database's file; changes made since the copy was taken are lost, and no log frame is replayed onto it.",
 			Params: []Param{idParam}, Result: "boolean", Right: RightAdmin, Errors: []int64{CodeNotFound},
 			Example: `[1]`, call: acceptDatabaseFile},

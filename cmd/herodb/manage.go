@@ -350,6 +350,7 @@ func dbInfo(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	} {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
 	}
+	printKeyStatus(tw, d.Encryption) // rotate_key.go
 	return tw.Flush()
 }
 
