@@ -17,6 +17,8 @@
 //	kdf        JSON: Argon2id salt and parameters
 //	dek0       DB 0's data key, wrapped under the key derived from the admin secret
 //	dek:<id>   database <id>'s data key, wrapped under DB 0's key (crypto-shredded on delete)
+//	terms:<id> its key terms beyond dek:<id>, wrapped as one set (key_terms.go)
+//	reslot:<id>, rewrite:<id>  a destruction of old terms, a key rotation's rewrite, under way
 package admin
 
 import (
