@@ -46,6 +46,8 @@ type authGuard struct {
 	mu     sync.Mutex
 	events []AuthEvent
 	nextID int64
+	// failures counts refused credentials by class, for metrics (metrics.go); under mu.
+	failures map[AuthFailure]uint64
 	// throttle is the failure bucket of each source address (throttle.go).
 	throttle *throttle
 	// sleep, when set (tests that are not about the throttle), replaces the throttle's
@@ -75,6 +77,12 @@ func (g *authGuard) record(at Attempt, cred []byte, kind Kind, ok bool, reason s
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if !ok {
+		if g.failures == nil {
+			g.failures = map[AuthFailure]uint64{}
+		}
+		g.failures[failureClass(at.Transport, reason)]++
+	}
 	if n := len(g.events); n > 0 {
 		last := &g.events[n-1]
 		if last.Addr == ev.Addr && last.Fingerprint == ev.Fingerprint && last.Success == ok && last.Reason == reason && last.Database == ev.Database {

@@ -39,6 +39,8 @@ type Grant struct {
 	TokenID               string
 	Scopes                []Scope
 	TokenRead, TokenWrite bool
+	// Metrics: a token's metrics scope, which reads /metrics and nothing else.
+	Metrics bool
 }
 
 // Access is the access the grant gives on database d, a current snapshot of its
@@ -107,7 +109,7 @@ func (a *Admin) Authenticate(at Attempt, cred []byte) (*Grant, error) {
 	case at.Database != "" && !a.opens(g, at.Database):
 		// A valid credential for the wrong database is a refused attempt too: it is
 		// logged and counted as one (the caller answers WRONGPASS or NOPERM).
-		ok, reason = false, "credential does not open this database"
+		ok, reason = false, reasonWrongDatabase
 	}
 	a.guard.throttle.release(b, !ok)
 	a.guard.record(at, cred, kind, ok, reason, a.clock.Now())

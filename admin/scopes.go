@@ -21,6 +21,7 @@ const (
 	ScopeDatabase ScopeType = "database" // a database, by name or id, or "*": every one but DB 0
 	ScopeToken    ScopeType = "token"    // other tokens: list and see (read), create, revoke, rotate (write)
 	ScopeAdmin    ScopeType = "admin"    // everything the admin secret allows
+	ScopeMetrics  ScopeType = "metrics"  // read /metrics, and nothing else
 )
 
 // Permission is one right a database or token scope gives; its text is the JSON's.
@@ -108,13 +109,13 @@ func checkScope(s *Scope) error {
 			return Errorf(EINVALID, "a token scope's name must be \"*\"")
 		}
 		return perms()
-	case ScopeAdmin:
+	case ScopeAdmin, ScopeMetrics:
 		if s.Name != "" || len(s.Permissions) != 0 {
-			return Errorf(EINVALID, "an admin scope takes no name and no permissions")
+			return Errorf(EINVALID, "a %s scope takes no name and no permissions", s.Type)
 		}
 		return nil
 	}
-	return Errorf(EINVALID, "unknown scope type %q: want database, token or admin", s.Type)
+	return Errorf(EINVALID, "unknown scope type %q: want database, token, metrics or admin", s.Type)
 }
 
 func (s Scope) has(p Permission) bool { return slices.Contains(s.Permissions, p) }

@@ -65,6 +65,8 @@ func (a *Admin) checkToken(cred []byte) (*Grant, error) {
 		switch s.Type {
 		case ScopeAdmin:
 			g.Admin = true
+		case ScopeMetrics:
+			g.Metrics = true
 		case ScopeToken:
 			g.TokenRead = g.TokenRead || s.has(PermRead)
 			g.TokenWrite = g.TokenWrite || s.has(PermWrite)

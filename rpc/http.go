@@ -45,6 +45,10 @@ type response struct {
 // Limits come before authentication: an oversized body is refused unread.
 func (s *Service) HTTPHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := s.opsHandler(r.URL.Path); h != nil {
+			h(w, r) // /metrics, /healthz, /readyz (metrics.go)
+			return
+		}
 		if h := s.streamHandler(r.URL.Path); h != nil {
 			h(w, r) // backups stream: no body limit (stream.go)
 			return

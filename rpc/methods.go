@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/seed6aa118f9/herodb/admin"
 )
 
@@ -92,6 +94,10 @@ type Config struct {
 	// stand for the whole batch (about 400 bytes a call plus the ids it echoes), which
 	// any cap over 2 MiB does.
 	MaxBatchReply int
+	// Metrics is what /metrics serves (nil: 404); Ready answers /readyz (nil: ready).
+	// rpc/metrics.go.
+	Metrics prometheus.Gatherer
+	Ready   func() bool
 }
 
 // Service is the method table bound to one admin.

@@ -433,7 +433,8 @@ func infoCmd(c *call) error {
 	all := len(want) == 0 || want["all"] || want["everything"] || want["default"]
 	var b strings.Builder
 	section := func(name string, lines ...string) {
-		if !all && !want[name] {
+		// commandstats is not in the default sections, as in Redis: all and everything have it.
+		if (!all || name == "commandstats" && !want["all"] && !want["everything"]) && !want[name] {
 			return
 		}
 		if b.Len() > 0 {
@@ -484,9 +485,9 @@ func infoCmd(c *call) error {
 			open++
 		})
 		ls, buffered := s.admin.LogStats()
-		section("persistence",
+		section("persistence", append([]string{
 			"loading:0",
-			"appendfsync:"+s.cfg.Sync.String(),
+			"appendfsync:" + s.cfg.Sync.String(),
 			fmt.Sprintf("group_commits:%d", commits),
 			fmt.Sprintf("group_commit_writers:%d", writes),
 			fmt.Sprintf("open_database_files:%d", open),
@@ -497,13 +498,14 @@ func infoCmd(c *call) error {
 			fmt.Sprintf("wal_next_seq:%d", ls.NextSeq),
 			fmt.Sprintf("wal_frames_at_start:%d", ls.FramesAtOpen),
 			fmt.Sprintf("write_buffer_bytes:%d", buffered),
-		)
-		section("stats",
+		}, s.infoPersistence()...)...)
+		section("stats", append([]string{
 			fmt.Sprintf("total_connections_received:%d", s.stats.conns.Load()),
 			fmt.Sprintf("total_commands_processed:%d", s.stats.cmds.Load()),
 			fmt.Sprintf("rejected_connections:%d", s.stats.rejected.Load()),
 			fmt.Sprintf("total_error_replies:%d", s.stats.errors.Load()),
-		)
+		}, s.infoAuthStats()...)...)
+		section("commandstats", s.infoCommandStats()...)
 	} else {
 		section("persistence", "loading:0", "appendfsync:"+s.cfg.Sync.String())
 		var n int64

@@ -151,6 +151,7 @@ func (s *Server) runOne(sess *session, st *step, out []byte) []byte {
 	dbID := sess.db // as in runGroup: the database the check is made against
 	if msg := s.check(sess, st); msg != "" {
 		s.countError()
+		s.metrics.refused(st.row)
 		switch {
 		case st.top != nil && st.top.name == "exec" && (inMulti || !st.top.arityOK(len(st.args))):
 			// As Redis: a malformed EXEC discards the transaction, saying why.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"time"
 
 	"github.com/seed6aa118f9/herodb/storage"
 )
@@ -202,12 +203,16 @@ func (s *Server) withDB(id uint64, write bool, fn func(tx *storage.Tx) error, af
 
 // guard runs a command's handler with panic recovery: a bug in one command answers
 // "internal error" and is logged, and the server keeps serving.
+// It is also where a command's time is taken, for the metrics and the slow log
+// (metrics.go, slowlog.go): every handler runs here, alone, grouped, in EXEC or a script.
 func (s *Server) guard(c *call) (err error) {
+	start, mark := time.Now(), len(c.r.b)
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("panic in command", "cmd", c.row.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			err = fmt.Errorf("panic in %s", c.row.name)
 		}
+		s.metrics.ran(c.row, time.Since(start), err != nil || failedReply(c.r.b, mark))
 	}()
 	return c.row.run(c)
 }
@@ -218,6 +223,7 @@ func (s *Server) account(sess *session, steps []step) {
 	for i := range steps {
 		if steps[i].pre != "" {
 			s.countError()
+			s.metrics.refused(steps[i].row)
 			continue
 		}
 		s.countCmd(sess, steps[i].row)

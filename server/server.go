@@ -75,6 +75,9 @@ type Config struct {
 	// more than this many bytes since it began (default 512 MiB, as --script-memory-limit;
 	// negative: no bound). A coarse guard against a runaway script: script_memory.go.
 	ScriptMemory int64
+	// MetricsPerDB adds metrics labelled with database ids (--metrics-per-db); off, no
+	// metric names a tenant.
+	MetricsPerDB bool
 
 	// NoPlainPort turns the plain-text RESP port off, leaving TLS only (what
 	// `herodb serve --port 0` means, as in Redis).
@@ -159,6 +162,8 @@ type Server struct {
 		conns, cmds, rejected, errors atomic.Int64
 	}
 	dbCmds sync.Map // database id → *atomic.Int64: commands, for a tenant's INFO
+
+	metrics *cmdMetrics // per-command counters and the Prometheus registry (metrics.go)
 }
 
 // Start opens the data directory (unless cfg.Admin is given), listens on cfg.Bind and
@@ -194,6 +199,7 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.ports = ln
+	s.metrics = newMetrics(s)
 	s.ln = &guardListener{Listener: ln, limits: guardLimits{idle: max(cfg.PreAuthIdle, 0),
 		maxArgs: cfg.MaxArgs, maxBulk: cfg.MaxArgSize, maxQuery: cfg.MaxQuery}}
 	s.rs = redcon.NewServerNetwork("tcp", ln.Addr().String(), s.handle, s.accept, s.onClosed)

@@ -17,7 +17,8 @@ import (
 // startRPC serves the JSON-RPC management API over HTTP (--enable-rpc, on with --dev)
 // and a Unix socket (--rpc-socket); it returns the function that stops both.
 func startRPC(srv *server.Server, f *serveFlags, certs *tlsconf.Server, log *slog.Logger) (func(), error) {
-	svc := rpc.NewService(rpc.Config{Admin: srv.Admin(), Info: srv.Info, Logger: log})
+	svc := rpc.NewService(rpc.Config{Admin: srv.Admin(), Info: srv.Info, Logger: log,
+		Metrics: srv.Metrics(), Ready: srv.Ready})
 	var stops []func()
 	stop := func() {
 		for i := len(stops) - 1; i >= 0; i-- {

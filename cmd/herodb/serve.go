@@ -29,6 +29,7 @@ type serveFlags struct {
 	outputLimit, queryLimit             string
 	scriptMemory                        string
 	debug, dev                          bool
+	metricsPerDB                        bool
 	// RPC (served when enabled).
 	enableRPC          bool
 	rpcPort            int
@@ -70,6 +71,7 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.DurationVar(&f.flushEvery, "flush-interval", time.Second, "longest a change waits in memory (durable in the log) before its file is written")
 	fs.StringVar(&f.walRecover, "wal-recover", "fail", "a damaged log frame that durable frames follow: fail (refuse to start) or truncate (keep what precedes it, drop the rest)")
 	fs.BoolVar(&f.debug, "debug", false, "log debug messages (never secrets)")
+	fs.BoolVar(&f.metricsPerDB, "metrics-per-db", false, "add per-database metrics to /metrics (their labels name tenants' databases)")
 	fs.BoolVar(&f.dev, "dev", false, "development quick start: generated admin secret, public database \"demo\"")
 	fs.BoolVar(&f.enableRPC, "enable-rpc", false, "serve the JSON-RPC management API over HTTP")
 	fs.IntVar(&f.rpcPort, "rpc-port", 8080, "JSON-RPC HTTP port")
@@ -178,7 +180,7 @@ func serve(f *serveFlags, log *slog.Logger) error {
 		Dir: f.dir, Bind: f.bind, Port: f.port, AdminSecret: secret,
 		NoPlainPort: f.port == 0, TLS: respTLS, TLSPort: f.tls.port, ProtectedModeOff: st.protectedModeOff,
 		Sync: mode, MaxClients: f.maxClients, Logger: log, JWT: jwtCfg,
-		MaxOutput: outLimit, MaxQuery: queryLimit, ScriptMemory: scriptMemory,
+		MaxOutput: outLimit, MaxQuery: queryLimit, ScriptMemory: scriptMemory, MetricsPerDB: f.metricsPerDB,
 		IdleClose: eng.IdleClose, MaxOpenDBs: eng.MaxOpenDBs, RegistryCache: eng.RegistryCache, WriteBuffer: eng.WriteBuffer,
 		FlushInterval: eng.FlushInterval, WALRecover: eng.WALRecover,
 		Setup: func(a *admin.Admin) error {

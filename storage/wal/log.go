@@ -85,6 +85,7 @@ type Log struct {
 	written atomic.Uint64 // highest seq written to the file (stored by the writer only)
 	durable atomic.Uint64 // highest seq fsynced (stored by the writer only)
 	fsyncs  atomic.Uint64
+	onSync  atomic.Pointer[SyncObserver] // observe.go; nil: none
 
 	framesAtOpen uint64
 	openScan     time.Duration

@@ -102,10 +102,12 @@ func (l *Log) write(b *batch) error {
 // sync fdatasyncs the active segment and publishes the new durable seq.
 func (l *Log) sync() error {
 	w := l.written.Load()
+	start := time.Now()
 	if err := fdatasync(l.f); err != nil {
 		return fmt.Errorf("wal: sync %s: %w", l.f.Name(), err)
 	}
 	l.fsyncs.Add(1)
+	l.observeSync(time.Since(start), w-l.durable.Load())
 	l.mu.Lock()
 	l.durable.Store(w)
 	l.cond.Broadcast()
