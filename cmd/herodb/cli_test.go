@@ -274,18 +274,18 @@ func TestCLIKeys(t *testing.T) {
 	e.ok(t, "db", "create", "--name", "app")
 
 	// key add: a generated key printed once, with its hash.
-	out := e.ok(t, "key", "add", "app")
-	key := strings.TrimSpace(strings.SplitN(out, "\n", 2)[0])
-	if len(key) < admin.MinAccessKeyLen {
-		t.Fatalf("key add printed %q: want the key on the first line", out)
+	added := e.run(t, nil, "key", "add", "app")
+	key := strings.TrimSuffix(added.stdout, "\n")
+	if added.code != 0 || len(key) < admin.MinAccessKeyLen || strings.ContainsAny(key, "\n ") {
+		t.Fatalf("key add printed %q (exit %d): want the key alone on stdout", added.stdout, added.code)
 	}
 	hash := sha256hex(key)
-	if !strings.Contains(out, hash) {
-		t.Errorf("key add output does not show the key's hash %s:\n%s", hash, out)
+	if !strings.Contains(added.stderr, hash) {
+		t.Errorf("key add's note on stderr does not show the key's hash %s:\n%s", hash, added.stderr)
 	}
 
 	// key list --json: the hash, never the key.
-	out = e.ok(t, "key", "list", "app", "--json")
+	out := e.ok(t, "key", "list", "app", "--json")
 	if strings.Contains(out, key) {
 		t.Errorf("key list --json shows the key")
 	}

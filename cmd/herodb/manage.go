@@ -435,7 +435,9 @@ func keyAdd(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	case cf.json:
 		printJSON(map[string]any{"hash": hash, "permissions": perm})
 	case generated:
-		fmt.Printf("%s\n\nThis key is shown once: herodb keeps only its hash (%s).\n", key, hash)
+		// The key alone on stdout, so KEY=$(herodb key add app) captures exactly it.
+		fmt.Println(key)
+		fmt.Fprintf(os.Stderr, "This key is shown once: herodb keeps only its hash (%s).\n", hash)
 	default:
 		fmt.Printf("added key %s (%s)\n", hash, perm)
 	}

@@ -114,7 +114,10 @@ func printNewToken(cf *clientFlags, t newTokenJSON) error {
 		printJSON(t)
 		return nil
 	}
-	fmt.Printf("%s\n\nToken %s (%s) is shown once: herodb keeps only its hash.\n", t.Token, t.ID, t.Name)
+	// The secret alone on stdout, so TOKEN=$(herodb token create …) captures exactly it;
+	// the note is for the person at the terminal.
+	fmt.Println(t.Token)
+	fmt.Fprintf(os.Stderr, "Token %s (%s) is shown once: herodb keeps only its hash.\n", t.ID, t.Name)
 	return nil
 }
 
