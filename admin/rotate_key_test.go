@@ -155,6 +155,9 @@ func TestRotateKeyKeepsOldRecords(t *testing.T) {
 	if terms[1] == 0 || terms[2] == 0 || len(terms) != 2 {
 		t.Errorf("records by term in the file: %v, want both terms 1 and 2", terms)
 	}
+	if c, err := CheckDir(dir, []byte(rotSecret)); err != nil || len(c.Problems) != 0 {
+		t.Errorf("herodb check of a directory with two key terms: %v, %+v", err, c)
+	}
 	a = openAdmin(t, Config{Dir: dir, Secret: []byte(rotSecret)})
 	defer a.Close()
 	checkRotated(t, a, d.ID, "a", 50)
