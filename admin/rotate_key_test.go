@@ -367,3 +367,28 @@ func stoppedHas(t *testing.T, dir, name string) bool {
 	})
 	return there
 }
+
+// TestRotateKeyEmptyDatabase: a database never written to (no file) rotates and
+// rewrites too; its first writes are under the new term, and read after a restart.
+func TestRotateKeyEmptyDatabase(t *testing.T) {
+	dir := t.TempDir()
+	a := openAdmin(t, Config{Dir: dir, Secret: []byte(rotSecret)})
+	d, err := a.CreateDatabase(CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.RotateDatabaseKey(d.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if p := waitRewrite(t, a, d.ID); p.Error != "" {
+		t.Fatalf("rewrite of an empty database: %+v", p)
+	}
+	fillRotated(t, a, d.ID, "a", 20)
+	a.Close()
+	if terms := fileTerms(t, dir, d.ID); terms[1] != 0 || terms[2] == 0 {
+		t.Errorf("records by term: %v", terms)
+	}
+	a = openAdmin(t, Config{Dir: dir, Secret: []byte(rotSecret)})
+	defer a.Close()
+	checkRotated(t, a, d.ID, "a", 20)
+}
