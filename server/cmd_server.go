@@ -283,6 +283,7 @@ func (c *call) configEntries() [][2]string {
 	entries := c.s.configValues(c.sess.isAdmin())
 	entries = append(entries, c.busyEntries()...) // busy-reply-threshold, per database (script.go)
 	entries = append(entries, [2]string{notifyParam, c.notifyValue()})
+	entries = append(entries, c.s.slowlogEntries()...)
 	for i := range knobs {
 		k := &knobs[i]
 		v := c.knobValue(k)
@@ -360,7 +361,7 @@ func configSetCmd(c *call) error {
 		case immutableConfig[name]:
 			c.r.err(errConfigFailed(args[i], errConfigImmutable))
 			return nil
-		case name != "save" && name != "appendonly" && name != notifyParam && !isBusyParam(name) && knobByName(name) == nil:
+		case name != "save" && name != "appendonly" && name != notifyParam && !isBusyParam(name) && !isSlowlogParam(name) && knobByName(name) == nil:
 			c.r.err(errConfigUnknown(args[i]))
 			return nil
 		case seen[name]:
@@ -372,6 +373,7 @@ func configSetCmd(c *call) error {
 	set := make([][2]string, 0, len(args)/2)
 	var setBusy func()   // busy-reply-threshold, per database (script.go)
 	var setNotify func() // keyspace notifications, per database (notify.go)
+	var setSlow []func() // the slow log's settings, the admin's (slowlog.go)
 	for i := 0; i < len(args); i += 2 {
 		name, v := strings.ToLower(string(args[i])), string(args[i+1])
 		switch name {
@@ -387,6 +389,13 @@ func configSetCmd(c *call) error {
 				c.r.err(msg)
 				return nil
 			}
+		case slowSlowerParam, slowMaxLenParam:
+			fn, msg := c.slowlogSetter(args[i], v)
+			if msg != "" {
+				c.r.err(msg)
+				return nil
+			}
+			setSlow = append(setSlow, fn)
 		case "save":
 			if v != "" {
 				c.r.err(errConfigFailed(args[i], errConfigSave))
@@ -412,6 +421,9 @@ func configSetCmd(c *call) error {
 	}
 	if setBusy != nil {
 		setBusy()
+	}
+	for _, fn := range setSlow {
+		fn()
 	}
 	if len(set) > 0 {
 		if m := c.connKnobs(true); m != nil {

@@ -48,7 +48,6 @@ var absentCommands = map[string]string{
 	"geosearchstore":       "Not yet.",
 	"latency":              "Not yet: metrics and the slow log are planned with operations.",
 	"memory":               "Not yet (see latency).",
-	"slowlog":              "Not yet (see latency).",
 	"monitor":              "Would show one tenant every other tenant's commands: not planned as such.",
 	"module":               "No modules.",
 	"publish":              "Not yet: pub/sub scoped to the database.",

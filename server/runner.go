@@ -212,7 +212,11 @@ func (s *Server) guard(c *call) (err error) {
 			s.log.Error("panic in command", "cmd", c.row.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			err = fmt.Errorf("panic in %s", c.row.name)
 		}
-		s.metrics.ran(c.row, time.Since(start), err != nil || failedReply(c.r.b, mark))
+		took := time.Since(start)
+		s.metrics.ran(c.row, took, err != nil || failedReply(c.r.b, mark))
+		if s.slow.over(took) {
+			s.slow.add(c, took, s.cfg.Clock.Now())
+		}
 	}()
 	return c.row.run(c)
 }

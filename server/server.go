@@ -78,6 +78,11 @@ type Config struct {
 	// MetricsPerDB adds metrics labelled with database ids (--metrics-per-db); off, no
 	// metric names a tenant.
 	MetricsPerDB bool
+	// SlowlogSlowerThan and SlowlogMaxLen are the slow log's threshold (default 10 ms;
+	// negative: off; under a microsecond: every command) and length (default 128), as
+	// Redis's slowlog-log-slower-than and slowlog-max-len: slowlog.go.
+	SlowlogSlowerThan time.Duration
+	SlowlogMaxLen     int
 
 	// NoPlainPort turns the plain-text RESP port off, leaving TLS only (what
 	// `herodb serve --port 0` means, as in Redis).
@@ -164,6 +169,7 @@ type Server struct {
 	dbCmds sync.Map // database id → *atomic.Int64: commands, for a tenant's INFO
 
 	metrics *cmdMetrics // per-command counters and the Prometheus registry (metrics.go)
+	slow    slowLog     // SLOWLOG (slowlog.go)
 }
 
 // Start opens the data directory (unless cfg.Admin is given), listens on cfg.Bind and
@@ -200,6 +206,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s.ports = ln
 	s.metrics = newMetrics(s)
+	s.slow.init(cfg.SlowlogSlowerThan, cfg.SlowlogMaxLen)
 	s.ln = &guardListener{Listener: ln, limits: guardLimits{idle: max(cfg.PreAuthIdle, 0),
 		maxArgs: cfg.MaxArgs, maxBulk: cfg.MaxArgSize, maxQuery: cfg.MaxQuery}}
 	s.rs = redcon.NewServerNetwork("tcp", ln.Addr().String(), s.handle, s.accept, s.onClosed)

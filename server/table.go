@@ -124,7 +124,7 @@ var table = map[string]*command{}
 // after it, and HELP rows after the subcommands they list.
 func init() {
 	for _, group := range []func(){adminCommands, cryptoCommands, connCommands, copyCommands, dumpCommands, hashCommands,
-		keyCommands, listCommands, blockCommands, objectCommands, pubsubCommands, serverCommands, saveCommands, commandCommands, sortCommands, setCommands, stringCommands, txCommands, zsetCommands, scriptCommands, streamCommands, helpCommands} {
+		keyCommands, listCommands, blockCommands, objectCommands, pubsubCommands, serverCommands, slowlogCommands, saveCommands, commandCommands, sortCommands, setCommands, stringCommands, txCommands, zsetCommands, scriptCommands, streamCommands, helpCommands} {
 		group()
 	}
 }

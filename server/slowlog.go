@@ -1,0 +1,279 @@
+package server
+
+// The slow log: SLOWLOG GET|LEN|RESET|HELP, in Redis's reply shapes.
+// https://redis.io/docs/latest/commands/slowlog-get/
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Redis's bounds on what one entry keeps: at most 32 arguments (the last says how many
+// more there were), each cut to 128 bytes.
+const (
+	slowMaxArgs   = 32
+	slowMaxString = 128
+	slowRedacted  = "(redacted)"
+	// Redis's defaults for slowlog-log-slower-than (µs) and slowlog-max-len.
+	defaultSlowerThan = 10 * time.Millisecond
+	defaultSlowMaxLen = 128
+)
+
+// slowEntry is one command that ran for at least the threshold. db and selected say
+// whose it is: a tenant sees only its own database's entries.
+type slowEntry struct {
+	id         int64
+	at         time.Time
+	took       time.Duration
+	args       [][]byte // copied, cut to Redis's bounds, credentials redacted
+	addr, name string
+	db         uint64
+	selected   bool
+}
+
+// slowLog is the server's slow log: the newest entries last, at most maxLen of them.
+type slowLog struct {
+	slower atomic.Int64 // threshold in µs; negative: off (slowlog-log-slower-than)
+	maxLen atomic.Int64 // slowlog-max-len
+
+	mu      sync.Mutex
+	entries []slowEntry
+	nextID  int64
+}
+
+func (l *slowLog) init(threshold time.Duration, maxLen int) {
+	switch {
+	case threshold == 0:
+		threshold = defaultSlowerThan
+	case threshold < 0:
+		threshold = -1
+	}
+	if maxLen <= 0 {
+		maxLen = defaultSlowMaxLen
+	}
+	l.slower.Store(threshold.Microseconds())
+	if threshold > 0 && threshold < time.Microsecond {
+		l.slower.Store(0) // below a microsecond: every command, as Redis's 0
+	}
+	l.maxLen.Store(int64(maxLen))
+}
+
+// over reports whether a command that ran for took belongs in the log: the hot path's
+// one check, an atomic load and a comparison.
+func (l *slowLog) over(took time.Duration) bool {
+	t := l.slower.Load()
+	return t >= 0 && took.Microseconds() >= t
+}
+
+// add records a command that ran for took.
+func (l *slowLog) add(c *call, took time.Duration, now time.Time) {
+	c.sess.mu.Lock()
+	name := c.sess.name
+	c.sess.mu.Unlock()
+	e := slowEntry{at: now, took: took, args: slowArgs(c.row, c.args), addr: c.sess.addr, name: name,
+		db: c.sess.db, selected: c.sess.selected}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e.id = l.nextID
+	l.nextID++
+	l.entries = append(l.entries, e)
+	if n := int(l.maxLen.Load()); len(l.entries) > n {
+		l.entries = append(l.entries[:0:0], l.entries[len(l.entries)-n:]...)
+	}
+}
+
+// slowArgs is what an entry keeps of a command's arguments. Whatever may carry a
+// credential or a key is replaced by "(redacted)" before it is copied: AUTH's arguments,
+// HELLO's AUTH pair, SELECT's KEY, every value of CONFIG SET, and the arguments of
+// the AGE and SYM commands (keys and secrets). Nothing of them is ever kept.
+func slowArgs(row *command, args [][]byte) [][]byte {
+	redact := make([]bool, len(args))
+	from := func(i int) {
+		for ; i < len(args); i++ {
+			redact[i] = true
+		}
+	}
+	switch {
+	case row.name == "auth":
+		from(1)
+	case row.name == "hello":
+		for i := 2; i < len(args); i++ {
+			if strings.EqualFold(string(args[i]), "auth") {
+				for j := i + 1; j <= i+2 && j < len(args); j++ {
+					redact[j] = true
+				}
+			}
+		}
+	case row.name == "select":
+		for i := 2; i < len(args); i++ {
+			if strings.EqualFold(string(args[i]), "key") {
+				from(i + 1)
+			}
+		}
+	case row.name == "config|set":
+		for i := 3; i < len(args); i += 2 {
+			redact[i] = true
+		}
+	case row.group == "crypto":
+		from(2) // the subcommand stays: AGE ENCRYPT, SYM DECRYPT…
+	}
+	n := min(len(args), slowMaxArgs)
+	out := make([][]byte, 0, n)
+	for i := range n {
+		switch {
+		case i == slowMaxArgs-1 && len(args) > slowMaxArgs:
+			out = append(out, fmt.Appendf(nil, "... (%d more arguments)", len(args)-slowMaxArgs+1))
+		case redact[i]:
+			out = append(out, []byte(slowRedacted))
+		case len(args[i]) > slowMaxString:
+			out = append(out, fmt.Appendf(nil, "%s... (%d more bytes)", args[i][:slowMaxString], len(args[i])-slowMaxString))
+		default:
+			out = append(out, append([]byte(nil), args[i]...))
+		}
+	}
+	return out
+}
+
+// visible reports whether the session may see e: the admin sees every entry, a tenant
+// only those of the database it has selected now.
+func (c *call) slowVisible(e *slowEntry) bool {
+	if c.sess.isAdmin() {
+		return true
+	}
+	return c.sess.selected && e.selected && e.db == c.sess.db
+}
+
+func slowlogCommands() {
+	register("server",
+		&command{name: "slowlog", arity: -2,
+			syntax: "SLOWLOG GET|LEN|RESET|HELP ...", summary: "Commands that ran longer than slowlog-log-slower-than."},
+		&command{name: "slowlog|get", arity: -2, run: slowlogGetCmd,
+			syntax: "SLOWLOG GET [count]", summary: "The newest entries (10 by default, -1: all): id, time, microseconds, arguments, client address, client name.",
+			differs: "The admin sees every entry; a tenant only those of its selected database. Arguments that may carry a credential or a key (AUTH, HELLO's AUTH, SELECT's KEY, CONFIG SET values, AGE and SYM) are kept as (redacted)."},
+		&command{name: "slowlog|len", arity: 2, run: slowlogLenCmd,
+			syntax: "SLOWLOG LEN", summary: "The number of entries.",
+			differs: "A tenant counts those of its selected database."},
+		&command{name: "slowlog|reset", arity: 2, run: slowlogResetCmd,
+			syntax: "SLOWLOG RESET", summary: "Empties the slow log.",
+			differs: "A tenant removes only its own database's entries."},
+	)
+}
+
+// SLOWLOG GET [count]
+func slowlogGetCmd(c *call) error {
+	count := 10
+	if len(c.args) > 2 {
+		n, err := strconv.Atoi(string(c.args[2]))
+		if err != nil || n < -1 || len(c.args) > 3 {
+			c.r.err("ERR count should be greater than or equal to -1")
+			return nil
+		}
+		count = n
+		if n == -1 {
+			count = int(^uint(0) >> 1)
+		}
+	}
+	l := &c.s.slow
+	l.mu.Lock()
+	var out []slowEntry
+	for i := len(l.entries) - 1; i >= 0 && len(out) < count; i-- {
+		if c.slowVisible(&l.entries[i]) {
+			out = append(out, l.entries[i])
+		}
+	}
+	l.mu.Unlock()
+	c.r.array(len(out))
+	for _, e := range out {
+		c.r.array(6)
+		c.r.int(e.id)
+		c.r.int(e.at.Unix())
+		c.r.int(e.took.Microseconds())
+		c.r.bulks(e.args)
+		c.r.bulkString(e.addr)
+		c.r.bulkString(e.name)
+	}
+	return nil
+}
+
+// SLOWLOG LEN
+func slowlogLenCmd(c *call) error {
+	l := &c.s.slow
+	l.mu.Lock()
+	n := 0
+	for i := range l.entries {
+		if c.slowVisible(&l.entries[i]) {
+			n++
+		}
+	}
+	l.mu.Unlock()
+	c.r.int(int64(n))
+	return nil
+}
+
+// SLOWLOG RESET
+func slowlogResetCmd(c *call) error {
+	l := &c.s.slow
+	l.mu.Lock()
+	kept := l.entries[:0:0]
+	for _, e := range l.entries {
+		if !c.slowVisible(&e) {
+			kept = append(kept, e)
+		}
+	}
+	l.entries = kept
+	l.mu.Unlock()
+	c.r.ok()
+	return nil
+}
+
+// The slow log's CONFIG parameters: anyone reads them; only the admin sets them (they
+// are the server's, not a connection's).
+const (
+	slowSlowerParam = "slowlog-log-slower-than"
+	slowMaxLenParam = "slowlog-max-len"
+)
+
+func isSlowlogParam(name string) bool { return name == slowSlowerParam || name == slowMaxLenParam }
+
+// slowlogEntries are the parameters as CONFIG GET answers them.
+func (s *Server) slowlogEntries() [][2]string {
+	return [][2]string{
+		{slowSlowerParam, strconv.FormatInt(s.slow.slower.Load(), 10)},
+		{slowMaxLenParam, strconv.FormatInt(s.slow.maxLen.Load(), 10)},
+	}
+}
+
+// slowlogSetter validates a CONFIG SET of a slow log parameter, as Redis does (an
+// integer; -1 or more for the threshold, 0 or more for the length), and returns what
+// sets it.
+func (c *call) slowlogSetter(name []byte, v string) (func(), string) {
+	if !c.sess.isAdmin() {
+		return nil, errConfigFailed(name, "the slow log's settings are the admin's")
+	}
+	n, ok := string2ll(v)
+	if !ok {
+		return nil, errConfigFailed(name, "argument couldn't be parsed into an integer")
+	}
+	l := &c.s.slow
+	if strings.ToLower(string(name)) == slowSlowerParam {
+		if n < -1 {
+			return nil, errConfigFailed(name, "argument must be between -1 and 9223372036854775807 inclusive")
+		}
+		return func() { l.slower.Store(n) }, ""
+	}
+	if n < 0 || n > 1<<20 {
+		return nil, errConfigFailed(name, "argument must be between 0 and 1048576 inclusive")
+	}
+	return func() {
+		l.maxLen.Store(max(n, 1)) // Redis keeps no entry at 0; one is the least this keeps
+		l.mu.Lock()
+		if len(l.entries) > int(n) {
+			l.entries = append(l.entries[:0:0], l.entries[len(l.entries)-int(n):]...)
+		}
+		l.mu.Unlock()
+	}, ""
+}
