@@ -26,7 +26,7 @@ func clientEnv(t *testing.T) []string {
 	t.Helper()
 	srv := herodbtest.Start(t, herodbtest.Options{})
 	db := srv.CreateDatabase(t, "app", false)
-	der, err := x509.MarshalPKCS8PrivateKey(srv.JWTPrivateKey())
+	der, err := x509.MarshalPKCS8PrivateKey(srv.JWTPrivateKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}

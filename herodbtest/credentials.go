@@ -80,8 +80,10 @@ func parseScope(text string) (admin.Scope, error) {
 	return sc, nil
 }
 
-// trustJWTKey makes the key pair MintJWT signs with and adds its public half to the
-// server-wide JWT keys, next to any the caller's Configure loads.
+// trustJWTKey makes the key pair MintJWT signs with and has the server trust its public
+// half. A server given JWT keys of its own (Configure) serves exactly those until the
+// test first uses the harness's key (useJWTKey), which then joins them: a test of its own
+// keys sees only them.
 func (s *Server) trustJWTKey(t testing.TB) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -90,11 +92,25 @@ func (s *Server) trustJWTKey(t testing.TB) {
 	s.jwtKey = priv
 	own, theirs := crypto.MarshalPublicKeyPEM(pub), s.cfg.JWT.Load
 	s.cfg.JWT.Load = func() ([]byte, error) {
-		if theirs == nil {
+		switch {
+		case theirs == nil:
 			return own, nil
+		case !s.jwtTrusted.Load():
+			return theirs()
 		}
 		text, err := theirs()
 		return append(append(append([]byte{}, own...), '\n'), text...), err
+	}
+}
+
+// useJWTKey has the server trust MintJWT's key from now on (a reload of its JWT keys).
+func (s *Server) useJWTKey(t testing.TB) {
+	t.Helper()
+	if s.jwtTrusted.Swap(true) {
+		return
+	}
+	if err := s.Admin().ReloadJWTKeys(); err != nil {
+		t.Fatalf("herodbtest: trusting the JWT key: %v", err)
 	}
 }
 
@@ -107,6 +123,7 @@ func (s *Server) trustJWTKey(t testing.TB) {
 // claims itself is not changed.
 func (s *Server) MintJWT(t testing.TB, claims map[string]any) string {
 	t.Helper()
+	s.useJWTKey(t)
 	c := jwt.MapClaims{}
 	for k, v := range claims {
 		c[k] = v
@@ -127,13 +144,17 @@ func (s *Server) MintJWT(t testing.TB, claims map[string]any) string {
 
 // JWTPublicKeyPEM is the public key the server trusts for MintJWT's tokens, for a test
 // that signs with its own JWT library instead (PUBLIC KEY PEM).
-func (s *Server) JWTPublicKeyPEM() []byte {
+func (s *Server) JWTPublicKeyPEM(t testing.TB) []byte {
+	s.useJWTKey(t)
 	return crypto.MarshalPublicKeyPEM(s.jwtKey.Public().(ed25519.PublicKey))
 }
 
 // JWTPrivateKey is the key MintJWT signs with, for a test that signs with another JWT
-// library (jose in Node, for instance).
-func (s *Server) JWTPrivateKey() ed25519.PrivateKey { return s.jwtKey }
+// library (jose in Node, for instance); the server trusts it from this call on.
+func (s *Server) JWTPrivateKey(t testing.TB) ed25519.PrivateKey {
+	s.useJWTKey(t)
+	return s.jwtKey
+}
 
 // URL is the redis:// URL of database db with credential as the password (an access
 // key, a token or a JWT; "" for a public database): what REDIS_URL holds in production.

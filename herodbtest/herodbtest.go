@@ -17,6 +17,7 @@ import (
 	"crypto/ed25519"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/seed6aa118f9/herodb/admin"
@@ -47,9 +48,10 @@ type Server struct {
 	*server.Server
 	Dir string
 
-	cfg    server.Config
-	clock  *clock
-	jwtKey ed25519.PrivateKey // the key MintJWT signs with; the server trusts its public half
+	cfg        server.Config
+	clock      *clock
+	jwtKey     ed25519.PrivateKey // the key MintJWT signs with; the server trusts its public half
+	jwtTrusted atomic.Bool        // from the first MintJWT on (useJWTKey)
 }
 
 // Start starts a server on 127.0.0.1 with a free port; it stops when the test ends.

@@ -41,7 +41,7 @@ const (
 	accNA    = "-NOAUTH"
 	accNP    = "-NOPERM"
 	accRange = "-ERR DB index is out of range"
-	accList  = "$" // CLIENT LIST's bulk reply
+	accList  = ":0" // CLIENT KILL's count: an admin-only command (CLIENT LIST is a tenant's too)
 )
 
 // accDBs are the databases of every access test server: public read-write, private,
@@ -157,7 +157,7 @@ func accNoSecret(t testing.TB, where, text string, secrets []string) {
 }
 
 // accCell is one cell row of the matrix: the replies to AUTH (AUTH mode only), SELECT,
-// GET k, SET w and CLIENT LIST. get is a database name (its k's value) or an error
+// GET k, SET w and CLIENT KILL (admin only). get is a database name (its k's value) or an error
 // prefix.
 type accCell struct {
 	db, cred                 string
@@ -297,7 +297,7 @@ func TestAccessMatrix(t *testing.T) {
 						}
 						check("GET", c.do("GET", "k"), cell.get)
 						check("SET", c.do("SET", "w", name), cell.set)
-						check("CLIENT LIST", c.do("CLIENT", "LIST"), cell.adm)
+						check("CLIENT KILL", c.do("CLIENT", "KILL", "ID", "0"), cell.adm)
 						for _, r := range replies {
 							accNoSecret(t, "reply "+strconv.Quote(r), r, secrets)
 						}
@@ -349,7 +349,7 @@ func TestAccessDB0(t *testing.T) {
 	if strings.Contains(keys, "dek") {
 		t.Errorf("KEYS * in DB 0 shows wrapped keys: %q", keys)
 	}
-	tDo(t, c, accList, "CLIENT", "LIST")
+	tDo(t, c, accList, "CLIENT", "KILL", "ID", "0")
 	// The admin secret with AUTH 0 selects DB 0 too; "00" is not a way around the check.
 	c2 := tDial(t, e.srv.Addr())
 	tDo(t, c2, accOK, "AUTH", "0", herodbtest.AdminSecret)
@@ -424,7 +424,7 @@ func TestAccessAuth(t *testing.T) {
 		tDo(t, c, accNP, "SET", "w", "x")
 		tDo(t, c, "*", "HGETALL", "meta:db:"+e.ids("priv"))
 		tDo(t, c, accRange, "SELECT", "999")
-		tDo(t, c, accList, "CLIENT", "LIST")
+		tDo(t, c, accList, "CLIENT", "KILL", "ID", "0")
 	})
 	t.Run("failed AUTH or SELECT changes nothing", func(t *testing.T) {
 		c := tDial(t, addr)
@@ -504,14 +504,14 @@ func TestAccessAuth(t *testing.T) {
 		tDo(t, c, otherV, "GET", "k")
 		tDo(t, c, accNP, "SET", "w", "x")
 		tDo(t, c, accNA, "SELECT", "0")
-		tDo(t, c, accNP, "CLIENT", "LIST")
+		tDo(t, c, accNP, "CLIENT", "KILL", "ID", "0")
 	})
 	t.Run("RESET forgets the credential", func(t *testing.T) {
 		c := tDial(t, addr)
 		tDo(t, c, accOK, "AUTH", herodbtest.AdminSecret)
 		tDo(t, c, "+RESET", "RESET")
 		tDo(t, c, accNA, "SELECT", "priv")
-		tDo(t, c, accNA, "CLIENT", "LIST")
+		tDo(t, c, accNA, "CLIENT", "KILL", "ID", "0")
 	})
 }
 
@@ -734,7 +734,7 @@ func TestAccessPreAuthLimits(t *testing.T) {
 		tDo(t, c, tErr(tNoAuth), "GET", "k")
 		tDo(t, c, accNA, "DBSIZE")
 		tDo(t, c, accNA, "INFO")
-		tDo(t, c, accNA, "CLIENT", "LIST")
+		tDo(t, c, accNA, "CLIENT", "KILL", "ID", "0")
 		tDo(t, c, accNA, "FLUSHALL")
 		tDo(t, c, accOK, "QUIT")
 		accClosed(t, c, "after QUIT")
@@ -919,7 +919,7 @@ func TestAccessMulti(t *testing.T) {
 	tDo(t, c, tNil, "GET", "a")
 	// An admin command queued by a tenant, and SELECT/AUTH inside MULTI.
 	tDo(t, c, accOK, "MULTI")
-	tDo(t, c, accNP, "CLIENT", "LIST")
+	tDo(t, c, accNP, "CLIENT", "KILL", "ID", "0")
 	tDo(t, c, "-ERR", "SELECT", "pub")
 	tDo(t, c, "-ERR", "AUTH", e.rwk["priv"])
 	tDo(t, c, "-EXECABORT", "EXEC")
@@ -1054,7 +1054,7 @@ func TestAccessTenantIsolation(t *testing.T) {
 				t.Errorf("RANDOMKEY: %q", k)
 			}
 		}
-		tDo(t, c, accNP, "CLIENT", "LIST")
+		tDo(t, c, accNP, "CLIENT", "KILL", "ID", "0")
 		tDo(t, c, accNP, "CLIENT", "KILL", "ID", "1")
 		tDo(t, c, accNP, "FLUSHALL")
 		tDo(t, c, "*0\r\n", "CONFIG", "GET", "dir") // the host's path and the count of databases are the admin's
@@ -1221,7 +1221,7 @@ func TestAccessNoSecretLeaks(t *testing.T) {
 
 	// Introspection, as the admin and as a tenant.
 	adm := e.admin(t)
-	do(adm, "CLIENT", "LIST")
+	do(adm, "CLIENT", "KILL", "ID", "0")
 	do(adm, "INFO", "everything")
 	do(adm, "CONFIG", "GET", "*")
 	do(adm, "AUTHLOG", "128")
