@@ -183,3 +183,15 @@ func (s *Server) TLSAddr() string {
 	}
 	return s.ports.tls.Addr().String()
 }
+
+// stopAccepting closes both ports so no new connection arrives, while Accept keeps
+// waiting: redcon closes every open connection as soon as Accept fails, and a graceful
+// stop lets those connections finish first (shutdown.go).
+func (p *ports) stopAccepting() {
+	if p.plain != nil {
+		p.plain.Close()
+	}
+	if p.tls != nil {
+		p.tls.Close()
+	}
+}

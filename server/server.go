@@ -226,8 +226,9 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Admin is the server's control plane (create databases, etc.).
 func (s *Server) Admin() *admin.Admin { return s.admin }
 
-// Close stops accepting, closes connections, waits for running commands to finish and
-// then closes every database file.
+// Close stops accepting, lets running commands finish and answer (blocked clients and
+// subscribers get an error), closes connections and then every database file
+// (shutdown.go).
 func (s *Server) Close() error {
 	s.stopOnce.Do(func() { close(s.stopping) })
 	// Not under runMu: a handler blocked writing to a client that does not read holds it
@@ -235,6 +236,7 @@ func (s *Server) Close() error {
 	if s.closing.Swap(true) {
 		return nil
 	}
+	s.drain() // shutdown.go: what is running answers first
 	err := s.rs.Close()
 	// redcon's Close does nothing when Serve has not started yet; closing the listener
 	// ourselves makes Serve return either way.

@@ -224,6 +224,7 @@ func serve(f *serveFlags, log *slog.Logger) error {
 		log.Info("stopping", "signal", s.String())
 		break
 	}
+	go forceOnSecondSignal(sig, log) // shutdown.go
 	rpcStop()
 	return srv.Close()
 }
