@@ -30,6 +30,9 @@ type serveFlags struct {
 	scriptMemory                        string
 	debug, dev                          bool
 	metricsPerDB                        bool
+	logFormat, logLevel                 string
+	slowlogSlower                       int64
+	slowlogMaxLen                       int
 	// RPC (served when enabled).
 	enableRPC          bool
 	rpcPort            int
@@ -70,7 +73,11 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.DurationVar(&f.idleTimeout, "db-idle-timeout", 5*time.Minute, "close a database file unused for this long")
 	fs.DurationVar(&f.flushEvery, "flush-interval", time.Second, "longest a change waits in memory (durable in the log) before its file is written")
 	fs.StringVar(&f.walRecover, "wal-recover", "fail", "a damaged log frame that durable frames follow: fail (refuse to start) or truncate (keep what precedes it, drop the rest)")
-	fs.BoolVar(&f.debug, "debug", false, "log debug messages (never secrets)")
+	fs.BoolVar(&f.debug, "debug", false, "log debug messages (never secrets); the same as --log-level debug")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "least level logged: debug, info, warn or error")
+	fs.Int64Var(&f.slowlogSlower, "slowlog-log-slower-than", 10000, "log commands that run this many microseconds or longer in SLOWLOG (-1: off, 0: every command)")
+	fs.IntVar(&f.slowlogMaxLen, "slowlog-max-len", 128, "entries SLOWLOG keeps")
 	fs.BoolVar(&f.metricsPerDB, "metrics-per-db", false, "add per-database metrics to /metrics (their labels name tenants' databases)")
 	fs.BoolVar(&f.dev, "dev", false, "development quick start: generated admin secret, public database \"demo\"")
 	fs.BoolVar(&f.enableRPC, "enable-rpc", false, "serve the JSON-RPC management API over HTTP")
@@ -105,11 +112,11 @@ func serveCmd(args []string) int {
 		fmt.Fprintf(os.Stderr, "herodb: %v\n", err)
 		return 2
 	}
-	level := slog.LevelInfo
-	if f.debug {
-		level = slog.LevelDebug
+	log, err := newLogger(os.Stderr, f)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "herodb: %v\n", err)
+		return 2
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if err := serve(f, log); err != nil {
 		fmt.Fprintf(os.Stderr, "herodb: %s\n", oneLine(err))
 		return 1
@@ -176,7 +183,15 @@ func serve(f *serveFlags, log *slog.Logger) error {
 	if st.resp != nil {
 		respTLS = st.resp.Config()
 	}
+	slower, err := slowlogThreshold(f.slowlogSlower)
+	if err != nil {
+		return err
+	}
+	if f.slowlogMaxLen < 1 {
+		return fmt.Errorf("--slowlog-max-len: %d; want at least 1", f.slowlogMaxLen)
+	}
 	srv, err := server.Start(server.Config{
+		SlowlogSlowerThan: slower, SlowlogMaxLen: f.slowlogMaxLen,
 		Dir: f.dir, Bind: f.bind, Port: f.port, AdminSecret: secret,
 		NoPlainPort: f.port == 0, TLS: respTLS, TLSPort: f.tls.port, ProtectedModeOff: st.protectedModeOff,
 		Sync: mode, MaxClients: f.maxClients, Logger: log, JWT: jwtCfg,
