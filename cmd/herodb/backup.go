@@ -92,7 +92,7 @@ func (c *client) stream(path string, q url.Values, body io.Reader) (*http.Respon
 	}
 	req.Header.Set("Authorization", "Bearer "+c.cred)
 	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.http.Do(req) // with --cacert for an https:// RPC
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach the RPC at %s: is herodb running with --enable-rpc? (%v)", c.target, unwrapURLErr(err))
 	}
