@@ -167,11 +167,13 @@ func Open(cfg Config) (*Admin, error) {
 	}
 	db0 = a.db0 // a migration to key slots may have compacted and reopened it
 	if err := a.initJWT(cfg.JWT); err != nil {
+		a.closeShred()
 		db0.Close()
 		return nil, err
 	}
 	a.tokens, a.tokenUse = map[string]*Token{}, map[string]int64{}
 	if err := a.loadTokens(); err != nil {
+		a.closeShred()
 		db0.Close()
 		return nil, err
 	}
@@ -181,6 +183,7 @@ func Open(cfg Config) (*Admin, error) {
 	if err := a.openFiles(cfg, opts); err != nil {
 		a.closeApplied()
 		a.tokenClose()
+		a.closeShred()
 		db0.Close()
 		return nil, err
 	}
