@@ -12,14 +12,16 @@ import (
 )
 
 var tokenCommands = map[string]subcommand{
-	"create": {`herodb token create --name N [--db DB:PERMS ...] [--token-scope PERMS] [--admin] [--expires 30d]
+	"create": {`herodb token create --name N [--db DB:PERMS ...] [--token-scope PERMS] [--metrics] [--admin] [--expires 30d]
 
 Creates a named token and prints it once: herodb keeps only its hash. PERMS is read,
-write or read,write. A token can only be given scopes its creator holds.
+write or read,write. --metrics lets it read /metrics and nothing else. A token can only
+be given scopes its creator holds.
 
   herodb token create --name ci --db app:read --expires 30d
   herodb token create --name alice --db app:read,write --db 7:read
-  herodb token create --name ops --token-scope read,write`, tokenCreate},
+  herodb token create --name ops --token-scope read,write
+  herodb token create --name prometheus --metrics`, tokenCreate},
 	"list": {`herodb token list [--all] [--json]
 
 Lists tokens: id, name, scopes, created, expires, last used. Never a secret. --all adds
@@ -37,6 +39,7 @@ func tokenCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	var dbs multiFlag
 	fs.Var(&dbs, "db", "DB:PERMS, e.g. app:read or 7:read,write (repeat for more); DB may be *")
 	tokenScope := fs.String("token-scope", "", "rights over tokens: read, write or read,write")
+	isMetrics := fs.Bool("metrics", false, "read /metrics on the RPC's HTTP listener, and nothing else")
 	isAdmin := fs.Bool("admin", false, "everything the admin secret allows")
 	expires := fs.String("expires", "", "lifetime, e.g. 30d, 12h (default: never)")
 	pos, err := parseArgs(fs, args)
@@ -75,11 +78,14 @@ func tokenCreate(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 		}
 		scopes = append(scopes, map[string]any{"type": admin.ScopeToken, "name": "*", "permissions": p})
 	}
+	if *isMetrics {
+		scopes = append(scopes, map[string]any{"type": admin.ScopeMetrics})
+	}
 	if *isAdmin {
 		scopes = append(scopes, map[string]any{"type": admin.ScopeAdmin})
 	}
 	if len(scopes) == 0 {
-		return errors.New("give at least one scope: --db, --token-scope or --admin")
+		return errors.New("give at least one scope: --db, --token-scope, --metrics or --admin")
 	}
 	var ttl any
 	if *expires != "" {
@@ -127,6 +133,8 @@ func scopeText(scopes []admin.Scope) string {
 		switch s.Type {
 		case admin.ScopeAdmin:
 			parts = append(parts, "admin")
+		case admin.ScopeMetrics:
+			parts = append(parts, "metrics")
 		case admin.ScopeToken:
 			parts = append(parts, "token:"+permText(s.Permissions))
 		default:
