@@ -224,8 +224,16 @@ func Open(opts Options) (*Log, error) {
 	ok = true
 	l.off.Store(active.size)
 	l.alloc.Store(active.size) // recovery cut any tail: the file ends where the log does
-	go l.extend()
-	l.kickExtend()
+	if l.mode == SyncAlways {
+		// Only SyncAlways syncs after every batch, which is what preallocation makes
+		// cheaper; under EverySec or None a sync journals the new size once a second at
+		// most, so writing and syncing 1 MiB of zeros ahead buys nothing. The first chunk
+		// is written after the first frame (writeAt kicks the extender), not here: a log
+		// opened and closed without a frame costs no zeros and no sync.
+		go l.extend()
+	} else {
+		close(l.extDone)
+	}
 	go l.run()
 	return l, nil
 }
@@ -416,7 +424,7 @@ func (l *Log) Close() error {
 	l.mu.Unlock()
 	l.wake()
 	<-l.exited
-	close(l.extStop)
+	close(l.extStop) // read only by the extender, which may not run (Open)
 	<-l.extDone
 	err := l.trimActive()
 	if cerr := l.f.Close(); err == nil {

@@ -23,7 +23,7 @@ func (l *Log) writeAt(buf []byte) error {
 		return fmt.Errorf("wal: write %s: %w", l.f.Name(), err)
 	}
 	l.off.Store(end)
-	if l.alloc.Load()-end < preallocChunk/2 {
+	if l.mode == SyncAlways && l.alloc.Load()-end < preallocChunk/2 {
 		l.kickExtend()
 	}
 	return nil

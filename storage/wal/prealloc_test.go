@@ -61,3 +61,38 @@ func TestPreallocation(t *testing.T) {
 	defer mustClose(t, again)
 	checkReplay(t, again, 1, 3001)
 }
+
+// TestPreallocationOnlyUnderSyncAlways: a log writes zeros ahead of its frames only when
+// it syncs after every batch, and only once a frame is written: opening a log, or
+// appending under EverySec or None, leaves the active segment ending with its frames.
+func TestPreallocationOnlyUnderSyncAlways(t *testing.T) {
+	for _, mode := range []SyncMode{SyncAlways, SyncEverySec, SyncNone} {
+		dir := t.TempDir()
+		opts := testOptions(dir)
+		opts.Sync = mode
+		l := mustOpen(t, opts)
+		if mode != SyncAlways {
+			appendSeq(t, l, 100)
+		}
+		time.Sleep(100 * time.Millisecond) // the extender, were it kicked, has run by now
+		path := segmentPaths(t, dir)[0]
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() != l.off.Load() {
+			t.Fatalf("mode %d: the segment holds %d bytes, its frames %d: zeros written ahead", mode, fi.Size(), l.off.Load())
+		}
+		if mode == SyncAlways {
+			appendSeq(t, l, 1)
+			deadline := time.Now().Add(5 * time.Second)
+			for fi, _ := os.Stat(path); fi.Size() <= l.off.Load(); fi, _ = os.Stat(path) {
+				if time.Now().After(deadline) {
+					t.Fatal("SyncAlways: nothing preallocated after the first frame")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		mustClose(t, l)
+	}
+}

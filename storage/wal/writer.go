@@ -138,8 +138,7 @@ func (l *Log) rotate(first uint64) error {
 	old := l.f
 	l.f = f
 	l.off.Store(segHeaderSize)
-	l.alloc.Store(segHeaderSize)
-	defer l.kickExtend()
+	l.alloc.Store(segHeaderSize) // the first frame written into it kicks the extender
 	l.mu.Lock()
 	l.segs = append(l.segs, *seg)
 	l.mu.Unlock()
