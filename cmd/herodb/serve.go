@@ -52,10 +52,33 @@ type serveFlags struct {
 	// HeroDB's flags that herodb accepts and explains.
 	encrypt, sled bool
 	encKey        string
+	// The configuration file and env HERODB_<NAME> (config.go).
+	configFile  string
+	printConfig bool
+	settings    []setting
 }
 
+// parseServeFlags reads serve's command line, then gives each flag it did not set its
+// env HERODB_<NAME> or --config file value (config.go).
 func parseServeFlags(args []string) (*serveFlags, error) {
 	f := &serveFlags{}
+	fs := newServeFlagSet(f)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if f.settings, err = layerConfig(fs, newServeFlagSet(&serveFlags{}), os.Getenv); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// newServeFlagSet defines serve's flags over f: every one is also a setting of the
+// config file and an env variable (config.go).
+func newServeFlagSet(f *serveFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("herodb serve", flag.ContinueOnError)
 	fs.StringVar(&f.dir, "dir", "", "data directory (default ./data with --dev, else required)")
 	fs.IntVar(&f.port, "port", 6379, "RESP port (0: none, TLS only, as Redis)")
@@ -94,13 +117,8 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.StringVar(&f.encKey, "encryption_key", "", "alias of --encryption-key")
 	fs.BoolVar(&f.sled, "sled", false, "accepted for HeroDB compatibility: herodb stores in bbolt")
 	registerTLSFlags(fs, f)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	return f, nil
+	registerConfigFlags(fs, f)
+	return fs
 }
 
 func serveCmd(args []string) int {
@@ -111,6 +129,10 @@ func serveCmd(args []string) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "herodb: %v\n", err)
 		return 2
+	}
+	if f.printConfig {
+		printConfig(os.Stdout, f.settings, os.Getenv)
+		return 0
 	}
 	log, err := newLogger(os.Stderr, f)
 	if err != nil {
