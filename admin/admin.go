@@ -187,6 +187,10 @@ func Open(cfg Config) (*Admin, error) {
 		db0.Close()
 		return nil, err
 	}
+	if err := a.finishRestoreDeletes(); err != nil { // node_restore.go
+		a.Close()
+		return nil, err
+	}
 	if err := a.resumeRewrites(); err != nil {
 		a.Close()
 		return nil, err

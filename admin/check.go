@@ -203,6 +203,11 @@ func (a *Admin) checkRegistered(tx *storage.Tx, c *Check, id uint64, log *wal.In
 		}
 		return nil
 	}
+	if tx.SysGet(restoreDeletePrefix+strconv.FormatUint(id, 10)) != nil {
+		seen[path] = exists
+		c.note("%s: database %d: %s", filepath.Join(a.dir, "0.db"), id, markedNote)
+		return nil
+	}
 	c.Databases++
 	kr, err := a.checkKey(tx, id)
 	if err != nil {

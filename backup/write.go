@@ -34,8 +34,8 @@ type Request struct {
 // from it: the read transaction lasts a local copy, never the network transfer, and the
 // file is gone the moment it is closed, even after a crash. A node backup takes DB 0
 // first, then each database listed after it: a database created meanwhile is in the
-// backup, unknown to its DB 0 (restore removes its file), and one deleted meanwhile is
-// skipped and named in end.json.
+// backup, unknown to its DB 0 (a node restore leaves its file out), and one deleted
+// meanwhile is skipped and named in end.json (a node restore deletes it, RestoreNode).
 func Write(a *admin.Admin, r Request, w io.Writer) error {
 	if r.Recipient == nil {
 		return admin.Errorf(admin.EINVALID, "no recipient: a backup is encrypted to an age recipient (age1…)")

@@ -113,3 +113,52 @@ func ForgetSysPrefix(path, prefix string) error {
 	}
 	return err
 }
+
+// SysNames lists the names in the reserved sys bucket of the file at path that start
+// with prefix, reading nothing else; the file must not be open. It needs no key: for a
+// node restore, which reads DB 0's copy without the admin secret.
+func SysNames(path, prefix string) ([]string, error) {
+	b, err := openBolt(path, Options{ReadOnly: true}.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	var names []string
+	err = b.View(func(tx *bolt.Tx) error {
+		sys := tx.Bucket(bucketSys)
+		if sys == nil {
+			return fmt.Errorf("%s is not a herodb database file: %w", path, ErrFormat)
+		}
+		c := sys.Cursor()
+		for k, _ := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, _ = c.Next() {
+			names = append(names, string(k))
+		}
+		return nil
+	})
+	return names, err
+}
+
+// PutSys puts each name with value into the reserved sys bucket of the file at path,
+// which must not be open; durably, in one transaction.
+func PutSys(path string, names []string, value []byte) error {
+	b, err := openBolt(path, Options{Sync: SyncAlways}.withDefaults())
+	if err != nil {
+		return err
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		sys := tx.Bucket(bucketSys)
+		if sys == nil {
+			return fmt.Errorf("%s is not a herodb database file: %w", path, ErrFormat)
+		}
+		for _, n := range names {
+			if err := sys.Put([]byte(n), value); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if cerr := b.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -217,12 +217,18 @@ func restoreCmd(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 		return decryptError(*from, *identity, err)
 	}
 	if *dir != "" {
-		n, err := backup.RestoreNode(ar, *dir)
+		res, err := backup.RestoreNode(ar, *dir)
 		if err != nil {
 			return restoreError(*from, err)
 		}
 		p.done()
-		fmt.Printf("restored DB 0 and %d databases into %s; start herodb on it with the same admin secret\n", n, *dir)
+		for _, id := range res.Deleted {
+			fmt.Printf("database %d: deleted while the backup was taken; DB 0's copy still lists it: it is deleted at the first start\n", id)
+		}
+		for _, id := range res.Dropped {
+			fmt.Printf("database %d: created while the backup was taken, after DB 0 was copied: left out\n", id)
+		}
+		fmt.Printf("restored DB 0 and %d databases into %s; start herodb on it with the same admin secret\n", res.Databases, *dir)
 		return nil
 	}
 	c, err := cf.client()
