@@ -256,15 +256,15 @@ func (a *Admin) unlock(cfg Config) error {
 		if err != nil {
 			return err
 		}
-		if err := a.db0.SysPut("dek0", wrapped); err != nil {
-			return err
-		}
-		// A new directory has nothing to migrate: its registrations are sealed from the
-		// first one (registry.go).
-		if err := a.db0.SysPut(regMarker, markerMAC(a.regKey())); err != nil {
-			return err
-		}
-		if err := a.db0.SysPut("kdf", rec); err != nil {
+		// One transaction, so one commit's syncs: a crash leaves all of these or none,
+		// and a directory without kdf is bootstrapped again from the start. A new
+		// directory has nothing to migrate, so the migrations' done marks come with it:
+		// its registrations are sealed from the first one (registry.go), its keys are in
+		// slot form (migrateSlots) and its token index is complete (loadTokens).
+		if err := a.db0.SysPutAll(map[string][]byte{
+			"dek0": wrapped, "kdf": rec, regMarker: markerMAC(a.regKey()),
+			slotsMarker: []byte("1"), tokenIndexMarker: []byte("1"),
+		}); err != nil {
 			return err
 		}
 	} else {

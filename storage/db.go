@@ -495,6 +495,12 @@ func (db *DB) readTx(fn func(*bolt.Tx) error) error {
 // for bootstrap. Before Unlock it writes only a new file (no binding, no keys): any other
 // file is written once Unlock has checked it is this database's.
 func (db *DB) SysPut(name string, value []byte) error {
+	return db.SysPutAll(map[string][]byte{name: value})
+}
+
+// SysPutAll is SysPut of several values in one transaction: all or none of them are
+// written, with one commit's syncs.
+func (db *DB) SysPutAll(records map[string][]byte) error {
 	db.mu.RLock()
 	refused, locked, bound := db.refused, db.keys == nil, db.bound
 	db.mu.RUnlock()
@@ -511,7 +517,12 @@ func (db *DB) SysPut(name string, value []byte) error {
 		if locked && !isEmpty(tx) {
 			return fmt.Errorf("storage: %s: not written before Unlock has checked it: %w", db.path, ErrLocked)
 		}
-		return tx.Bucket(bucketSys).Put([]byte(name), value)
+		for name, value := range records {
+			if err := tx.Bucket(bucketSys).Put([]byte(name), value); err != nil {
+				return err
+			}
+		}
+		return nil
 	}))
 }
 
