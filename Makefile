@@ -2,14 +2,23 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/seed6aa118f9/herodb/server.Version=$(VERSION)
 PORT    ?= 6379
+DIST    ?= dist
 
-.PHONY: help build run test compat bench bench-scale gobench fuzz soak crash lint docs clean
+.PHONY: help build release run test compat bench bench-scale gobench fuzz soak crash lint docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/herodb
 	go build -ldflags "$(LDFLAGS)" -o bin/herodb ./cmd/herodb
+
+release: ## static linux amd64 and arm64 binaries and their SHA256SUMS in dist/ (DIST=dir)
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	for arch in amd64 arm64; do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -trimpath -ldflags "$(LDFLAGS)" \
+			-o $(DIST)/herodb-linux-$$arch ./cmd/herodb || exit 1; \
+	done
+	cd $(DIST) && sha256sum herodb-linux-* > SHA256SUMS
 
 run: build ## run the dev server on ./data (generated admin secret, public database "demo")
 	@echo "connect with: redis-cli -p $(PORT)   then: SELECT 1"
@@ -48,4 +57,4 @@ docs: ## regenerate docs/commands.md and docs/rpc.md from their tables
 	go test ./rpc -run TestRPCDoc -update-docs
 
 clean: ## remove build output (not ./data)
-	rm -rf bin
+	rm -rf bin dist
