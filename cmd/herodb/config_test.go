@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -245,4 +246,57 @@ log-format json
 	if strings.Contains(log.String(), "config-test-admin-secret") {
 		t.Errorf("the log holds the admin secret:\n%s", log.String())
 	}
+}
+
+// TestConfigEveryFlag: every flag of serve, present and future, is a setting of the
+// config file and an env variable (all but the two about the configuration itself),
+// and docs/operations.md lists its env name.
+func TestConfigEveryFlag(t *testing.T) {
+	var conf strings.Builder
+	var env []string
+	docs, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newServeFlagSet(&serveFlags{}).VisitAll(func(fl *flag.Flag) {
+		if !strings.Contains(string(docs), envName(fl.Name)) {
+			t.Errorf("docs/operations.md does not list %s", envName(fl.Name))
+		}
+		if _, secret := secretFlags[fl.Name]; secret || notInFile[fl.Name] {
+			return
+		}
+		fmt.Fprintf(&conf, "%s %s\n", fl.Name, strconv.Quote(fl.DefValue))
+		if fl.DefValue != "" {
+			env = append(env, envName(fl.Name)+"="+fl.DefValue)
+		}
+	})
+	path := writeConfig(t, conf.String())
+	for _, e := range [][]string{nil, env} {
+		stdout, stderr, code := execHerodb(t, exec.Command(herodbBin, "serve", "--config", path, "--print-config"), e)
+		if code != 0 {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		for name, got := range printedSettings(t, stdout) {
+			_, secret := secretFlags[name]
+			switch {
+			case secret || notInFile[name]:
+			case e != nil && slicesHasPrefix(e, envName(name)+"="):
+				if got[1] != "env "+envName(name) {
+					t.Errorf("%s from %q; want env %s", name, got[1], envName(name))
+				}
+			case !strings.HasPrefix(got[1], "file "+path+" line "):
+				t.Errorf("%s from %q; want the file", name, got[1])
+			}
+		}
+	}
+}
+
+// slicesHasPrefix reports whether some element of list starts with prefix.
+func slicesHasPrefix(list []string, prefix string) bool {
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
 }
