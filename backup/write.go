@@ -26,8 +26,10 @@ type Request struct {
 }
 
 // Write streams the backup r asks for to w. Nothing is sent before the request is
-// checked (a database that does not exist is an *admin.Error, with nothing written);
-// an error after that leaves w holding a cut archive that restore refuses.
+// checked and the first database (DB 0 for a node backup) is copied: a database that
+// does not exist is an *admin.Error, one that cannot be flushed or copied a
+// *SnapshotError, with nothing written; an error after that (a later database of a node
+// backup) leaves w holding a cut archive that restore refuses.
 //
 // Each database is snapshotted (storage.DB.Snapshot: flushed, then copied in one bbolt
 // read transaction) into an unlinked temporary file in the data directory, then sent
@@ -52,11 +54,14 @@ func Write(a *admin.Admin, r Request, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	aw, err := age.Encrypt(w, r.Recipient)
+	// Nothing reaches w before the first copy is taken (writer.entry releases it): a
+	// database whose changes cannot be flushed answers its error, not a cut file.
+	hold := &holdWriter{w: w}
+	aw, err := age.Encrypt(hold, r.Recipient)
 	if err != nil {
 		return err
 	}
-	bw := &writer{tw: tar.NewWriter(aw), tmp: tmp, a: a}
+	bw := &writer{tw: tar.NewWriter(aw), tmp: tmp, a: a, hold: hold}
 	kind := KindDatabase
 	if r.All {
 		kind = KindNode
@@ -93,7 +98,54 @@ func Write(a *admin.Admin, r Request, w io.Writer) error {
 	if err := bw.tw.Close(); err != nil {
 		return err
 	}
-	return aw.Close()
+	if err := aw.Close(); err != nil {
+		return err
+	}
+	return hold.release()
+}
+
+// SnapshotError is a database that could not be copied: flushing its changes into its
+// file, or copying the file, failed (a full disk, a file that cannot be written). Its
+// message names the database only; the cause, with paths, is Err.
+type SnapshotError struct {
+	DB  uint64
+	Err error
+}
+
+func (e *SnapshotError) Error() string {
+	what := fmt.Sprintf("database %d", e.DB)
+	if e.DB == 0 {
+		what = "DB 0"
+	}
+	return what + " cannot be backed up: flushing its changes into its file or copying the file failed (a full disk, or a file that cannot be written: the server's log says which)"
+}
+
+func (e *SnapshotError) Unwrap() error { return e.Err }
+
+// holdWriter keeps what is written to it until release, then passes everything on.
+type holdWriter struct {
+	w        io.Writer
+	held     []byte
+	released bool
+}
+
+func (h *holdWriter) Write(p []byte) (int, error) {
+	if !h.released {
+		h.held = append(h.held, p...)
+		return len(p), nil
+	}
+	return h.w.Write(p)
+}
+
+// release sends what was held; from then on writes pass through.
+func (h *holdWriter) release() error {
+	if h.released {
+		return nil
+	}
+	h.released = true
+	_, err := h.w.Write(h.held)
+	h.held = nil
+	return err
 }
 
 // tempDir is <dir>/tmp, where backups and restores stage files.
@@ -106,9 +158,10 @@ func tempDir(dir string) (string, error) {
 }
 
 type writer struct {
-	tw  *tar.Writer
-	tmp string
-	a   *admin.Admin
+	tw   *tar.Writer
+	tmp  string
+	a    *admin.Admin
+	hold *holdWriter
 }
 
 func (bw *writer) json(name string, v any) error {
@@ -129,7 +182,7 @@ func (bw *writer) json(name string, v any) error {
 func (bw *writer) db0() error {
 	f, e, err := bw.snapshot(bw.a.DB0())
 	if err != nil {
-		return err
+		return &SnapshotError{DB: 0, Err: err}
 	}
 	defer f.Close()
 	slots, err := bw.copySlots()
@@ -190,7 +243,7 @@ func (bw *writer) database(id uint64) error {
 	f, e, err := bw.snapshot(db)
 	release()
 	if err != nil {
-		return err
+		return &SnapshotError{DB: id, Err: err}
 	}
 	defer f.Close()
 	d, ok := bw.a.DatabaseByID(id)
@@ -234,8 +287,12 @@ func (bw *writer) snapshot(db *storage.DB) (*os.File, dbEntry, error) {
 	return f, e, nil
 }
 
-// entry writes a database's entry, then its file when it has one.
+// entry writes a database's entry, then its file when it has one. A copy was taken: what
+// was held back is sent.
 func (bw *writer) entry(metaName, fileName string, e dbEntry, f *os.File) error {
+	if err := bw.hold.release(); err != nil {
+		return err
+	}
 	if err := bw.json(metaName, e); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -105,6 +106,12 @@ func (s *Service) serveBackup(w http.ResponseWriter, r *http.Request) {
 	// body that ends early (and age as a file that does not decrypt).
 	sw := &startWriter{w: w}
 	if err := backup.Write(s.cfg.Admin, req, sw); err != nil {
+		var se *backup.SnapshotError
+		if !sw.started && errors.As(err, &se) {
+			s.log.Error("backup refused: a database could not be copied", "db", se.DB, "err", se.Err)
+			s.streamError(w, r, rpcError(CodeInternal, se.Error()))
+			return
+		}
 		if !sw.started {
 			s.streamError(w, r, err)
 			return
