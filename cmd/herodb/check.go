@@ -97,7 +97,7 @@ walked in one read transaction (bbolt's consistency check, every sealed record
 authenticated). Exit 1 when it finds a problem; each names the file.
 
   herodb db check app`, dbCheck}
-	dbCommands["accept-file"] = subcommand{`herodb db accept-file <db>
+	dbCommands["accept-file"] = subcommand{`herodb db accept-file <db> [--json]
 
 Accepts the database's file as it is, after it was refused at open as an older copy than
 the one herodb last wrote: for a copy put back on purpose. Every change made since the
@@ -129,6 +129,6 @@ func dbAcceptFile(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	if err := c.call("herodb_acceptDatabaseFile", []any{dbRef(pos[0])}, nil); err != nil {
 		return err
 	}
-	fmt.Printf("accepted the file of database %s as it is\n", pos[0])
+	printDone(cf, map[string]any{"database": pos[0], "accepted": true}, "accepted the file of database %s as it is", pos[0])
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -153,8 +154,13 @@ func TestCheckRollbackRefused(t *testing.T) {
 	if out, _, code := runCheck(t, "db", "check", ref, "--rpc", url); code != 1 || !strings.Contains(out, "older copy") {
 		t.Fatalf("db check of an older copy: exit %d\n%s", code, out)
 	}
-	if out, errOut, code := runCheck(t, "db", "accept-file", ref, "--rpc", url); code != 0 {
-		t.Fatalf("accept-file: exit %d\n%s%s", code, out, errOut)
+	out, errOut, code = runCheck(t, "db", "accept-file", ref, "--rpc", url, "--json")
+	var accepted struct {
+		Database string
+		Accepted bool
+	}
+	if err := json.Unmarshal([]byte(out), &accepted); code != 0 || err != nil || accepted.Database != ref || !accepted.Accepted {
+		t.Fatalf("accept-file --json: exit %d %v\n%s%s", code, err, out, errOut)
 	}
 	if v, err := c.Get(ctx, "a").Result(); err != nil || v != "old" {
 		t.Fatalf("GET after accept-file: %q, %v", v, err)

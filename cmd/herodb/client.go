@@ -159,6 +159,15 @@ func dbRef(s string) any {
 	return s
 }
 
+// printDone prints what a command did: obj under --json, one line of text otherwise.
+func printDone(cf *clientFlags, obj map[string]any, format string, args ...any) {
+	if cf.json {
+		printJSON(obj)
+		return
+	}
+	fmt.Printf(format+"\n", args...)
+}
+
 func printJSON(v any) {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")

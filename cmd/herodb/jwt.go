@@ -17,17 +17,17 @@ import (
 )
 
 var jwtCommands = map[string]subcommand{
-	"keygen": {`herodb jwt keygen --out DIR
+	"keygen": {`herodb jwt keygen --out DIR [--json]
 
 Writes an Ed25519 key pair for minting JWTs: DIR/jwt_private.pem (0600; keep it in your
 auth service) and DIR/jwt_public.pem (give it to herodb with --jwt-key-file). Both are
 openssl-compatible. Prints the key id (its RFC 7638 thumbprint).
 
   herodb jwt keygen --out ./keys`, jwtKeygen},
-	"mint": {`herodb jwt mint --key jwt_private.pem --db app [--db 7] [--ro] --ttl 1h [--kid K] [--jti ID]
+	"mint": {`herodb jwt mint --key jwt_private.pem --db app [--db 7] [--ro] --ttl 1h [--kid K] [--jti ID] [--json]
 
 Prints a signed token, alone, on stdout: read-write on the named databases (read-only
-with --ro), expiring after --ttl.
+with --ro), expiring after --ttl. --json prints one object: token, kid, jti, expires_at.
 
   herodb jwt mint --key keys/jwt_private.pem --db app --ttl 1h`, jwtMint},
 }
@@ -37,7 +37,7 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func jwtKeygen(fs *flag.FlagSet, _ *clientFlags, args []string) error {
+func jwtKeygen(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	out := fs.String("out", "", "directory to write the key pair into")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -65,14 +65,17 @@ func jwtKeygen(fs *flag.FlagSet, _ *clientFlags, args []string) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(*out, "jwt_public.pem"), crypto.MarshalPublicKeyPEM(pub), 0o644); err != nil {
+	pubPath := filepath.Join(*out, "jwt_public.pem")
+	if err := os.WriteFile(pubPath, crypto.MarshalPublicKeyPEM(pub), 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s (keep it secret) and %s\nkid: %s\n", privPath, filepath.Join(*out, "jwt_public.pem"), crypto.Thumbprint(pub))
+	kid := crypto.Thumbprint(pub)
+	printDone(cf, map[string]any{"private_key": privPath, "public_key": pubPath, "kid": kid},
+		"wrote %s (keep it secret) and %s\nkid: %s", privPath, pubPath, kid)
 	return nil
 }
 
-func jwtMint(fs *flag.FlagSet, _ *clientFlags, args []string) error {
+func jwtMint(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	keyPath := fs.String("key", "", "the Ed25519 private key (PEM)")
 	var dbs multiFlag
 	fs.Var(&dbs, "db", "a database name or id the token opens (repeat for more)")
@@ -109,10 +112,11 @@ func jwtMint(fs *flag.FlagSet, _ *clientFlags, args []string) error {
 		perm = "ro"
 	}
 	now := time.Now()
+	exp := now.Add(*ttl).Unix()
 	claims := jwt.MapClaims{
 		"p":   map[string]any{perm: map[string]any{"ns": []string(dbs)}},
 		"iat": now.Unix(),
-		"exp": now.Add(*ttl).Unix(),
+		"exp": exp,
 		"jti": *jti,
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
@@ -121,6 +125,6 @@ func jwtMint(fs *flag.FlagSet, _ *clientFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(s)
+	printDone(cf, map[string]any{"token": s, "kid": *kid, "jti": *jti, "expires_at": exp}, "%s", s)
 	return nil
 }

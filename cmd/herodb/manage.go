@@ -26,7 +26,7 @@ type subcommand struct {
 }
 
 var dbCommands = map[string]subcommand{
-	"create": {`herodb db create [--name N] [--public|--public-read] [--max-size BYTES] [--encryption-key-file F]
+	"create": {`herodb db create [--name N] [--public|--public-read] [--max-size BYTES] [--encryption-key-file F] [--json]
 
 Creates a database (private unless --public) and prints its id.
 
@@ -45,10 +45,10 @@ whose file is not open: listing opens no file ('herodb db info' opens it and cou
 Describes one database; <db> is an id or a name.
 
   herodb db info app`, dbInfo},
-	"delete": {`herodb db delete <db>
+	"delete": {`herodb db delete <db> [--json]
 
 Destroys the database's key, then its file. Its id and name are never reused.`, dbDelete},
-	"public": {`herodb db public <db> on|off|read
+	"public": {`herodb db public <db> on|off|read [--json]
 
 Opens the database to anyone (on: read-write, read: read-only) or closes it (off).
 
@@ -56,7 +56,7 @@ Opens the database to anyone (on: read-write, read: read-only) or closes it (off
 }
 
 var keyCommands = map[string]subcommand{
-	"add": {`herodb key add <db> [--read] [--key-file F]
+	"add": {`herodb key add <db> [--read] [--key-file F] [--json]
 
 Adds an access key (read-write unless --read). Without --key-file a key is generated and
 printed once: store it now, herodb keeps only its hash.
@@ -66,7 +66,7 @@ printed once: store it now, herodb keeps only its hash.
 	"list": {`herodb key list <db> [--json]
 
 Lists a database's access keys: hash, permissions, created. Never a key.`, keyList},
-	"delete": {`herodb key delete <db> <hash>
+	"delete": {`herodb key delete <db> <hash> [--json]
 
 Removes an access key by its hash (from 'herodb key list').`, keyDelete},
 }
@@ -362,7 +362,7 @@ func dbDelete(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	if err := c.call("herodb_deleteDatabase", []any{dbRef(pos[0])}, nil); err != nil {
 		return err
 	}
-	fmt.Printf("deleted database %s\n", pos[0])
+	printDone(cf, map[string]any{"database": pos[0], "deleted": true}, "deleted database %s", pos[0])
 	return nil
 }
 
@@ -393,7 +393,7 @@ func dbPublic(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	if err := c.call("herodb_setDatabasePublic", []any{dbRef(pos[0]), v}, nil); err != nil {
 		return err
 	}
-	fmt.Printf("database %s is now %s\n", pos[0], publicText(v))
+	printDone(cf, map[string]any{"database": pos[0], "public": v}, "database %s is now %s", pos[0], publicText(v))
 	return nil
 }
 
@@ -477,6 +477,6 @@ func keyDelete(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	if err := c.call("herodb_deleteAccessKey", []any{dbRef(pos[0]), pos[1]}, nil); err != nil {
 		return err
 	}
-	fmt.Printf("deleted key %s\n", pos[1])
+	printDone(cf, map[string]any{"database": pos[0], "hash": pos[1], "deleted": true}, "deleted key %s", pos[1])
 	return nil
 }

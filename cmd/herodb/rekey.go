@@ -16,7 +16,7 @@ import (
 )
 
 var adminCommands = map[string]subcommand{
-	"rotate-secret": {`herodb admin rotate-secret --new-secret-file F
+	"rotate-secret": {`herodb admin rotate-secret --new-secret-file F [--json]
 
 Makes the secret in F (or env HERODB_NEW_ADMIN_SECRET) the admin secret of the running
 server. Connections and RPC callers holding the old secret lose it at their next command.
@@ -39,7 +39,7 @@ func adminRotateSecret(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	if err := c.call("herodb_rotateAdminSecret", []any{string(secret)}, nil); err != nil {
 		return err
 	}
-	fmt.Println("admin secret rotated: give the server the new one (--admin-secret-file or HERODB_ADMIN_SECRET) before its next restart")
+	printDone(cf, map[string]any{"rotated": true}, "admin secret rotated: give the server the new one (--admin-secret-file or HERODB_ADMIN_SECRET) before its next restart")
 	return nil
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 var tokenCommands = map[string]subcommand{
-	"create": {`herodb token create --name N [--db DB:PERMS ...] [--token-scope PERMS] [--metrics] [--admin] [--expires 30d]
+	"create": {`herodb token create --name N [--db DB:PERMS ...] [--token-scope PERMS] [--metrics] [--admin] [--expires 30d] [--json]
 
 Creates a named token and prints it once: herodb keeps only its hash. PERMS is read,
 write or read,write. --metrics lets it read /metrics and nothing else. A token can only
@@ -26,10 +26,10 @@ be given scopes its creator holds.
 
 Lists tokens: id, name, scopes, created, expires, last used. Never a secret. --all adds
 expired and revoked ones.`, tokenList},
-	"revoke": {`herodb token revoke <id>
+	"revoke": {`herodb token revoke <id> [--json]
 
 Revokes a token at once; open connections using it fail at their next command.`, tokenRevoke},
-	"rotate": {`herodb token rotate <id>
+	"rotate": {`herodb token rotate <id> [--json]
 
 Gives a token a new secret and prints it once; the old secret dies at once.`, tokenRotate},
 }
@@ -197,7 +197,7 @@ func tokenRevoke(fs *flag.FlagSet, cf *clientFlags, args []string) error {
 	if err := c.call("herodb_revokeToken", []any{pos[0]}, nil); err != nil {
 		return err
 	}
-	fmt.Printf("revoked token %s\n", pos[0])
+	printDone(cf, map[string]any{"id": pos[0], "revoked": true}, "revoked token %s", pos[0])
 	return nil
 }
 
