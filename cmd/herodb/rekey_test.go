@@ -231,6 +231,32 @@ func (p *rkProc) wait() bool {
 	}
 }
 
+// rkRotateUntilCut asks the server at url to rotate the admin secret to rkNew, again
+// until the call reaches it (the RPC listener may start after the RESP port answered,
+// later still on a loaded machine) or the server has stopped (its cut point killed it).
+func rkRotateUntilCut(t *testing.T, p *rkProc, url string) {
+	t.Helper()
+	hc := &http.Client{Timeout: 10 * time.Second}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		req, _ := http.NewRequest("POST", url,
+			strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"herodb_rotateAdminSecret","params":["`+rkNew+`"]}`))
+		req.Header.Set("Authorization", "Bearer "+rkOld)
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		select {
+		case <-p.done:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			return // it reached the server, which died answering: the cut
+		}
+	}
+}
+
 // rkStop stops a server with SIGTERM and waits for it.
 func rkStop(t *testing.T, p *rkProc) {
 	t.Helper()
@@ -498,12 +524,7 @@ func TestRotateAdminSecretCrashDev(t *testing.T) {
 			dir := rkCopyDir(t, base)
 			rpcPort := strconv.Itoa(rkFreePort(t))
 			p, _ := rkServe(t, bin, []string{"HERODB_CRASH_AT=" + string(step)}, "--dev", "--dir", dir, "--rpc-port", rpcPort)
-			req, _ := http.NewRequest("POST", "http://127.0.0.1:"+rpcPort,
-				strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"herodb_rotateAdminSecret","params":["`+rkNew+`"]}`))
-			req.Header.Set("Authorization", "Bearer "+rkOld)
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				resp.Body.Close()
-			}
+			rkRotateUntilCut(t, p, "http://127.0.0.1:"+rpcPort)
 			if !p.wait() {
 				t.Fatalf("serve cut at %s did not stop", step)
 			}
