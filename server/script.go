@@ -221,7 +221,7 @@ func (c *call) runScript(sp *script, keys, argv [][]byte) error {
 	lockGlobals(L)
 	L.SetContext(ctx)
 	L.Push(L.NewFunctionFromProto(sp.proto))
-	err := L.PCall(0, 1, L.NewFunction(errorHandler))
+	err := protectedCall(L)
 	switch {
 	case rc.fatal != nil:
 		return rc.fatal
@@ -233,6 +233,23 @@ func (c *call) runScript(sp *script, keys, argv [][]byte) error {
 	}
 	toRESP(c.r, L.Get(-1), 0)
 	return nil
+}
+
+// protectedCall runs the script's function under errorHandler. gopher-lua pushes the
+// handler on the registry before calling it, so an error raised with the registry
+// full (unpack or string.byte of 256 Ki values) panics out of PCall, and out of any
+// xpcall on the way: that panic is the script's error, not the server's.
+func protectedCall(L *lua.LState) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ae, ok := p.(*lua.ApiError)
+			if !ok {
+				panic(p)
+			}
+			err = ae
+		}
+	}()
+	return L.PCall(0, 1, L.NewFunction(errorHandler))
 }
 
 // stringTable is KEYS or ARGV.

@@ -27,6 +27,7 @@ const (
 	scriptCallStack  = 200
 	scriptSlots      = 1024
 	scriptSlotsMax   = 256 * 1024
+	scriptSlotsStep  = 32 * 1024 // the registry grows by this much: gopher-lua's default (32) copies it at every 32 values, quadratic in a big unpack
 	scriptMaxString  = 64 << 20  // the longest string string.rep (and the libraries) will build
 	scriptBuiltMax   = 256 << 20 // what one run may build with them in all
 	scriptReplyDepth = 1000      // nesting of a returned table, as Lua's stack limit bounds it in Redis
@@ -47,7 +48,7 @@ const (
 // whole process for a collection).
 func newScriptState(rc *scriptRun) *lua.LState {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: scriptCallStack,
-		RegistrySize: scriptSlots, RegistryMaxSize: scriptSlotsMax})
+		RegistrySize: scriptSlots, RegistryMaxSize: scriptSlotsMax, RegistryGrowStep: scriptSlotsStep})
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
