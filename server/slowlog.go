@@ -88,8 +88,9 @@ func (l *slowLog) add(c *call, took time.Duration, now time.Time) {
 
 // slowArgs is what an entry keeps of a command's arguments. Whatever may carry a
 // credential or a key is replaced by "(redacted)" before it is copied: AUTH's arguments,
-// HELLO's AUTH pair, SELECT's KEY, every value of CONFIG SET, and the arguments of
-// the AGE and SYM commands (keys and secrets). Nothing of them is ever kept.
+// HELLO's AUTH pair, SELECT's KEY, every value of CONFIG SET, the arguments of
+// the AGE and SYM commands (keys and secrets), and a script's ARGV. Nothing of them is
+// ever kept.
 func slowArgs(row *command, args [][]byte) [][]byte {
 	redact := make([]bool, len(args))
 	from := func(i int) {
@@ -120,6 +121,15 @@ func slowArgs(row *command, args [][]byte) [][]byte {
 		}
 	case row.group == "crypto":
 		from(2) // the subcommand stays: AGE ENCRYPT, SYM DECRYPT…
+	case row.group == "scripting" && row.run != nil && len(args) > 2 && strings.HasPrefix(row.name, "eval"):
+		// A script's ARGV is what it passes on to AGE and SYM: their keys would be
+		// kept here though the script's own AGE call is redacted. The script and
+		// its KEYS stay.
+		n, ok := string2ll(string(args[2]))
+		if !ok || n < 0 || n > int64(len(args)-3) {
+			n = 0
+		}
+		from(3 + int(n))
 	}
 	n := min(len(args), slowMaxArgs)
 	out := make([][]byte, 0, n)
@@ -153,7 +163,7 @@ func slowlogCommands() {
 			syntax: "SLOWLOG GET|LEN|RESET|HELP ...", summary: "Commands that ran longer than slowlog-log-slower-than."},
 		&command{name: "slowlog|get", arity: -2, run: slowlogGetCmd,
 			syntax: "SLOWLOG GET [count]", summary: "The newest entries (10 by default, -1: all): id, time, microseconds, arguments, client address, client name.",
-			differs: "The admin sees every entry; a tenant only those of its selected database. Arguments that may carry a credential or a key (AUTH, HELLO's AUTH, SELECT's KEY, CONFIG SET values, AGE and SYM) are kept as (redacted)."},
+			differs: "The admin sees every entry; a tenant only those of its selected database. Arguments that may carry a credential or a key (AUTH, HELLO's AUTH, SELECT's KEY, CONFIG SET values, AGE and SYM, a script's ARGV) are kept as (redacted)."},
 		&command{name: "slowlog|len", arity: 2, run: slowlogLenCmd,
 			syntax: "SLOWLOG LEN", summary: "The number of entries.",
 			differs: "A tenant counts those of its selected database."},
