@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seed6aa118f9/herodb/herodbtest"
+	"github.com/seed6aa118f9/herodb/server"
 )
 
 // Pushing many values at once (unpack, string.byte) grows the Lua stack: it must grow
@@ -35,4 +36,30 @@ func TestReviewScriptStackGrowth(t *testing.T) {
 		}
 	}
 	tEq(t, "alive", c.do("PING"), "+PONG\r\n")
+}
+
+// string.gsub and string.gmatch over a big string take time and memory linear in it,
+// one match at a time: gopher-lua's gsub copied the whole string once per match (a
+// quarter of a MiB took minutes of a core, out of SCRIPT KILL's reach), and its gmatch
+// held every match of the string at once (some 80 bytes each: a 1 MiB string of
+// empty matches took some 85 MiB in one Go call, past the memory bound before the
+// watchdog could see it).
+func TestReviewScriptPatternCost(t *testing.T) {
+	srv, db := tServer(t, herodbtest.Options{Configure: func(c *server.Config) { c.ScriptMemory = 32 << 20 }})
+	c := tSelected(t, srv.Addr(), db)
+	for _, tc := range []struct{ script, want string }{
+		{"local s, n = string.gsub(string.rep('a', 2^17), 'a', 'b') return {#s, n, s:sub(1, 3)}", "*3\r\n:131072\r\n:131072\r\n$3\r\nbbb\r\n"},
+		{"local n = 0 for p in string.gmatch(string.rep('a', 2^20), '()') do n = p end return n", ":1048577\r\n"},
+		// 128 MiB: past the longest string, or first past the memory bound.
+		{"return #string.gsub(string.rep('a', 2^16), 'a', string.rep('b', 2^11))", "-ERR user_script:1: string longer than 64 MiB"},
+	} {
+		start := time.Now()
+		got := c.do("EVAL", tc.script, "0")
+		if !strings.HasPrefix(got, tc.want) && !(tc.want[0] == '-' && strings.HasPrefix(got, "-ERR script stopped: the server's memory grew past")) {
+			t.Errorf("%s: %.200q, want prefix %q", tc.script, got, tc.want)
+		}
+		if took := time.Since(start); took > 8*time.Second {
+			t.Errorf("%s took %v", tc.script, took)
+		}
+	}
 }

@@ -68,6 +68,7 @@ func newScriptState(rc *scriptRun) *lua.LState {
 	str := L.GetGlobal(lua.StringLibName).(*lua.LTable)
 	str.RawSetString("dump", lua.LNil)
 	str.RawSetString("rep", L.NewFunction(rc.stringRep))
+	openPatterns(L, rc, str) // script_pattern.go
 	openScriptLibs(L, rc)
 
 	redis := L.NewTable()

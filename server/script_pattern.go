@@ -1,0 +1,195 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/pm"
+)
+
+// string.gsub and string.gmatch, in linear time and memory. gopher-lua's own find
+// every match of the whole string first, in one Go call (gmatch of '()' over 4 MiB
+// held some 340 MiB at once, over the 64 MiB string.rep allows some 5 GiB), and
+// gsub then copies the whole string once per match (a gsub of one character over
+// 1 MiB copies a terabyte). A Go call is out of reach of SCRIPT KILL and of the memory
+// watchdog (script_memory.go), so these run one match at a time: gmatch finds the
+// next match when asked for it, gsub appends as it goes and stops at
+// scriptMaxString. Matching is gopher-lua's (pm), and so are the results: the same
+// matches, the same replacement rules ("%%", "%0"-"%9", any other "%c" kept as it
+// is), the same errors; but gsub's n of 0 or less replaces nothing, as in Lua 5.1.
+
+func openPatterns(L *lua.LState, rc *scriptRun, str *lua.LTable) {
+	str.RawSetString("gsub", L.NewFunction(rc.strGsub))
+	str.RawSetString("gmatch", L.NewFunction(strGmatch))
+}
+
+// nextMatch is the first match of pat in src at or after off (nil: none), and where
+// the search for the one after it starts: past the match, or one byte on after an
+// empty one (pm.Find's own rule). An anchored pattern matches at the start only.
+func nextMatch(L *lua.LState, pat string, src []byte, off int) (*pm.MatchData, int) {
+	if off > len(src) || off > 0 && strings.HasPrefix(pat, "^") {
+		return nil, off
+	}
+	mds, err := pm.Find(pat, src, off, 1)
+	if err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	if len(mds) == 0 {
+		return nil, len(src) + 1
+	}
+	m := mds[0]
+	return m, max(m.Capture(0)+1, m.Capture(1))
+}
+
+// string.gmatch(s, pattern)
+func strGmatch(L *lua.LState) int {
+	s := L.CheckString(1)
+	pat := L.CheckString(2)
+	src, off := []byte(s), 0
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		var m *pm.MatchData
+		if m, off = nextMatch(L, pat, src, off); m == nil {
+			return 0
+		}
+		if m.CaptureLength() == 2 {
+			L.Push(lua.LString(s[m.Capture(0):m.Capture(1)]))
+			return 1
+		}
+		for i := 2; i < m.CaptureLength(); i += 2 {
+			if m.IsPosCapture(i) {
+				L.Push(lua.LNumber(m.Capture(i)))
+			} else {
+				L.Push(lua.LString(s[m.Capture(i):m.Capture(i+1)]))
+			}
+		}
+		return m.CaptureLength()/2 - 1
+	}))
+	return 1
+}
+
+// string.gsub(s, pattern, repl [, n])
+func (rc *scriptRun) strGsub(L *lua.LState) int {
+	s := L.CheckString(1)
+	pat := L.CheckString(2)
+	L.CheckTypes(3, lua.LTString, lua.LTTable, lua.LTFunction)
+	repl := L.Get(3)
+	limit := -1 // no n: every match; n <= 0: none, as in Lua 5.1 (gopher-lua's replaces every match)
+	if L.Get(4) != lua.LNil {
+		limit = max(L.CheckInt(4), 0)
+	}
+	src := []byte(s)
+	var b strings.Builder
+	n, last, off := 0, 0, 0
+	for limit < 0 || n < limit {
+		var m *pm.MatchData
+		if m, off = nextMatch(L, pat, src, off); m == nil {
+			break
+		}
+		start, end := m.Capture(0), m.Capture(1)
+		b.WriteString(s[last:start])
+		if !gsubReplace(L, &b, s, m, repl) {
+			b.WriteString(s[start:end])
+		}
+		last = end
+		n++
+		if b.Len() > scriptMaxString {
+			L.RaiseError("%s", errScriptStringTooLong)
+		}
+	}
+	if n == 0 {
+		L.SetTop(1)
+		L.Push(lua.LNumber(0))
+		return 2
+	}
+	b.WriteString(s[last:])
+	if b.Len() > scriptMaxString {
+		L.RaiseError("%s", errScriptStringTooLong)
+	}
+	L.Push(lua.LString(b.String()))
+	L.Push(lua.LNumber(n))
+	return 2
+}
+
+// gsubReplace writes the replacement of match m; false when there is none (the table
+// or function gave false or nil), and the match stays as it was.
+func gsubReplace(L *lua.LState, b *strings.Builder, s string, m *pm.MatchData, repl lua.LValue) bool {
+	switch repl := repl.(type) {
+	case lua.LString:
+		r := string(repl)
+		for i := 0; i < len(r); i++ {
+			c := r[i]
+			if c != '%' || i == len(r)-1 {
+				b.WriteByte(c)
+				continue
+			}
+			i++
+			switch d := r[i]; {
+			case d == '%':
+				b.WriteByte('%')
+			case d >= '0' && d <= '9':
+				b.WriteString(captured(L, m, s, 2*int(d-'0')))
+			default:
+				b.WriteByte('%')
+				b.WriteByte(d)
+			}
+		}
+		return true
+	case *lua.LTable:
+		idx := 0
+		if m.CaptureLength() > 2 {
+			idx = 2
+		}
+		var v lua.LValue
+		if m.IsPosCapture(idx) {
+			v = L.GetTable(repl, lua.LNumber(m.Capture(idx)))
+		} else {
+			v = L.GetField(repl, s[m.Capture(idx):m.Capture(idx+1)])
+		}
+		if lua.LVIsFalse(v) {
+			return false
+		}
+		b.WriteString(lua.LVAsString(v))
+		return true
+	case *lua.LFunction:
+		L.Push(repl)
+		nargs := 0
+		if m.CaptureLength() > 2 {
+			for i := 2; i < m.CaptureLength(); i += 2 {
+				if m.IsPosCapture(i) {
+					L.Push(lua.LNumber(m.Capture(i)))
+				} else {
+					L.Push(lua.LString(captured(L, m, s, i)))
+				}
+				nargs++
+			}
+		} else {
+			L.Push(lua.LString(captured(L, m, s, 0)))
+			nargs++
+		}
+		L.Call(nargs, 1)
+		v := L.Get(-1)
+		L.Pop(1)
+		if lua.LVIsFalse(v) {
+			return false
+		}
+		b.WriteString(lua.LVAsString(v))
+		return true
+	}
+	return false
+}
+
+// captured is capture idx of m ("%1" is idx 2; with no captures, "%1" is the whole
+// match), a position capture as its number.
+func captured(L *lua.LState, m *pm.MatchData, s string, idx int) string {
+	if idx > 2 && idx >= m.CaptureLength() {
+		L.RaiseError("invalid capture index")
+	}
+	if idx >= m.CaptureLength() && idx == 2 {
+		idx = 0
+	}
+	if m.IsPosCapture(idx) {
+		return strconv.Itoa(m.Capture(idx))
+	}
+	return s[m.Capture(idx):m.Capture(idx+1)]
+}
