@@ -1,7 +1,7 @@
 package server
 
-// Review: the scripts' string.gsub and string.gmatch (script_pattern.go) answer as
-// gopher-lua's own do, match for match.
+// Review: the scripts' string.gsub, string.gmatch and table.concat (script_pattern.go)
+// answer as gopher-lua's own do, match for match.
 
 import (
 	"testing"
@@ -45,6 +45,18 @@ add(pcall(string.gsub, 'abc', 'b'))
 add(pcall(string.gmatch, 'abc'))
 add(pcall(string.gsub, 'abc', '(b)', '%2'))
 add(('x y'):gsub('%w', '<%0>'))
+for _, t in ipairs({{}, {'a'}, {'a', 'b', 3, 4.5}, {1, 2, nil, 4}, {'a', {}, 'c'}, {true}}) do
+	add(pcall(table.concat, t))
+	for _, sep in ipairs({'', ', '}) do
+		add(pcall(table.concat, t, sep))
+		for i = -1, 5 do
+			add(pcall(table.concat, t, sep, i))
+			for j = -1, 5 do add(pcall(table.concat, t, sep, i, j)) end
+		end
+	end
+end
+add(pcall(table.concat, 'x'))
+add(pcall(table.concat, {1}, {}))
 return table.concat(out, ',')
 `
 

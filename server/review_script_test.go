@@ -43,13 +43,17 @@ func TestReviewScriptStackGrowth(t *testing.T) {
 // quarter of a MiB took minutes of a core, out of SCRIPT KILL's reach), and its gmatch
 // held every match of the string at once (some 80 bytes each: a 1 MiB string of
 // empty matches took some 85 MiB in one Go call, past the memory bound before the
-// watchdog could see it).
+// watchdog could see it). table.concat pushed every element on the Lua stack and
+// built any length in one call.
 func TestReviewScriptPatternCost(t *testing.T) {
 	srv, db := tServer(t, herodbtest.Options{Configure: func(c *server.Config) { c.ScriptMemory = 32 << 20 }})
 	c := tSelected(t, srv.Addr(), db)
 	for _, tc := range []struct{ script, want string }{
 		{"local s, n = string.gsub(string.rep('a', 2^17), 'a', 'b') return {#s, n, s:sub(1, 3)}", "*3\r\n:131072\r\n:131072\r\n$3\r\nbbb\r\n"},
 		{"local n = 0 for p in string.gmatch(string.rep('a', 2^20), '()') do n = p end return n", ":1048577\r\n"},
+		// table.concat builds in one buffer, bounded before it builds.
+		{"local t = {} for i = 1, 200000 do t[i] = 'x' end return #table.concat(t, ',')", ":399999\r\n"},
+		{"local s, t = string.rep('x', 2^20), {} for i = 1, 100 do t[i] = s end return #table.concat(t)", "-ERR user_script:1: string longer than 64 MiB"},
 		// 128 MiB: past the longest string, or first past the memory bound.
 		{"return #string.gsub(string.rep('a', 2^16), 'a', string.rep('b', 2^11))", "-ERR user_script:1: string longer than 64 MiB"},
 	} {

@@ -69,6 +69,7 @@ func newScriptState(rc *scriptRun) *lua.LState {
 	str.RawSetString("dump", lua.LNil)
 	str.RawSetString("rep", L.NewFunction(rc.stringRep))
 	openPatterns(L, rc, str) // script_pattern.go
+	L.GetGlobal(lua.TabLibName).(*lua.LTable).RawSetString("concat", L.NewFunction(tableConcat))
 	openScriptLibs(L, rc)
 
 	redis := L.NewTable()
