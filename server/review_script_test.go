@@ -4,7 +4,10 @@ package server_test
 // script error, never a server panic.
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,4 +69,41 @@ func TestReviewScriptPatternCost(t *testing.T) {
 			t.Errorf("%s took %v", tc.script, took)
 		}
 	}
+}
+
+// Read-only runs share the database and the compiled script: many at once, each in a
+// state of its own, with closures, string patterns, metatables and the globals they
+// change, answer each its own result (run with -race: the shared prototype is only
+// read).
+func TestReviewScriptParallelReadOnly(t *testing.T) {
+	srv, db := tServer(t, herodbtest.Options{})
+	setup := tSelected(t, srv.Addr(), db)
+	tEq(t, "SET", setup.do("SET", "k", "v"), tOK)
+	const body = `
+local n = tonumber(ARGV[1])
+local function counter() local i = 0 return function() i = i + 1 return i end end
+local c = counter()
+for _ = 1, n do c() end
+getmetatable('').__index.mine = function() return ARGV[1] end
+rawset(_G, 'seen', (rawget(_G, 'seen') or 0) + 1)
+local words = {}
+for w in string.gmatch('a b c ' .. ARGV[1], '%S+') do words[#words + 1] = w end
+return {c(), ('x'):mine(), seen, table.concat(words, ','), redis.call('get', 'k')}`
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := tSelected(t, srv.Addr(), db)
+			for j := range 20 {
+				n := strconv.Itoa(i*100 + j)
+				want := fmt.Sprintf("*5\r\n:%d\r\n%s:1\r\n%s%s", i*100+j+1, tBulk(n), tBulk("a,b,c,"+n), tBulk("v"))
+				if got := c.do("EVAL_RO", body, "0", n); got != want {
+					t.Errorf("run %s: %q, want %q", n, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
