@@ -169,11 +169,13 @@ func NewKeyring(keys map[uint32][]byte) (*Keyring, error) {
 // 192-bit nonce per record makes collisions negligible without any counter state.
 func (kr *Keyring) Seal(aad, plaintext []byte) []byte {
 	t := kr.terms[kr.current]
-	out := make([]byte, recordHeader, Overhead+len(plaintext))
+	out := make([]byte, recordHeader+chacha20poly1305.NonceSizeX, Overhead+len(plaintext))
 	out[0] = RecordVersion
 	binary.BigEndian.PutUint32(out[1:], kr.current)
-	nonce := Random(chacha20poly1305.NonceSizeX)
-	out = append(out, nonce...)
+	nonce := out[recordHeader:] // drawn in place: Seal reads it before it writes past it
+	if _, err := rand.Read(nonce); err != nil {
+		panic("crypto: system randomness failed: " + err.Error())
+	}
 	return t.aead.Seal(out, nonce, plaintext, aad)
 }
 

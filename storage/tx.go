@@ -58,12 +58,14 @@ type Tx struct {
 	now       int64 // unix ms, fixed for the transaction
 	writable  bool
 	mutations int // changes made so far: WATCH signals only commands that changed something
-	keyB      bkt
-	dataB     bkt
-	expB      bkt
-	sysB      bkt
-	namedB    bkt
-	hook      KeyHook // told of new and expired keys (keyhook.go); nil for most
+	// lastName and lastIdx are the last name nameIndex digested, and its digest.
+	lastName, lastIdx []byte
+	keyB              bkt
+	dataB             bkt
+	expB              bkt
+	sysB              bkt
+	namedB            bkt
+	hook              KeyHook // told of new and expired keys (keyhook.go); nil for most
 }
 
 func (db *DB) newTx(v *view, kr *crypto.Keyring) *Tx {
@@ -167,8 +169,9 @@ func (m *meta) encode() []byte {
 	return append(b, m.name...)
 }
 
-// decodeMeta reads a key record's plaintext; what it returns is a known type with a
-// count that type can have, or an error saying what is wrong.
+// decodeMeta reads a key record's plaintext, which it keeps (the caller hands over a
+// buffer of its own); what it returns is a known type with a count that type can have,
+// or an error saying what is wrong.
 func decodeMeta(b []byte) (*meta, error) {
 	if len(b) < metaFixed {
 		return nil, errors.New("key record is truncated")
@@ -187,10 +190,13 @@ func decodeMeta(b []byte) (*meta, error) {
 			return nil, errors.New("key record has a bad name length")
 		}
 		m.typ, m.inline = TypeString, true
-		m.value = append([]byte{}, rest[k+int(n):]...) // never nil: "" is a value
-		rest = rest[k : k+int(n)]
+		m.value = rest[k+int(n):] // never nil: "" is a value
+		rest = rest[k : k+int(n) : k+int(n)]
 	}
-	m.name = append([]byte{}, rest...) // never nil: "" is a valid key name
+	// b is the plaintext Open just made for this record alone, so name and value keep
+	// its bytes rather than copies; the name's capacity ends where it does, so an append
+	// to it never writes over the value.
+	m.name = rest[:len(rest):len(rest)] // never nil: "" is a valid key name
 	switch {
 	case m.typ != TypeString && m.typ != TypeHash && m.typ != TypeList && m.typ != TypeSet && m.typ != TypeZSet && m.typ != TypeStream:
 		return nil, fmt.Errorf("key record has unknown type %d", m.typ)
@@ -263,7 +269,18 @@ func (tx *Tx) dataAAD(id uint64, typ Type, slot []byte) []byte {
 	return append(b, slot...)
 }
 
-func (tx *Tx) nameIndex(name []byte) []byte { return tx.keys.Index(domainKey, name) }
+// nameIndex is name's index digest. A command digests the same name more than once (SET
+// looks the key up, then stores its record; an expiry entry names it too), so the last
+// digest is kept: one HMAC per name and command instead of two or three. The digest
+// returned is never changed afterwards, so callers may keep it.
+func (tx *Tx) nameIndex(name []byte) []byte {
+	if tx.lastIdx != nil && string(tx.lastName) == string(name) {
+		return tx.lastIdx
+	}
+	idx := tx.keys.Index(domainKey, name)
+	tx.lastName, tx.lastIdx = append(tx.lastName[:0], name...), idx
+	return idx
+}
 
 // lookup returns the live meta of name, or nil. An expired key is deleted when the
 // transaction is writable and is invisible either way (lazy expiry).
