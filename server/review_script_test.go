@@ -107,3 +107,35 @@ return {c(), ('x'):mine(), seen, table.concat(words, ','), redis.call('get', 'k'
 	}
 	wg.Wait()
 }
+
+// Compiling is bounded too: it runs in the EVAL or SCRIPT LOAD call itself, where no
+// SCRIPT KILL reaches. gopher-lua's compiler is quadratic in the nesting of the syntax
+// tree, so a script nesting deeper than Lua 5.1's parser allows is refused as Lua 5.1
+// refuses it; and a body over the 8 MiB a database's cache holds is refused before
+// it is parsed (parsing up to the 512 MiB an argument may have takes minutes and
+// gigabytes).
+func TestReviewScriptCompileBounds(t *testing.T) {
+	srv, db := tServer(t, herodbtest.Options{})
+	c := tSelected(t, srv.Addr(), db)
+	const levels = "-ERR Error compiling script (new function): user_script: chunk has too many syntax levels"
+	for _, tc := range []struct{ what, script, want string }{
+		{"nested functions", strings.Repeat("function f() ", 30000) + strings.Repeat(" end", 30000), levels},
+		{"a chain of ..", "return 'a'" + strings.Repeat("..'a'", 60000), levels},
+		{"nested tables", "return " + strings.Repeat("{", 30000) + strings.Repeat("}", 30000), levels},
+		{"nested ifs", strings.Repeat("if ARGV then ", 30000) + strings.Repeat(" end", 30000), levels},
+		{"over 8 MiB", "return 1 --" + strings.Repeat("x", 8<<20), "-ERR Error compiling script (new function): user_script: script of 8388619 bytes, over the 8388608 a database's cache holds"},
+		{"100 nested tables", "return " + strings.Repeat("{", 100) + strings.Repeat("}", 100), strings.Repeat("*1\r\n", 99) + "*0\r\n"},
+		{"50 nested functions", "local n = 0 " + strings.Repeat("local function f() n = n + 1 ", 50) + strings.Repeat(" end f()", 50) + " return n", ":50\r\n"},
+		{"a chain of 150 ..", "return 'a'" + strings.Repeat("..'a'", 149), tBulk(strings.Repeat("a", 150))},
+	} {
+		start := time.Now()
+		got := c.do("EVAL", tc.script, "0")
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: %.200q, want prefix %.200q", tc.what, got, tc.want)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("%s took %v", tc.what, took)
+		}
+	}
+	tEq(t, "SCRIPT LOAD too deep", c.do("SCRIPT", "LOAD", "return "+strings.Repeat("{", 1000)+strings.Repeat("}", 1000)), tErr(levels[1:]))
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -186,7 +187,13 @@ func compileScript(body []byte) (*script, string) {
 		}
 		src = src[end:]
 	}
+	if len(body) > scriptBytesPerDB {
+		return nil, errScriptCompile(fmt.Sprintf("%s: script of %d bytes, over the %d a database's cache holds", scriptChunk, len(body), scriptBytesPerDB))
+	}
 	chunk, err := parse.Parse(strings.NewReader(src), scriptChunk)
+	if err == nil && !syntaxDepthOK(reflect.ValueOf(chunk), 0) {
+		return nil, errScriptCompile(scriptChunk + ": chunk has too many syntax levels")
+	}
 	if err == nil {
 		sp.proto, err = lua.Compile(chunk, scriptChunk)
 	}
@@ -194,6 +201,40 @@ func compileScript(body []byte) (*script, string) {
 		return nil, errScriptCompile(compileMessage(err, src))
 	}
 	return sp, ""
+}
+
+// scriptMaxSyntaxDepth bounds the nesting of a script's syntax tree, as Lua 5.1's
+// parser bounds its own (LUAI_MAXCCALLS: "chunk has too many syntax levels"; about 200
+// nested blocks, functions or table constructors here, 400 operands of a chain of ..).
+// gopher-lua's compiler takes time quadratic in the nesting (20,000 nested function
+// statements, 340 KB, took 5 s of a core; a chain of 100,000 concatenations 13 s),
+// in the command's own call, before any run SCRIPT KILL could stop.
+const scriptMaxSyntaxDepth = 400
+
+// syntaxDepthOK walks the tree gopher-lua's parser built (its node structs, through
+// pointers, interfaces and slices) and says whether no path nests more than
+// scriptMaxSyntaxDepth of them.
+func syntaxDepthOK(v reflect.Value, depth int) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		return v.IsNil() || syntaxDepthOK(v.Elem(), depth)
+	case reflect.Slice:
+		for i := range v.Len() {
+			if !syntaxDepthOK(v.Index(i), depth) {
+				return false
+			}
+		}
+	case reflect.Struct:
+		if depth++; depth > scriptMaxSyntaxDepth {
+			return false
+		}
+		for i := range v.NumField() {
+			if !syntaxDepthOK(v.Field(i), depth) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // readShebang reads "#!lua [flags=a,b]" as Redis 7.0 does; no-writes is the flag that
