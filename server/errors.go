@@ -379,9 +379,10 @@ const (
 	errShebangInvalid    = "ERR Invalid script shebang"
 	errShebangEngine     = "ERR Invalid engine in script shebang"
 	// herodb's bounds, raised as Lua errors (so the reply adds where, as for any).
-	errScriptStringTooLong = "string longer than 64 MiB (herodb's bound on a string a library function builds)"
-	errScriptBuiltTooMuch  = "more than 256 MiB built by library functions in one run (herodb's bound)"
-	errScriptMemory        = "ERR script stopped: the server's memory grew past herodb's bound for one script"
+	errScriptStringTooLong     = "string longer than 64 MiB (herodb's bound on a string a library function builds)"
+	errScriptBuiltTooMuch      = "more than 256 MiB built by library functions in one run (herodb's bound)"
+	errScriptPatternTooComplex = "pattern too complex (over 10 million matching steps, or 200 levels of recursion, in one match: herodb's bound)"
+	errScriptMemory            = "ERR script stopped: the server's memory grew past herodb's bound for one script"
 )
 
 func errShebangUnexpected(engine string) string {

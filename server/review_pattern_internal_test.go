@@ -24,7 +24,7 @@ local function gm(s, p)
 end
 local subjects = {'', 'a', 'hello world', 'abc', '  x  y  ', 'key=val, k2=v2', '(a(b)c)', 'aaa', 'THE (quick) fox', '%%x', '^abc^'}
 local pats = {'', 'o', '%w+', '%w*', '(%w+)=(%w+)', '()', '()a()', '^a', '^', '$', 'a$', '%s*', '%b()', '(a)%1', '[%a]-', '.-',
-	'x*', '(h)(e)(l)(l)(o)', '%f[%w]%w+', '[', '%', '(()', '^(%w+)', '%%', '.'}
+	'x*', '(h)(e)(l)(l)(o)', '^(%w+)', '%%', '.'}
 local repls = {'', '-', '%0', '%1', '%2', '[%1|%0]', '%%', '%x', 'a%', '%9',
 	{a = 'A', hello = 1, x = false, ['1'] = 'one', [1] = 'pos1'},
 	function(...) return select('#', ...) .. ':' .. table.concat({...}, ',') end,

@@ -169,3 +169,29 @@ func TestReviewScriptManyNames(t *testing.T) {
 	small.WriteString("} return t.k299")
 	tDo(t, c, tInt(299), "EVAL", small.String(), "0")
 }
+
+// Pattern matching is bounded: gopher-lua's matcher backtracked without bound in one Go
+// call (string.find(string.rep('a', 400), '.-.-.-b') held a core some 37 s, out of
+// SCRIPT KILL's reach); herodb's stops a match at 10 million steps with a script
+// error, and the server goes on serving.
+func TestReviewScriptPatternBudget(t *testing.T) {
+	srv, db := tServer(t, herodbtest.Options{})
+	c := tSelected(t, srv.Addr(), db)
+	const want = "-ERR user_script:1: pattern too complex"
+	for _, script := range []string{
+		"return string.find(string.rep('a', 400), '.-.-.-b')",
+		"return string.match(string.rep('a', 400), '.-.-.-b')",
+		"for x in string.gmatch(string.rep('a', 400), '.-.-.-b') do end",
+		"return string.gsub(string.rep('a', 400), '.-.-.-b', '')",
+	} {
+		start := time.Now()
+		if got := c.do("EVAL", script, "0"); !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %.200q, want prefix %q", script, got, want)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("%s took %v", script, took)
+		}
+	}
+	tEq(t, "alive", c.do("EVAL", "return {string.find('hello world', '(o)%s(w)')}", "0"), "*4\r\n:5\r\n:7\r\n$1\r\no\r\n$1\r\nw\r\n")
+	tEq(t, "PING", c.do("PING"), "+PONG\r\n")
+}

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/pm"
 )
 
 // string.gsub and string.gmatch, in linear time and memory. gopher-lua's own find
@@ -15,41 +14,43 @@ import (
 // 1 MiB copies a terabyte). A Go call is out of reach of SCRIPT KILL and of the memory
 // watchdog (script_memory.go), so these run one match at a time: gmatch finds the
 // next match when asked for it, gsub appends as it goes and stops at
-// scriptMaxString. Matching is gopher-lua's (pm), and so are the results: the same
+// scriptMaxString. Matching is herodb's own, step-bounded (script_match.go); the results
+// are gopher-lua's: the same
 // matches, the same replacement rules ("%%", "%0"-"%9", any other "%c" kept as it
 // is), the same errors; but gsub's n of 0 or less replaces nothing, as in Lua 5.1.
 
 func openPatterns(L *lua.LState, rc *scriptRun, str *lua.LTable) {
 	str.RawSetString("gsub", L.NewFunction(rc.strGsub))
 	str.RawSetString("gmatch", L.NewFunction(strGmatch))
+	str.RawSetString("find", L.NewFunction(strFind))   // script_match.go
+	str.RawSetString("match", L.NewFunction(strMatch)) // script_match.go
 }
 
 // nextMatch is the first match of pat in src at or after off (nil: none), and where
 // the search for the one after it starts: past the match, or one byte on after an
-// empty one (pm.Find's own rule). An anchored pattern matches at the start only.
-func nextMatch(L *lua.LState, pat string, src []byte, off int) (*pm.MatchData, int) {
-	if off > len(src) || off > 0 && strings.HasPrefix(pat, "^") {
+// empty one (as gopher-lua's pm.Find). An anchored pattern matches at the start only.
+func nextMatch(L *lua.LState, ms *matcher, off int) (*patMatch, int) {
+	if off > len(ms.src) || off > 0 && strings.HasPrefix(ms.pat, "^") {
 		return nil, off
 	}
-	mds, err := pm.Find(pat, src, off, 1)
+	m, err := ms.find(off)
 	if err != nil {
 		L.RaiseError("%s", err.Error())
 	}
-	if len(mds) == 0 {
-		return nil, len(src) + 1
+	if m == nil {
+		return nil, len(ms.src) + 1
 	}
-	m := mds[0]
-	return m, max(m.Capture(0)+1, m.Capture(1))
+	return m, max(m.start+1, m.end)
 }
 
 // string.gmatch(s, pattern)
 func strGmatch(L *lua.LState) int {
 	s := L.CheckString(1)
 	pat := L.CheckString(2)
-	src, off := []byte(s), 0
+	ms, off := newMatcher(L, s, pat), 0
 	L.Push(L.NewFunction(func(L *lua.LState) int {
-		var m *pm.MatchData
-		if m, off = nextMatch(L, pat, src, off); m == nil {
+		var m *patMatch
+		if m, off = nextMatch(L, ms, off); m == nil {
 			return 0
 		}
 		if m.CaptureLength() == 2 {
@@ -78,12 +79,12 @@ func (rc *scriptRun) strGsub(L *lua.LState) int {
 	if L.Get(4) != lua.LNil {
 		limit = max(L.CheckInt(4), 0)
 	}
-	src := []byte(s)
+	ms := newMatcher(L, s, pat)
 	var b strings.Builder
 	n, last, off := 0, 0, 0
 	for limit < 0 || n < limit {
-		var m *pm.MatchData
-		if m, off = nextMatch(L, pat, src, off); m == nil {
+		var m *patMatch
+		if m, off = nextMatch(L, ms, off); m == nil {
 			break
 		}
 		start, end := m.Capture(0), m.Capture(1)
@@ -113,7 +114,7 @@ func (rc *scriptRun) strGsub(L *lua.LState) int {
 
 // gsubReplace writes the replacement of match m; false when there is none (the table
 // or function gave false or nil), and the match stays as it was.
-func gsubReplace(L *lua.LState, b *strings.Builder, s string, m *pm.MatchData, repl lua.LValue) bool {
+func gsubReplace(L *lua.LState, b *strings.Builder, s string, m *patMatch, repl lua.LValue) bool {
 	switch repl := repl.(type) {
 	case lua.LString:
 		r := string(repl)
@@ -181,7 +182,7 @@ func gsubReplace(L *lua.LState, b *strings.Builder, s string, m *pm.MatchData, r
 
 // captured is capture idx of m ("%1" is idx 2; with no captures, "%1" is the whole
 // match), a position capture as its number.
-func captured(L *lua.LState, m *pm.MatchData, s string, idx int) string {
+func captured(L *lua.LState, m *patMatch, s string, idx int) string {
 	if idx > 2 && idx >= m.CaptureLength() {
 		L.RaiseError("invalid capture index")
 	}
