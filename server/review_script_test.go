@@ -195,3 +195,17 @@ func TestReviewScriptPatternBudget(t *testing.T) {
 	tEq(t, "alive", c.do("EVAL", "return {string.find('hello world', '(o)%s(w)')}", "0"), "*4\r\n:5\r\n:7\r\n$1\r\no\r\n$1\r\nw\r\n")
 	tEq(t, "PING", c.do("PING"), "+PONG\r\n")
 }
+
+// TestReviewScriptErrorOfUserdata: a script raising an error whose value is a userdata
+// (cjson.null) or a function answers by its type, never an address of the server's heap.
+func TestReviewScriptErrorOfUserdata(t *testing.T) {
+	srv, db := tServer(t, herodbtest.Options{})
+	c := tSelected(t, srv.Addr(), db)
+	for _, script := range []string{"error(cjson.null)", "error(print)", "error(coroutine.create(print))"} {
+		got := c.do("EVAL", script, "0")
+		if !strings.HasPrefix(got, "-ERR ") || strings.Contains(got, "0x") {
+			t.Errorf("EVAL %s: %q, want an error without an address", script, got)
+		}
+	}
+	tDo(t, c, tOK, "SET", "still", "serving")
+}

@@ -269,10 +269,14 @@ func errorHandler(L *lua.LState) int {
 	t, ok := v.(*lua.LTable)
 	if !ok {
 		t = errorTable(L, "ERR "+lua.LVAsString(v))
-		if _, isStr := v.(lua.LString); !isStr {
-			if _, isNum := v.(lua.LNumber); !isNum {
-				t = errorTable(L, "ERR "+v.String())
-			}
+		switch v.(type) {
+		case lua.LString, lua.LNumber:
+		case *lua.LUserData, *lua.LFunction, *lua.LState, lua.LChannel:
+			// By its type alone: their String is "userdata: 0xc000…", an address
+			// of the server's heap that is no business of a tenant's.
+			t = errorTable(L, "ERR "+v.Type().String())
+		default:
+			t = errorTable(L, "ERR "+v.String())
 		}
 	}
 	for level := 1; level <= 2; level++ {
