@@ -42,7 +42,7 @@ func (c *rcursor) SeekLE(k []byte) ([]byte, []byte) {
 		default:
 			s.ok = true
 		}
-		c.setItem(&s)
+		s.load(c.b)
 		c.srcs = append(c.srcs, s)
 	}
 	if bb := c.v.bolt(c.b); bb != nil {
@@ -65,19 +65,6 @@ func seekLE(bc *bolt.Cursor, k []byte) ([]byte, []byte) {
 	return fk, fv
 }
 
-// setItem loads the source's current item, ending it before the bucket's first key.
-func (c *rcursor) setItem(s *source) {
-	if !s.ok {
-		return
-	}
-	it := s.it.Item()
-	if it.b != c.b {
-		s.ok = false
-		return
-	}
-	s.k, s.v, s.del = it.k, it.v, it.del
-}
-
 func (c *rcursor) retreat(s *source) {
 	if s.bc != nil {
 		s.k, s.v = s.bc.Prev()
@@ -85,7 +72,7 @@ func (c *rcursor) retreat(s *source) {
 		return
 	}
 	s.ok = s.it.Prev()
-	c.setItem(s)
+	s.load(c.b)
 }
 
 // Prev returns the next visible entry downward.

@@ -155,7 +155,7 @@ func (c *cursor) Seek(k []byte) ([]byte, []byte) {
 		it := t.Iter()
 		s := source{li: i, it: &it}
 		s.ok = it.Seek(item{b: c.b, k: k})
-		c.setItem(&s)
+		s.load(c.b)
 		c.srcs = append(c.srcs, s)
 	}
 	if bb := c.v.bolt(c.b); bb != nil {
@@ -171,13 +171,14 @@ func (c *cursor) Seek(k []byte) ([]byte, []byte) {
 	return c.resolve()
 }
 
-// setItem loads the source's current item, ending it at the bucket's last key.
-func (c *cursor) setItem(s *source) {
+// load reads a layer source's current item, ending the source where bucket b does
+// (past its last key going up, before its first going down).
+func (s *source) load(b bucketID) {
 	if !s.ok {
 		return
 	}
 	it := s.it.Item()
-	if it.b != c.b {
+	if it.b != b {
 		s.ok = false
 		return
 	}
@@ -191,7 +192,7 @@ func (c *cursor) advance(s *source) {
 		return
 	}
 	s.ok = s.it.Next()
-	c.setItem(s)
+	s.load(c.b)
 }
 
 func (c *cursor) Next() ([]byte, []byte) { return c.resolve() }
