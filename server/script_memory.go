@@ -86,10 +86,14 @@ func (rc *scriptRun) watch(stopping, done <-chan struct{}, limit uint64) {
 		case <-done:
 			return
 		case <-tick:
-			if !over() && heapObjects() > base+limit {
+			objects := heapObjects()
+			if !over() && objects > base+limit {
 				runtime.GC() // the objects may be garbage: learn what is live
 			}
-			if over() {
+			// A collection that cannot keep up (a heap of gigabytes, a string doubled
+			// faster than a collection ends) must not let the run outgrow its bound by
+			// more than a few times: past four bounds of objects it stops, live or not.
+			if over() || objects > base+4*limit {
 				rc.stop(stopMemory)
 				return
 			}
