@@ -594,4 +594,7 @@ func (m *Manager) Close() {
 		go func() { defer wg.Done(); m.finish(e) }()
 	}
 	wg.Wait()
+	// Every file is flushed and closed (a failed close pinned its frames): the log may
+	// drop what they hold, and empties itself at its Close after a clean stop.
+	m.truncateLog()
 }

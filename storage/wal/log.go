@@ -76,6 +76,7 @@ type Log struct {
 	segFrames bool      // ...and whether it will then hold a frame
 	segs      []segment // retained segments in order; the last is active
 	syncWant  uint64    // highest seq a WaitDurable caller needs fsynced
+	held      uint64    // every frame before it is held elsewhere (the highest Truncate bound)
 	err       error     // sticky: the first write or sync failure
 	closing   bool      // Close was called: no more appends
 	stopped   bool      // the writer has exited
@@ -369,6 +370,9 @@ func (l *Log) NextSeq() uint64 {
 func (l *Log) Truncate(before uint64) error {
 	l.truncMu.Lock()
 	defer l.truncMu.Unlock()
+	l.mu.Lock()
+	l.held = max(l.held, before)
+	l.mu.Unlock()
 	for {
 		l.mu.Lock()
 		// segs[0]'s frames end just before segs[1] begins.
@@ -390,6 +394,34 @@ func (l *Log) Truncate(before uint64) error {
 		l.mu.Unlock()
 		l.log.Debug("wal: deleted segment", "segment", path)
 	}
+}
+
+// retireHeld, at Close, starts an empty segment at the next sequence number and deletes
+// every older one when Truncate was told that every frame in them is held elsewhere (the
+// files hold them all after a clean stop). The next Open then has nothing to replay,
+// and the new segment's header keeps the high-water mark. A crash part way leaves the
+// old segments with the empty one after them, which replays as before. The writer and
+// the extender have stopped.
+func (l *Log) retireHeld() error {
+	l.mu.Lock()
+	next, held, failed := l.nextSeq, l.held, l.err != nil
+	active := l.segs[len(l.segs)-1]
+	l.mu.Unlock()
+	if failed || held < next || active.first >= next {
+		return nil // frames the files may lack, or none at all
+	}
+	f, seg, err := createSegment(l.dir, l.wmac, next)
+	if err != nil {
+		return err
+	}
+	if err := l.f.Close(); err != nil {
+		l.log.Warn("wal: closing a retired segment failed", "segment", l.f.Name(), "err", err)
+	}
+	l.f = f
+	l.mu.Lock()
+	l.segs = append(l.segs, *seg)
+	l.mu.Unlock()
+	return l.Truncate(next)
 }
 
 // Stats returns counters for INFO and logging.
@@ -427,6 +459,9 @@ func (l *Log) Close() error {
 	close(l.extStop) // read only by the extender, which may not run (Open)
 	<-l.extDone
 	err := l.trimActive()
+	if err == nil {
+		err = l.retireHeld()
+	}
 	if cerr := l.f.Close(); err == nil {
 		err = cerr
 	}

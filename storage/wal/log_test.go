@@ -214,13 +214,55 @@ func TestTruncate(t *testing.T) {
 	if paths := segmentPaths(t, dir); len(paths) != 1 || paths[0] != active.path {
 		t.Fatalf("after truncating everything: %v, want only %s", paths, active.path)
 	}
+	// Every frame is held elsewhere, so Close retires them: one empty segment named for
+	// the next seq is left, and nothing replays.
 	mustClose(t, l)
+	if paths := segmentPaths(t, dir); len(paths) != 1 || filepath.Base(paths[0]) != segmentName(41) {
+		t.Fatalf("after a close with every frame held: %v, want only %s", paths, segmentName(41))
+	}
 	l = mustOpen(t, opts)
 	if got := l.NextSeq(); got != 41 {
 		t.Fatalf("NextSeq %d after truncation and reopen, want 41", got)
 	}
-	checkReplay(t, l, active.first, 40)
+	checkReplay(t, l, 41, 40)
 	appendSeq(t, l, 1)
+	mustClose(t, l)
+}
+
+// TestCloseKeepsFramesNotHeld: Close retires the log only when Truncate was told every
+// frame is held elsewhere; a bound short of the last frame keeps them all, across
+// reopens, and a later full bound empties it.
+func TestCloseKeepsFramesNotHeld(t *testing.T) {
+	dir := t.TempDir()
+	opts := testOptions(dir)
+	l := mustOpen(t, opts)
+	appendSeq(t, l, 10)
+	if err := l.Truncate(10); err != nil { // frame 10 is not held
+		t.Fatal(err)
+	}
+	mustClose(t, l)
+	l = mustOpen(t, opts)
+	checkReplay(t, l, 1, 10)
+	appendSeq(t, l, 2)
+	mustClose(t, l) // no Truncate since the reopen: nothing said held
+	l = mustOpen(t, opts)
+	checkReplay(t, l, 1, 12)
+	if err := l.Truncate(13); err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, l)
+	if paths := segmentPaths(t, dir); len(paths) != 1 || filepath.Base(paths[0]) != segmentName(13) {
+		t.Fatalf("segments %v, want only %s", paths, segmentName(13))
+	}
+	l = mustOpen(t, opts)
+	checkReplay(t, l, 13, 12)
+	if got := l.NextSeq(); got != 13 {
+		t.Fatalf("NextSeq %d, want 13", got)
+	}
+	appendSeq(t, l, 1)
+	mustClose(t, l)
+	l = mustOpen(t, opts)
+	checkReplay(t, l, 13, 13)
 	mustClose(t, l)
 }
 
