@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"runtime/debug"
 	"sync"
 
 	"golang.org/x/crypto/argon2"
@@ -73,8 +74,17 @@ var DefaultKDF = KDFParams{Time: 3, Memory: 64 * 1024, Threads: 4}
 var TestKDF = KDFParams{Time: 1, Memory: 64, Threads: 1}
 
 // DeriveKEK turns the admin secret into the key that wraps DB 0's data key.
+//
+// Argon2id's memory (64 MiB by default) is garbage once the key is out, but the runtime
+// would keep it from the OS for minutes: a server that derives once at startup showed
+// 66 MiB of anonymous RSS with nothing else in its heap. So a derivation of 8 MiB or more
+// hands it back at once. It runs at startup and at admin secret rotations only.
 func DeriveKEK(secret []byte, salt []byte, p KDFParams) []byte {
-	return argon2.IDKey(secret, salt, p.Time, p.Memory, p.Threads, KeySize)
+	k := argon2.IDKey(secret, salt, p.Time, p.Memory, p.Threads, KeySize)
+	if p.Memory >= 8*1024 {
+		debug.FreeOSMemory()
+	}
+	return k
 }
 
 // Random returns n bytes from the system's CSPRNG.
