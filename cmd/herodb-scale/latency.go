@@ -178,3 +178,19 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// openEach does SELECT + GET k (which must answer "v") of every database in ids, in turn
+// on one open connection: each is opened once.
+func (s *server) openEach(ids []uint64) error {
+	ctx := context.Background()
+	c := s.adminClient(1)
+	defer c.Close()
+	conn := c.Conn()
+	defer conn.Close()
+	for _, id := range ids {
+		if _, err := warmOne(ctx, conn, id, "v"); err != nil {
+			return fmt.Errorf("database %d: %w", id, err)
+		}
+	}
+	return nil
+}

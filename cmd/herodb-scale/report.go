@@ -81,7 +81,7 @@ func (b *bench) results(w *strings.Builder) {
 		rates := sliceRates(c.slices)
 		row("create rate, first tenth → last tenth", fmt.Sprintf("%.0f/s → %.0f/s", rates[0], rates[len(rates)-1]))
 	}
-	for _, l := range []*latencies{b.cold, b.warm, b.unopened} {
+	for _, l := range []*latencies{b.cold, b.warmBusy, b.warm, b.redisWarm, b.unopened} {
 		if l != nil {
 			row(l.name, latencyText(l))
 		}
@@ -96,6 +96,10 @@ func (b *bench) results(w *strings.Builder) {
 	row("of which anonymous (RssAnon: heap and stacks; the rest is mostly DB 0's mapped file, page cache the kernel can drop)",
 		fmt.Sprintf("%s / %s / %s / %s / %s", mib(b.base.anon), mib(b.afterCreate.anon), mib(b.afterLatency.anon),
 			mib(restartAnon), mib(idleAnon)))
+	if b.reopened > 0 {
+		row(fmt.Sprintf("RSS after the restart with %d databases opened (SELECT + GET each; --max-open-dbs %d), of which anonymous",
+			b.reopened, b.cfg.maxOpenDBs), fmt.Sprintf("%s, %s; %d open files", mib(b.reopenedSnap.rss), mib(b.reopenedSnap.anon), b.reopenedSnap.fds))
+	}
 	if live := created + 1; created > 0 {
 		// Not a difference with the start: the start holds the admin secret's Argon2id
 		// memory for a few seconds, so RSS can fall while databases are created.
@@ -223,7 +227,7 @@ func (b *bench) errorTable(w *strings.Builder) {
 		}
 	}
 	add("create", b.create.errs)
-	for _, l := range []*latencies{b.cold, b.warm, b.unopened} {
+	for _, l := range []*latencies{b.cold, b.warmBusy, b.warm, b.redisWarm, b.unopened} {
 		if l != nil {
 			add(strings.SplitN(l.name, ":", 2)[0], l.errs)
 		}
