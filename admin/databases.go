@@ -144,7 +144,7 @@ func (a *Admin) createDatabases(n int, o CreateOptions) ([]*Database, error) {
 		if err != nil {
 			return err
 		}
-		if err := a.putSlots(uint64(next)-uint64(n), slots); err != nil {
+		if err := a.putSlots(tx, uint64(next)-uint64(n), slots); err != nil {
 			return err
 		}
 		for i, dek := range deks {

@@ -79,8 +79,15 @@ func (a *Admin) unwrapDEK(id uint64, wrapped []byte) ([]byte, error) {
 // putSlots writes fresh secrets for databases first… in the transaction that registers
 // them, before it commits (crash-safe: a slot written for an id whose registration did
 // not commit is overwritten by the create that is next given that id).
-func (a *Admin) putSlots(first uint64, secrets [][]byte) error {
-	return a.shred.put(first, secrets)
+//
+// The fsync that makes them durable runs once for the whole DB 0 batch, before it
+// commits (Tx.BeforeCommit), so no registration in DB 0 ever names a key whose slot a
+// crash lost, and concurrent creates share it.
+func (a *Admin) putSlots(tx *storage.Tx, first uint64, secrets [][]byte) error {
+	if err := a.shred.write(first, secrets); err != nil {
+		return err
+	}
+	return tx.BeforeCommit("shred.slots sync", a.shred.sync)
 }
 
 func pendingName(id uint64) string { return shredPending + strconv.FormatUint(id, 10) }

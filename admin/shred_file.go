@@ -122,10 +122,9 @@ func (s *shredFile) slot(id uint64) ([]byte, error) {
 	return b, nil
 }
 
-// put writes the secrets of databases first, first+1, … in one write and makes them
-// durable (fsync: the file may grow) before it returns, so no registration in DB 0 ever
-// names a key whose slot a crash lost.
-func (s *shredFile) put(first uint64, secrets [][]byte) error {
+// write writes the secrets of databases first, first+1, … in one write. They are not
+// durable until sync.
+func (s *shredFile) write(first uint64, secrets [][]byte) error {
 	b := make([]byte, 0, len(secrets)*SlotSize)
 	for _, sec := range secrets {
 		b = append(b, sec...)
@@ -133,6 +132,20 @@ func (s *shredFile) put(first uint64, secrets [][]byte) error {
 	if _, err := s.f.WriteAt(b, slotOffset(first)); err != nil {
 		return fmt.Errorf("write %s: %w", ShredFileName, err)
 	}
+	return nil
+}
+
+// put writes the secrets of databases first, first+1, … and makes them durable before
+// it returns.
+func (s *shredFile) put(first uint64, secrets [][]byte) error {
+	if err := s.write(first, secrets); err != nil {
+		return err
+	}
+	return s.sync()
+}
+
+// sync makes every slot written durable (fsync: the file may grow).
+func (s *shredFile) sync() error {
 	if err := s.f.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", ShredFileName, err)
 	}

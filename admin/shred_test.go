@@ -225,7 +225,7 @@ func TestShredCreateSlotsBeforeCommit(t *testing.T) {
 	dir := t.TempDir()
 	a := openAdmin(t, Config{Dir: dir, Secret: []byte(shredSecret)})
 	defer a.Close()
-	if err := a.putSlots(1, newSlotSecrets(1)); err != nil { // as a create cut before its commit
+	if err := a.shred.put(1, newSlotSecrets(1)); err != nil { // as a create cut before its commit
 		t.Fatal(err)
 	}
 	d, err := a.CreateDatabase(CreateOptions{})

@@ -141,6 +141,11 @@ func commitAcross(dbs []*DB, order []int, fn func(txs []*Tx) error) (func() erro
 			return nil, dbs[i].mapErr(err)
 		}
 	}
+	for _, i := range order {
+		if err := txs[i].runBeforeCommit(); err != nil {
+			return nil, err
+		}
+	}
 	var parts []wal.Part
 	for _, i := range order {
 		if p := layers[i]; !p.empty() {

@@ -716,6 +716,9 @@ func (db *DB) runBatch(kr *crypto.Keyring, batch []*writeReq) (*layer, error) {
 	if err := db.checkSize(p); err != nil {
 		return nil, err
 	}
+	if err := tx.runBeforeCommit(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

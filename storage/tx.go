@@ -66,6 +66,13 @@ type Tx struct {
 	sysB              bkt
 	namedB            bkt
 	hook              KeyHook // told of new and expired keys (keyhook.go); nil for most
+	// beforeCommit holds BeforeCommit's functions, each name once, in order.
+	beforeCommit []namedHook
+}
+
+type namedHook struct {
+	name string
+	fn   func() error
 }
 
 func (db *DB) newTx(v *view, kr *crypto.Keyring) *Tx {
@@ -75,6 +82,36 @@ func (db *DB) newTx(v *view, kr *crypto.Keyring) *Tx {
 		keyB: bkt{v, bKeys}, dataB: bkt{v, bData}, expB: bkt{v, bExpires},
 		sysB: bkt{v, bSys}, namedB: bkt{v, bNamed},
 	}
+}
+
+// BeforeCommit has fn run once the batch this transaction belongs to has run every
+// writer, before any of it is made durable or visible; a function already registered
+// under name in this batch is not added again, so many writers of one batch share one
+// call. An error fails the batch as a writer's error would (its writers run again one by
+// one). DB 0's creates use it to fsync the slot file once per batch instead of once per
+// create: those fsyncs ran one after another in the committer, and were most of what a
+// create cost. fn must be safe to run again.
+func (tx *Tx) BeforeCommit(name string, fn func() error) error {
+	if !tx.writable {
+		return ErrReadOnlyTx
+	}
+	for _, h := range tx.beforeCommit {
+		if h.name == name {
+			return nil
+		}
+	}
+	tx.beforeCommit = append(tx.beforeCommit, namedHook{name, fn})
+	return nil
+}
+
+// runBeforeCommit runs the BeforeCommit functions, stopping at the first error.
+func (tx *Tx) runBeforeCommit() error {
+	for _, h := range tx.beforeCommit {
+		if err := h.fn(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Now is the transaction's time in unix milliseconds.
