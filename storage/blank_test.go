@@ -79,3 +79,53 @@ func TestIdleCloseDespiteSweep(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestEvictLeastRecentlyUsed: among files, the one used longest ago goes, a file in use
+// is passed over whatever its age, and a database that was blank when opened and then
+// written counts as a file.
+func TestEvictLeastRecentlyUsed(t *testing.T) {
+	dir := t.TempDir()
+	u := newMgrUnlock()
+	m := storage.NewManager(dir, storage.Options{Sync: storage.SyncNone}, storage.CacheOptions{Idle: time.Hour, MaxOpen: 3}, u.unlock)
+	t.Cleanup(m.Close)
+	write := func(id uint64) {
+		t.Helper()
+		db, release, err := m.Acquire(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		if err := db.Update(func(tx *storage.Tx) error {
+			_, err := tx.Set([]byte("k"), []byte("v"), storage.SetOptions{})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	openSet := func() map[uint64]bool {
+		open := map[uint64]bool{}
+		m.Each(func(id uint64, _ *storage.DB) { open[id] = true })
+		return open
+	}
+	write(1)
+	write(2)
+	write(3)
+	write(1) // 2 is now the least recently used
+	write(4)
+	if open := openSet(); open[2] || !open[1] || !open[3] || !open[4] {
+		t.Fatalf("open after using 1, 2, 3, 1, 4 with room for 3: %v; want 1, 3, 4", open)
+	}
+	// 3 is held while 1 and 4 are used after it: the oldest, but in use, so 1 goes.
+	_, hold, err := m.Acquire(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(1)
+	write(4)
+	write(5)
+	open := openSet()
+	hold()
+	if !open[3] || open[1] || !open[4] || !open[5] {
+		t.Fatalf("open with 3 held, after writing 5: %v; want 3, 4, 5", open)
+	}
+}

@@ -24,6 +24,7 @@ package storage
 // release (which takes Manager.mu) while holding admin's mu.
 
 import (
+	"container/list"
 	"errors"
 	"fmt"
 	"os"
@@ -79,6 +80,12 @@ type Manager struct {
 	// closed yet: a new open of that id waits for it, as bbolt's file lock would.
 	closing map[uint64]*entry
 	pending map[*entry]struct{} // every entry taken out and not yet finished
+	// lruBlank and lruFiles hold the open entries, least recently used first: those of
+	// databases never written (no file, nothing to flush), and the others. Eviction
+	// walks them from the front instead of scanning every open file: the scan, with a
+	// lock taken per file, was a fifth of the CPU of opening databases never written
+	// with 1,000 open.
+	lruBlank, lruFiles list.List
 	// pins holds, per database, the first log frame the log must keep although the
 	// database is not open: its flush failed at close, or recovery could not apply it.
 	pins map[uint64]uint64
@@ -115,6 +122,8 @@ type entry struct {
 	closeAtZero bool // taken by Remove while in use: the last release closes it
 	refs        int
 	lastUsed    time.Time
+	lru         *list.Element // in Manager.lruBlank or lruFiles while opened
+	lruList     *list.List
 }
 
 // CacheOptions bound the file cache.
@@ -244,6 +253,7 @@ func (m *Manager) Acquire(id uint64) (*DB, func(), error) {
 		return nil, nil, ErrClosed // removed or closed while opening
 	}
 	e.lastUsed = m.opts.Clock.Now()
+	m.touchLocked(e)
 	m.mu.Unlock()
 	var once sync.Once
 	return e.db, func() { once.Do(func() { m.unref(e, true) }) }, nil
@@ -257,6 +267,7 @@ func (m *Manager) unref(e *entry, used bool) {
 	e.refs--
 	if used {
 		e.lastUsed = m.opts.Clock.Now()
+		m.touchLocked(e)
 	}
 	last := e.closeAtZero && e.refs == 0
 	m.mu.Unlock()
@@ -349,6 +360,10 @@ func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
 // takeLocked moves e out of the cache; whoever takes it sees to its finish.
 // m.mu must be held.
 func (m *Manager) takeLocked(e *entry) {
+	if e.lru != nil {
+		e.lruList.Remove(e.lru)
+		e.lru, e.lruList = nil, nil
+	}
 	delete(m.open, e.id)
 	m.closing[e.id] = e
 	m.pending[e] = struct{}{}
@@ -474,44 +489,43 @@ func (m *Manager) sweep() {
 	m.truncateLog()
 }
 
+// touchLocked moves e to the back of its LRU list, the list chosen by whether its
+// database was ever written (a write moves it at its release); m.mu is held.
+func (m *Manager) touchLocked(e *entry) {
+	if !e.opened {
+		return
+	}
+	l := &m.lruFiles
+	if e.db.Blank() {
+		l = &m.lruBlank
+	}
+	if e.lru != nil {
+		if e.lruList == l {
+			l.MoveToBack(e.lru)
+			return
+		}
+		e.lruList.Remove(e.lru)
+	}
+	e.lru, e.lruList = l.PushBack(e), l
+}
+
 // evict closes the least recently used files not in use while more than maxOpen are
-// open; each is flushed as it closes.
+// open; each is flushed as it closes. Databases never written go first: they hold no
+// file and nothing to flush, so reading many of them (a tenant probing ids) does not push
+// out the files in use. Files in use are passed over, as is a file whose flush failed:
+// it holds changes only memory and the log have, which a reopen would not see.
 func (m *Manager) evict() {
 	m.mu.Lock()
 	var out []*entry
-	if over := len(m.open) - m.maxOpen; over > 0 {
-		type cand struct {
-			e     *entry
-			blank bool
-		}
-		var idle []cand
-		for _, e := range m.open {
-			// A file whose flush failed stays open: it holds changes only memory and
-			// the log have, which a reopen would not see.
-			if e.opened && e.refs == 0 && !e.db.Failed() {
-				idle = append(idle, cand{e, e.db.Blank()})
+	over := len(m.open) - m.maxOpen
+	for _, l := range []*list.List{&m.lruBlank, &m.lruFiles} {
+		for el := l.Front(); el != nil && len(out) < over; {
+			e := el.Value.(*entry)
+			el = el.Next() // takeLocked unlinks e
+			if e.refs == 0 && !e.db.Failed() {
+				m.takeLocked(e)
+				out = append(out, e)
 			}
-		}
-		// Databases never written go first: they hold no file and nothing to flush, so
-		// reading many of them (a tenant probing ids) does not push out the files in use.
-		// Then the least recently used. Usually one is over: a scan, not a sort.
-		before := func(a, b cand) bool {
-			if a.blank != b.blank {
-				return a.blank
-			}
-			return a.e.lastUsed.Before(b.e.lastUsed)
-		}
-		for n := 0; n < over && len(idle) > 0; n++ {
-			best := 0
-			for i := range idle {
-				if before(idle[i], idle[best]) {
-					best = i
-				}
-			}
-			m.takeLocked(idle[best].e)
-			out = append(out, idle[best].e)
-			idle[best] = idle[len(idle)-1]
-			idle = idle[:len(idle)-1]
 		}
 	}
 	m.mu.Unlock()
