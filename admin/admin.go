@@ -217,7 +217,7 @@ func (a *Admin) openFiles(cfg Config, opts storage.Options) error {
 	opts.Log, opts.Buffer, opts.FlushInterval = log, storage.NewWriteBuffer(buf), cfg.FlushInterval
 	a.log = log
 	a.files = storage.NewManager(cfg.Dir, opts, storage.CacheOptions{Idle: cfg.IdleClose, MaxOpen: cfg.MaxOpenDBs}, a.unlockDB)
-	st, err := a.files.Recover()
+	st, err := a.files.Recover(a.heldApplied)
 	if err != nil {
 		a.files.Close()
 		log.Close()
@@ -226,7 +226,7 @@ func (a *Admin) openFiles(cfg Config, opts storage.Options) error {
 	a.orphansStop, a.orphansDone = make(chan struct{}), make(chan struct{})
 	go a.removeOrphans(cfg.Logger)
 	cfg.Logger.Info("log replayed", "frames", st.Frames, "applied", st.Replayed, "databases", st.Databases,
-		"skipped_deleted", st.Skipped, "kept", len(st.Pinned), "took", st.Took.Round(time.Millisecond).String())
+		"held", st.Held, "skipped_deleted", st.Skipped, "kept", len(st.Pinned), "took", st.Took.Round(time.Millisecond).String())
 	return nil
 }
 

@@ -82,6 +82,19 @@ func (a *Admin) recordedApplied(tx *storage.Tx, id uint64) (uint64, error) {
 	return max(seq, binary.BigEndian.Uint64(raw)), nil
 }
 
+// heldApplied is recovery's storage.HeldFunc: the sequence number DB 0 recorded for
+// database id's file (one lookup in DB 0; the file is not opened). A record that fails
+// its check is an error: recovery then opens the file, and its open refuses it.
+func (a *Admin) heldApplied(id uint64) (uint64, error) {
+	var seq uint64
+	err := a.db0.View(func(tx *storage.Tx) error {
+		var err error
+		seq, err = a.recordedApplied(tx, id)
+		return err
+	})
+	return seq, err
+}
+
 // putApplied writes database id's record in tx.
 func (a *Admin) putApplied(tx *storage.Tx, id, seq uint64) error {
 	return tx.SysPut(appliedPrefix+strconv.FormatUint(id, 10),

@@ -99,7 +99,7 @@ func (n *engNode) start() RecoverStats {
 	}
 	n.m = NewManager(n.dir, Options{Log: log, Buffer: NewWriteBuffer(buffer), FlushInterval: time.Hour},
 		cache, n.unlock)
-	st, err := n.m.Recover()
+	st, err := n.m.Recover(nil)
 	if err != nil {
 		n.t.Fatalf("recover: %v", err)
 	}

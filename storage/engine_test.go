@@ -83,7 +83,7 @@ func (e *engine) start() {
 		opts.Buffer = storage.NewWriteBuffer(e.bufLimit) // a fresh one per manager
 	}
 	e.log, e.mgr = log, storage.NewManager(e.dir, opts, e.cache, e.keys.unlock)
-	if _, err := e.mgr.Recover(); err != nil {
+	if _, err := e.mgr.Recover(nil); err != nil {
 		e.t.Fatalf("recover: %v", err)
 	}
 }
