@@ -204,14 +204,21 @@ func (a *Admin) register(tx *storage.Tx, d *Database, dek, slot []byte) error {
 
 // fileMade records that database id's file exists (storage.Unlocked.Made): from now on
 // a missing file is an error, never an empty database.
+//
+// a.mu is not held across DB 0's transaction: every command's registry lookup waits on
+// it, and first flushes come in bursts (a tenant's first writes to many databases, a
+// cold pass over 2,000 of them), so holding it made each file's record a DB 0 commit of
+// its own with the whole node waiting: one SET stalled 3.5-3.9 s. The transaction checks
+// the field itself (a deletion or another change may land first), and concurrent ones
+// share DB 0's group commit; the cache is then updated from its current snapshot.
 func (a *Admin) fileMade(id uint64) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	d := a.regLocked(id)
-	if d == nil || d.Deleted() || !d.filePending || d.unusable != "" {
+	if d := a.reg(id); d == nil || d.Deleted() || !d.filePending || d.unusable != "" {
 		return nil
 	}
 	err := a.db0.Update(func(tx *storage.Tx) error {
+		if _, pending, err := tx.HGet(metaKey(id), []byte("file")); err != nil || !pending {
+			return err // recorded already, or the registration is gone
+		}
 		if _, err := tx.HDel(metaKey(id), [][]byte{[]byte("file")}); err != nil {
 			return err
 		}
@@ -220,9 +227,15 @@ func (a *Admin) fileMade(id uint64) error {
 	if err != nil {
 		return err
 	}
-	nd := *d // not an access change: the generation stays (revocation.go)
-	nd.filePending = false
-	a.changedLocked(&nd)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if d, ok := a.dbs[id]; ok && d.filePending {
+		nd := *d // not an access change: the generation stays (revocation.go)
+		nd.filePending = false
+		a.changedLocked(&nd)
+	} else {
+		a.regVer++ // a read of DB 0 that began before the commit is not cached
+	}
 	return nil
 }
 
