@@ -129,3 +129,66 @@ func TestEvictLeastRecentlyUsed(t *testing.T) {
 		t.Fatalf("open with 3 held, after writing 5: %v; want 3, 4, 5", open)
 	}
 }
+
+// TestAcquireNotHeldByAnotherDatabasesRead: a long read of one database with a write
+// queued behind it (waiting for the view lock) must not hold up Acquires of other
+// databases. The file cache looked at the busy database's state under its own lock, and
+// every Acquire on the node waited for that read to end (found by review).
+func TestAcquireNotHeldByAnotherDatabasesRead(t *testing.T) {
+	dir := t.TempDir()
+	u := newMgrUnlock()
+	m := storage.NewManager(dir, storage.Options{Sync: storage.SyncNone}, storage.CacheOptions{Idle: time.Hour, MaxOpen: 10}, u.unlock)
+	t.Cleanup(m.Close)
+	db1, release1, err := m.Acquire(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release1()
+	inRead, endRead := make(chan struct{}), make(chan struct{})
+	readDone := make(chan error, 1)
+	go func() {
+		readDone <- db1.View(func(*storage.Tx) error { close(inRead); <-endRead; return nil })
+	}()
+	<-inRead
+	writeDone := make(chan error, 1)
+	go func() {
+		writeDone <- db1.Update(func(tx *storage.Tx) error {
+			_, err := tx.Set([]byte("k"), []byte("v"), storage.SetOptions{})
+			return err
+		})
+	}()
+	time.Sleep(100 * time.Millisecond) // the write reaches the view lock and waits
+	again := make(chan struct{})
+	go func() {
+		if _, rel, err := m.Acquire(1); err == nil {
+			rel()
+		}
+		close(again)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	other := make(chan error, 1)
+	go func() {
+		_, rel, err := m.Acquire(2)
+		if err == nil {
+			rel()
+		}
+		other <- err
+	}()
+	select {
+	case err := <-other:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		close(endRead)
+		t.Fatal("Acquire of database 2 waited 2 s for a read of database 1")
+	}
+	close(endRead)
+	if err := <-readDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-writeDone; err != nil {
+		t.Fatal(err)
+	}
+	<-again
+}

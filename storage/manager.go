@@ -86,6 +86,7 @@ type Manager struct {
 	// lock taken per file, was a fifth of the CPU of opening databases never written
 	// with 1,000 open.
 	lruBlank, lruFiles list.List
+	closers            chan struct{} // evictions closing in the background (evict)
 	// pins holds, per database, the first log frame the log must keep although the
 	// database is not open: its flush failed at close, or recovery could not apply it.
 	pins map[uint64]uint64
@@ -145,7 +146,8 @@ func NewManager(dir string, opts Options, cache CacheOptions, unlock UnlockFunc)
 	}
 	m := &Manager{dir: dir, opts: opts.withDefaults(), unlock: unlock, idle: cache.Idle, maxOpen: cache.MaxOpen,
 		open: map[uint64]*entry{}, closing: map[uint64]*entry{}, pending: map[*entry]struct{}{},
-		pins: map[uint64]uint64{}, stop: make(chan struct{}), done: make(chan struct{})}
+		pins: map[uint64]uint64{}, stop: make(chan struct{}), done: make(chan struct{}),
+		closers: make(chan struct{}, evictClosers)}
 	go m.loop()
 	return m
 }
@@ -490,14 +492,18 @@ func (m *Manager) sweep() {
 }
 
 // touchLocked moves e to the back of its LRU list, the list chosen by whether its
-// database was ever written (a write moves it at its release); m.mu is held.
+// database was ever written (a write moves it at its release); m.mu is held. When the
+// database's view lock is taken for writing, it stays in the list it is in (a new entry
+// goes with the files): the cache's lock is never held waiting for one database.
 func (m *Manager) touchLocked(e *entry) {
 	if !e.opened {
 		return
 	}
 	l := &m.lruFiles
-	if e.db.Blank() {
+	if blank, ok := e.db.blankNow(); ok && blank {
 		l = &m.lruBlank
+	} else if !ok && e.lru != nil {
+		l = e.lruList
 	}
 	if e.lru != nil {
 		if e.lruList == l {
@@ -530,9 +536,25 @@ func (m *Manager) evict() {
 	}
 	m.mu.Unlock()
 	for _, e := range out {
-		m.finish(e)
+		// Closing flushes, and a first flush makes the file (several fsyncs): done by the
+		// opener, it was the cold first write's p99 (a SET of a database just opened
+		// waited for another database's file). Up to evictClosers close in the
+		// background; past that the opener closes, so open files stay within
+		// --max-open-dbs plus that many.
+		select {
+		case m.closers <- struct{}{}:
+			go func() {
+				defer func() { <-m.closers }()
+				m.finish(e)
+			}()
+		default:
+			m.finish(e)
+		}
 	}
 }
+
+// evictClosers is how many evicted files may be closing in the background at once.
+const evictClosers = 16
 
 // pinLocked keeps the log from first on for database id; m.mu is held.
 func (m *Manager) pinLocked(id, first uint64) {
