@@ -357,7 +357,8 @@ func engDBFDs(dir string) int {
 	n := 0
 	for _, fd := range ents {
 		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
-		if err == nil && filepath.Dir(target) == dir && strings.HasSuffix(target, ".db") {
+		// Files live in <dir>/db/<id mod 1000>/<id>.db.
+		if err == nil && strings.HasPrefix(target, filepath.Join(dir, "db")+"/") && strings.HasSuffix(target, ".db") {
 			n++
 		}
 	}
@@ -403,8 +404,9 @@ func TestFileCacheBoundedOpenFiles(t *testing.T) {
 		}
 		if fds := engDBFDs(e.dir); fds >= 0 {
 			maxFDs = max(maxFDs, fds)
-			if fds > maxOpen+1 {
-				t.Errorf("after database %d, %d descriptors of database files are open; want at most %d", id, fds, maxOpen+1)
+			// Evicted files close in the background, up to MaxClosing at once.
+			if fds > maxOpen+1+storage.MaxClosing {
+				t.Errorf("after database %d, %d descriptors of database files are open; want at most %d", id, fds, maxOpen+1+storage.MaxClosing)
 			}
 		}
 	}

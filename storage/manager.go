@@ -147,7 +147,7 @@ func NewManager(dir string, opts Options, cache CacheOptions, unlock UnlockFunc)
 	m := &Manager{dir: dir, opts: opts.withDefaults(), unlock: unlock, idle: cache.Idle, maxOpen: cache.MaxOpen,
 		open: map[uint64]*entry{}, closing: map[uint64]*entry{}, pending: map[*entry]struct{}{},
 		pins: map[uint64]uint64{}, stop: make(chan struct{}), done: make(chan struct{}),
-		closers: make(chan struct{}, evictClosers)}
+		closers: make(chan struct{}, MaxClosing)}
 	go m.loop()
 	return m
 }
@@ -538,7 +538,7 @@ func (m *Manager) evict() {
 	for _, e := range out {
 		// Closing flushes, and a first flush makes the file (several fsyncs): done by the
 		// opener, it was the cold first write's p99 (a SET of a database just opened
-		// waited for another database's file). Up to evictClosers close in the
+		// waited for another database's file). Up to MaxClosing close in the
 		// background; past that the opener closes, so open files stay within
 		// --max-open-dbs plus that many.
 		select {
@@ -553,8 +553,9 @@ func (m *Manager) evict() {
 	}
 }
 
-// evictClosers is how many evicted files may be closing in the background at once.
-const evictClosers = 16
+// MaxClosing is how many evicted files may be closing in the background at once: open
+// files stay within the cache's bound plus this many.
+const MaxClosing = 16
 
 // pinLocked keeps the log from first on for database id; m.mu is held.
 func (m *Manager) pinLocked(id, first uint64) {
