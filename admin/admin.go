@@ -22,6 +22,7 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -268,23 +269,12 @@ func (a *Admin) unlock(cfg Config) error {
 			return err
 		}
 	} else {
-		var rec kdfRecord
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			return fmt.Errorf("DB 0 has an unreadable kdf record: %w", storage.ErrFormat)
-		}
-		salt, err := base64.StdEncoding.DecodeString(rec.Salt)
-		if err != nil {
-			return fmt.Errorf("DB 0 has an unreadable kdf salt: %w", storage.ErrFormat)
-		}
-		wrapped, err := a.db0.SysGet("dek0")
+		dek0, kek, aad, err := openDEK0(a.db0, cfg.Secret, a.dir)
 		if err != nil {
 			return err
 		}
-		kek := crypto.DeriveKEK(cfg.Secret, salt, rec.Params)
-		if a.dek0, err = crypto.Unwrap(kek, db0SealedAAD, wrapped); err != nil {
-			if a.dek0, err = crypto.Unwrap(kek, db0AAD, wrapped); err != nil {
-				return Errorf(EWRONGSECRET, "admin secret does not match the data in %s", a.dir)
-			}
+		a.dek0 = dek0
+		if bytes.Equal(aad, db0AAD) {
 			a.kek0 = kek // an old wrap: prepareRegistry migrates, then rewraps with it
 		}
 	}

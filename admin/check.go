@@ -8,8 +8,6 @@ package admin
 // rollback counter says (applied.go) and no more than the log has.
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -150,29 +148,9 @@ func CheckDir(dir string, secret []byte) (*Check, error) {
 
 // checkUnlock derives DB 0's key from secret, as unlock does, writing nothing.
 func (a *Admin) checkUnlock(secret []byte) error {
-	raw, err := a.db0.SysGet("kdf")
-	if err != nil {
-		return err
-	}
-	var rec kdfRecord
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		return fmt.Errorf("DB 0 has an unreadable kdf record: %w", storage.ErrFormat)
-	}
-	salt, err := base64.StdEncoding.DecodeString(rec.Salt)
-	if err != nil {
-		return fmt.Errorf("DB 0 has an unreadable kdf salt: %w", storage.ErrFormat)
-	}
-	wrapped, err := a.db0.SysGet("dek0")
-	if err != nil {
-		return err
-	}
-	kek := crypto.DeriveKEK(secret, salt, rec.Params)
-	if a.dek0, err = crypto.Unwrap(kek, db0SealedAAD, wrapped); err != nil {
-		if a.dek0, err = crypto.Unwrap(kek, db0AAD, wrapped); err != nil {
-			return Errorf(EWRONGSECRET, "admin secret does not match the data in %s", a.dir)
-		}
-	}
-	return nil
+	var err error
+	a.dek0, _, _, err = openDEK0(a.db0, secret, a.dir)
+	return err
 }
 
 // checkRegistered checks database id against DB 0: its registration, its key, its file

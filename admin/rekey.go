@@ -148,28 +148,15 @@ func Rekey(dir string, oldSecret, newSecret []byte, r Rotation) error {
 		return err
 	}
 	defer db0.Close()
-	rec, err := readKDF(db0)
+	rec, err := readKDF(db0) // its parameters are kept
 	if err != nil {
 		return err
 	}
-	salt, err := base64.StdEncoding.DecodeString(rec.Salt)
-	if err != nil {
-		return fmt.Errorf("DB 0 has an unreadable kdf salt: %w", storage.ErrFormat)
-	}
-	wrapped, err := db0.SysGet("dek0")
-	if err != nil {
-		return err
-	}
-	kek := crypto.DeriveKEK(oldSecret, salt, rec.Params)
-	// The wrap keeps its associated data: a directory from before the registration
+	// The wrap keeps its associated data (aad): a directory from before the registration
 	// check still migrates at its next start, now under the new secret.
-	aad := db0SealedAAD
-	dek0, err := crypto.Unwrap(kek, aad, wrapped)
+	dek0, _, aad, err := openDEK0(db0, oldSecret, dir)
 	if err != nil {
-		aad = db0AAD
-		if dek0, err = crypto.Unwrap(kek, aad, wrapped); err != nil {
-			return Errorf(EWRONGSECRET, "admin secret does not match the data in %s", dir)
-		}
+		return err
 	}
 	r.step(StepVerified)
 	kr, err := crypto.NewKeyring(map[uint32][]byte{1: dek0})
@@ -193,6 +180,33 @@ func readKDF(db0 *storage.DB) (kdfRecord, error) {
 		return rec, fmt.Errorf("DB 0 has an unreadable kdf record: %w", storage.ErrFormat)
 	}
 	return rec, nil
+}
+
+// openDEK0 derives the key-encryption key from secret with DB 0's kdf record and unwraps
+// DB 0's data key with it: the one place the admin secret is checked against a data
+// directory (the server's start, herodb check, rekey and its recovery). aad says which
+// wrap it was: db0SealedAAD, or db0AAD for a directory from before the registration
+// check (which the caller migrates). A secret that opens neither is EWRONGSECRET.
+func openDEK0(db0 *storage.DB, secret []byte, dir string) (dek0, kek, aad []byte, err error) {
+	rec, err := readKDF(db0)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	salt, err := base64.StdEncoding.DecodeString(rec.Salt)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("DB 0 has an unreadable kdf salt: %w", storage.ErrFormat)
+	}
+	wrapped, err := db0.SysGet("dek0")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	kek = crypto.DeriveKEK(secret, salt, rec.Params)
+	for _, aad := range [][]byte{db0SealedAAD, db0AAD} {
+		if dek0, err := crypto.Unwrap(kek, aad, wrapped); err == nil {
+			return dek0, kek, aad, nil
+		}
+	}
+	return nil, nil, nil, Errorf(EWRONGSECRET, "admin secret does not match the data in %s", dir)
 }
 
 // rewrapDEK0 is the change itself, in the order the package comment gives: DEK0 wrapped
@@ -299,20 +313,7 @@ func ResolveSecretFile(dir, file string) ([]byte, error) {
 		return nil, err
 	}
 	opens := func(secret []byte) bool {
-		rec, err := readKDF(db0)
-		if err != nil {
-			return false
-		}
-		salt, err := base64.StdEncoding.DecodeString(rec.Salt)
-		wrapped, werr := db0.SysGet("dek0")
-		if err != nil || werr != nil {
-			return false
-		}
-		kek := crypto.DeriveKEK(secret, salt, rec.Params)
-		_, err = crypto.Unwrap(kek, db0SealedAAD, wrapped)
-		if err != nil {
-			_, err = crypto.Unwrap(kek, db0AAD, wrapped)
-		}
+		_, _, _, err := openDEK0(db0, secret, dir)
 		return err == nil
 	}
 	useCur, useNext := opens(cur), false
