@@ -312,12 +312,8 @@ func (a *Admin) unlockDB(id uint64) (storage.Unlocked, error) {
 	if d == nil || d.Deleted() {
 		return storage.Unlocked{}, goneError{e: Errorf(ENOTFOUND, "database %d does not exist", id)}
 	}
-	var applied uint64
-	if err := a.db0.View(func(tx *storage.Tx) error {
-		var err error
-		applied, err = a.recordedApplied(tx, id)
-		return err
-	}); err != nil {
+	applied, err := a.heldApplied(id)
+	if err != nil {
 		return storage.Unlocked{}, err
 	}
 	keys, err := a.databaseKeys(id) // every key term (key_terms.go)

@@ -82,9 +82,10 @@ func (a *Admin) recordedApplied(tx *storage.Tx, id uint64) (uint64, error) {
 	return max(seq, binary.BigEndian.Uint64(raw)), nil
 }
 
-// heldApplied is recovery's storage.HeldFunc: the sequence number DB 0 recorded for
-// database id's file (one lookup in DB 0; the file is not opened). A record that fails
-// its check is an error: recovery then opens the file, and its open refuses it.
+// heldApplied is recordedApplied in a read of its own: the least sequence number
+// database id's file must hold, for its open (unlockDB) and as recovery's
+// storage.HeldFunc (one lookup in DB 0; the file is not opened). A record that fails its
+// check is an error: recovery then opens the file, and its open refuses it.
 func (a *Admin) heldApplied(id uint64) (uint64, error) {
 	var seq uint64
 	err := a.db0.View(func(tx *storage.Tx) error {

@@ -256,8 +256,11 @@ func (db *DB) runFlush(f *layer) {
 func (db *DB) Blank() bool {
 	db.viewMu.RLock()
 	defer db.viewMu.RUnlock()
-	return db.bolt == nil && db.cur.empty() && db.flushing == nil
+	return db.blankLocked()
 }
+
+// blankLocked is Blank's test; db.viewMu is held.
+func (db *DB) blankLocked() bool { return db.bolt == nil && db.cur.empty() && db.flushing == nil }
 
 // blankNow is Blank for the file cache, which asks with its own lock held: it never
 // waits for the view lock. ok is false when a writer holds it or waits for it (a long
@@ -268,7 +271,7 @@ func (db *DB) blankNow() (blank, ok bool) {
 		return false, false
 	}
 	defer db.viewMu.RUnlock()
-	return db.bolt == nil && db.cur.empty() && db.flushing == nil, true
+	return db.blankLocked(), true
 }
 
 // Failed reports whether the last flush failed: the database holds changes only the log

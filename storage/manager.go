@@ -255,7 +255,9 @@ func (m *Manager) Acquire(id uint64) (*DB, func(), error) {
 		return nil, nil, ErrClosed // removed or closed while opening
 	}
 	e.lastUsed = m.opts.Clock.Now()
-	m.touchLocked(e)
+	if e.lru == nil {
+		m.touchLocked(e) // just opened; a file in use moves at its release
+	}
 	m.mu.Unlock()
 	var once sync.Once
 	return e.db, func() { once.Do(func() { m.unref(e, true) }) }, nil
