@@ -493,26 +493,22 @@ func (m *Manager) sweep() {
 	m.truncateLog()
 }
 
-// touchLocked moves e to the back of its LRU list, the list chosen by whether its
-// database was ever written (a write moves it at its release); m.mu is held. When the
-// database's view lock is taken for writing, it stays in the list it is in (a new entry
-// goes with the files): the cache's lock is never held waiting for one database.
+// touchLocked moves e to the back of its LRU list; m.mu is held. A new entry goes into
+// the blank list when its database was never written, else with the files; a blank one
+// written since moves to the files when eviction reaches it. So a command's release costs
+// a list move and nothing of its database's (whose view lock the cache's lock must never
+// wait for: a long read with a write queued behind it would hold every Acquire).
 func (m *Manager) touchLocked(e *entry) {
 	if !e.opened {
+		return
+	}
+	if e.lru != nil {
+		e.lruList.MoveToBack(e.lru)
 		return
 	}
 	l := &m.lruFiles
 	if blank, ok := e.db.blankNow(); ok && blank {
 		l = &m.lruBlank
-	} else if !ok && e.lru != nil {
-		l = e.lruList
-	}
-	if e.lru != nil {
-		if e.lruList == l {
-			l.MoveToBack(e.lru)
-			return
-		}
-		e.lruList.Remove(e.lru)
 	}
 	e.lru, e.lruList = l.PushBack(e), l
 }
@@ -530,7 +526,18 @@ func (m *Manager) evict() {
 		for el := l.Front(); el != nil && len(out) < over; {
 			e := el.Value.(*entry)
 			el = el.Next() // takeLocked unlinks e
-			if e.refs == 0 && !e.db.Failed() {
+			if e.refs != 0 {
+				continue
+			}
+			if l == &m.lruBlank {
+				if blank, ok := e.db.blankNow(); !ok || !blank {
+					// Written since it was opened: it goes with the files, as just used.
+					l.Remove(e.lru)
+					e.lru, e.lruList = m.lruFiles.PushBack(e), &m.lruFiles
+					continue
+				}
+			}
+			if !e.db.Failed() {
 				m.takeLocked(e)
 				out = append(out, e)
 			}
