@@ -20,6 +20,7 @@ func TestServeEngineFlagsRefused(t *testing.T) {
 		{"--db-idle-timeout -1s", "--db-idle-timeout: -1s; want a positive duration"},
 		{"--flush-interval 0s", "--flush-interval: 0s; want a duration above 0 and at most 1h"},
 		{"--flush-interval 2h", "--flush-interval: 2h0m0s; want a duration above 0 and at most 1h"},
+		{"--fault-procs -2", "--fault-procs: -2; want -1 (automatic), 0 (off) or a number of Ps"},
 		{"--wal-recover maybe", `--wal-recover: "maybe"; want fail or truncate`},
 	} {
 		t.Run(tc.args, func(t *testing.T) {
