@@ -400,7 +400,10 @@ func (s *Server) Info() map[string]any {
 func (s *Server) countCmd(sess *session, row *command) {
 	s.stats.cmds.Add(1)
 	if sess.selected {
-		v, _ := s.dbCmds.LoadOrStore(sess.db, new(atomic.Int64))
+		v, ok := s.dbCmds.Load(sess.db)
+		if !ok { // the first command of this database: LoadOrStore alone allocated per call
+			v, _ = s.dbCmds.LoadOrStore(sess.db, new(atomic.Int64))
+		}
 		v.(*atomic.Int64).Add(1)
 	}
 	if s.log.Enabled(context.Background(), slog.LevelDebug) {
