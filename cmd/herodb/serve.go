@@ -92,7 +92,7 @@ func newServeFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.StringVar(&f.queryLimit, "client-query-buffer-limit", "1gb", "close a connection whose one incomplete command passes this (bytes, or kb/mb/gb; at least 512mb)")
 	fs.StringVar(&f.scriptMemory, "script-memory-limit", "512mb", "stop a running script once the process's live heap has grown this much since it began (bytes, or kb/mb/gb; 0: no bound)")
 	fs.StringVar(&f.writeBuffer, "write-buffer", "64mb", "memory for changes not yet written into the database files, all databases together (bytes, or kb/mb/gb; at least 8mb)")
-	fs.IntVar(&f.faultProcs, "fault-procs", -1, "GOMAXPROCS while the process takes major page faults, which hold a P each (-1: 4x the CPUs, at least 8; 0: never raised; an environment GOMAXPROCS also keeps it fixed)")
+	fs.IntVar(&f.faultProcs, "fault-procs", -1, "GOMAXPROCS while the process takes major page faults, which hold a P each (-1: 4x the starting GOMAXPROCS, at least 8; 0: never raised; an environment GOMAXPROCS also keeps it fixed)")
 	fs.IntVar(&f.maxOpenDBs, "max-open-dbs", 1000, "database files open at once; past it the least recently used is flushed and closed")
 	fs.IntVar(&f.registryCache, "registry-cache", 65536, "database registrations kept in memory; the others are read from DB 0 when used")
 	fs.DurationVar(&f.idleTimeout, "db-idle-timeout", 5*time.Minute, "close a database file unused for this long")

@@ -10,17 +10,21 @@
 // p99 24 ms + 41 ms to 5 ms + 7 ms with GOMAXPROCS 8. Always running more Ps than CPUs
 // costs warm loads 3-10% (more threads taking turns on the CPUs: GET -P 16), so the
 // Ps are raised only while faults come, and the runtime's default comes back once
-// they stop.
+// they stop. The first faults of a burst still hold their Ps (the watcher itself needs
+// one to run, and the change waits for every P); it is the ones after them, within the
+// hold, that find Ps free.
 package procs
 
 import (
 	"os"
 	"runtime"
-	"syscall"
 	"time"
 )
 
-// Watcher polls the process's major fault count and sets GOMAXPROCS from it.
+// Watcher polls the process's major fault count and sets GOMAXPROCS from it. It is
+// for a process whose GOMAXPROCS is the runtime's default: lowering it again restores
+// that default (and its automatic updates), not a value set in code. Start once, then
+// Stop once.
 type Watcher struct {
 	// High is GOMAXPROCS while faults come.
 	High int
@@ -35,8 +39,8 @@ type Watcher struct {
 	stop, done chan struct{}
 }
 
-// Default is the watcher herodb serve runs: GOMAXPROCS four times the runtime's
-// default (at least 8) for 2 s after each fault, the count read every 10 ms.
+// Default is the watcher herodb serve runs: GOMAXPROCS four times what it is now (at
+// least 8) until 2 s after the last fault, the count read every 10 ms.
 func Default() *Watcher {
 	return &Watcher{High: max(4*runtime.GOMAXPROCS(0), 8), Every: 10 * time.Millisecond, Hold: 2 * time.Second}
 }
@@ -44,15 +48,6 @@ func Default() *Watcher {
 // Fixed reports whether the operator set GOMAXPROCS in the environment, which the
 // watcher then leaves alone.
 func Fixed() bool { return os.Getenv("GOMAXPROCS") != "" }
-
-// Majflt is the process's major page faults so far (getrusage).
-func Majflt() int64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return int64(ru.Majflt)
-}
 
 // Start runs the watcher until Stop.
 func (w *Watcher) Start() {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package procs
 
 import (
@@ -9,6 +11,16 @@ import (
 	"testing"
 	"time"
 )
+
+// defaultProcs puts GOMAXPROCS back to the runtime's default, which the watcher
+// restores, for the test (go test -cpu N sets it), and returns it; the setting before
+// comes back after the test.
+func defaultProcs(t *testing.T) int {
+	prev := runtime.GOMAXPROCS(0)
+	runtime.SetDefaultGOMAXPROCS()
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	return runtime.GOMAXPROCS(0)
+}
 
 // waitProcs waits until GOMAXPROCS is want.
 func waitProcs(t *testing.T, want int, what string) {
@@ -25,7 +37,7 @@ func waitProcs(t *testing.T, want int, what string) {
 // TestRaisedWhileFaultsCome: a fault raises GOMAXPROCS to High, it stays there while
 // faults keep coming, and the default comes back Hold after the last one.
 func TestRaisedWhileFaultsCome(t *testing.T) {
-	base := runtime.GOMAXPROCS(0)
+	base := defaultProcs(t)
 	var faults atomic.Int64
 	var changes atomic.Int32
 	w := &Watcher{High: base + 3, Every: time.Millisecond, Hold: 100 * time.Millisecond,
@@ -38,19 +50,25 @@ func TestRaisedWhileFaultsCome(t *testing.T) {
 	}
 	faults.Add(1)
 	waitProcs(t, base+3, "after a fault")
-	for i := 0; i < 10; i++ { // faults every 30 ms: within Hold each time
-		time.Sleep(30 * time.Millisecond)
-		faults.Add(1)
-		if got := runtime.GOMAXPROCS(0); got != base+3 {
+	last := time.Now()
+	for i := 0; i < 10; i++ { // faults every 20 ms: well within Hold each time
+		time.Sleep(20 * time.Millisecond)
+		// Checked only when the last fault is well within Hold: a loaded machine may
+		// sleep longer than asked, and then lowering is right.
+		if got := runtime.GOMAXPROCS(0); got != base+3 && time.Since(last) < 80*time.Millisecond {
 			t.Fatalf("faults still coming: GOMAXPROCS %d, want %d", got, base+3)
 		}
+		faults.Add(1)
+		last = time.Now()
 	}
-	start := time.Now()
 	waitProcs(t, base, "once faults stop")
-	if took := time.Since(start); took < 50*time.Millisecond {
-		t.Fatalf("GOMAXPROCS came back %v after the last fault; Hold is 100ms", took)
+	if held := time.Since(last); held < 90*time.Millisecond {
+		t.Fatalf("GOMAXPROCS came back %v after the last fault; Hold is 100ms", held)
 	}
-	time.Sleep(20 * time.Millisecond) // the change is told just after it is made
+	deadline := time.Now().Add(5 * time.Second)
+	for changes.Load() < 2 && time.Now().Before(deadline) { // told just after the change
+		time.Sleep(time.Millisecond)
+	}
 	if n := changes.Load(); n != 2 {
 		t.Fatalf("%d changes told, want 2 (raised once, lowered once)", n)
 	}
@@ -58,7 +76,7 @@ func TestRaisedWhileFaultsCome(t *testing.T) {
 
 // TestStopGivesBackTheDefault: stopping a raised watcher restores the default.
 func TestStopGivesBackTheDefault(t *testing.T) {
-	base := runtime.GOMAXPROCS(0)
+	base := defaultProcs(t)
 	var faults atomic.Int64
 	w := &Watcher{High: base + 2, Every: time.Millisecond, Hold: time.Hour, Faults: faults.Load}
 	w.Start()
@@ -77,7 +95,7 @@ func TestMajfltCountsRealFaults(t *testing.T) {
 	// On disk, next to the test: a tmpfs file cannot leave the page cache.
 	dir, err := os.MkdirTemp(".", "faults-")
 	if err != nil {
-		t.Fatal(err)
+		t.Skipf("no room for a file on disk next to the test: %v", err)
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "cold")
@@ -112,7 +130,7 @@ func TestMajfltCountsRealFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	base := runtime.GOMAXPROCS(0)
+	base := defaultProcs(t)
 	w := &Watcher{High: base + 2, Every: time.Millisecond, Hold: time.Hour}
 	w.Start()
 	defer w.Stop()
