@@ -158,11 +158,11 @@ func NewKeyring(keys map[uint32][]byte) (*Keyring, error) {
 		if len(k) != KeySize {
 			return nil, fmt.Errorf("key term %d has the wrong size", id)
 		}
-		aead, err := chacha20poly1305.NewX(derive(k, labelRecord, nil))
+		t, err := newTerm(k)
 		if err != nil {
 			return nil, err
 		}
-		kr.terms[id] = &term{aead: aead}
+		kr.terms[id] = t
 		if id > kr.current {
 			kr.current = id
 		}
@@ -178,10 +178,36 @@ func NewKeyring(keys map[uint32][]byte) (*Keyring, error) {
 // Seal encrypts plaintext bound to aad (its place) under the current term. A random
 // 192-bit nonce per record makes collisions negligible without any counter state.
 func (kr *Keyring) Seal(aad, plaintext []byte) []byte {
-	t := kr.terms[kr.current]
+	return kr.terms[kr.current].seal(kr.current, aad, plaintext)
+}
+
+// Open decrypts a record sealed by Seal with the same aad.
+func (kr *Keyring) Open(aad, record []byte) ([]byte, error) {
+	id, err := recordTerm(record)
+	if err != nil {
+		return nil, err
+	}
+	t := kr.terms[id]
+	if t == nil {
+		return nil, ErrUnknownTerm
+	}
+	return t.open(aad, record)
+}
+
+// newTerm is the cipher of key term k.
+func newTerm(k []byte) (*term, error) {
+	aead, err := chacha20poly1305.NewX(derive(k, labelRecord, nil))
+	if err != nil {
+		return nil, err
+	}
+	return &term{aead: aead}, nil
+}
+
+// seal makes a record of plaintext under this term, numbered id.
+func (t *term) seal(id uint32, aad, plaintext []byte) []byte {
 	out := make([]byte, recordHeader+chacha20poly1305.NonceSizeX, Overhead+len(plaintext))
 	out[0] = RecordVersion
-	binary.BigEndian.PutUint32(out[1:], kr.current)
+	binary.BigEndian.PutUint32(out[1:], id)
 	nonce := out[recordHeader:] // drawn in place: Seal reads it before it writes past it
 	if _, err := rand.Read(nonce); err != nil {
 		panic("crypto: system randomness failed: " + err.Error())
@@ -189,15 +215,16 @@ func (kr *Keyring) Seal(aad, plaintext []byte) []byte {
 	return t.aead.Seal(out, nonce, plaintext, aad)
 }
 
-// Open decrypts a record sealed by Seal with the same aad.
-func (kr *Keyring) Open(aad, record []byte) ([]byte, error) {
+// recordTerm is the term a record names, once its length and version are checked.
+func recordTerm(record []byte) (uint32, error) {
 	if len(record) < Overhead || record[0] != RecordVersion {
-		return nil, ErrOpen
+		return 0, ErrOpen
 	}
-	t := kr.terms[binary.BigEndian.Uint32(record[1:])]
-	if t == nil {
-		return nil, ErrUnknownTerm
-	}
+	return binary.BigEndian.Uint32(record[1:]), nil
+}
+
+// open decrypts a record of this term (recordTerm checked it).
+func (t *term) open(aad, record []byte) ([]byte, error) {
 	nonce := record[recordHeader : recordHeader+chacha20poly1305.NonceSizeX]
 	pt, err := t.aead.Open(nil, nonce, record[recordHeader+chacha20poly1305.NonceSizeX:], aad)
 	if err != nil {
@@ -248,22 +275,32 @@ func digestParts(m hash.Hash, domain byte, parts [][]byte) []byte {
 	return m.Sum(make([]byte, 0, sha256.Size))
 }
 
-// Wrap seals a data key under a wrapping key, bound to aad (e.g. the database id).
+// Wrap seals a data key under a wrapping key, bound to aad (e.g. the database id): a
+// record of term 1 of a keyring whose one term derives from the wrapping key. It builds
+// that term alone, not a whole keyring (whose naming keys cost two more derivations,
+// on every open of a database).
 func Wrap(wrappingKey, aad, key []byte) ([]byte, error) {
-	kr, err := NewKeyring(map[uint32][]byte{1: derive(wrappingKey, labelWrap, nil)})
+	t, err := newTerm(derive(wrappingKey, labelWrap, nil))
 	if err != nil {
 		return nil, err
 	}
-	return kr.Seal(aad, key), nil
+	return t.seal(1, aad, key), nil
 }
 
 // Unwrap opens a key sealed by Wrap.
 func Unwrap(wrappingKey, aad, wrapped []byte) ([]byte, error) {
-	kr, err := NewKeyring(map[uint32][]byte{1: derive(wrappingKey, labelWrap, nil)})
+	id, err := recordTerm(wrapped)
 	if err != nil {
 		return nil, err
 	}
-	return kr.Open(aad, wrapped)
+	if id != 1 {
+		return nil, ErrUnknownTerm
+	}
+	t, err := newTerm(derive(wrappingKey, labelWrap, nil))
+	if err != nil {
+		return nil, err
+	}
+	return t.open(aad, wrapped)
 }
 
 // SHA256Hex is how access keys are stored in DB 0 (HeroDB's layout).

@@ -105,3 +105,39 @@ func TestDeriveKEKReturnsItsMemory(t *testing.T) {
 			held>>20, ms.HeapInuse>>20)
 	}
 }
+
+// TestWrapIsAKeyringRecord: Wrap and Unwrap build one term, not a keyring, and their
+// records stay what they were (keys wrapped before are on disk): a record of term 1 of
+// a keyring whose term derives from the wrapping key, each side opening the other's.
+func TestWrapIsAKeyringRecord(t *testing.T) {
+	kek := bytes.Repeat([]byte{3}, KeySize)
+	key := []byte("0123456789abcdef0123456789abcdef")
+	aad := []byte("db:7")
+	kr, err := NewKeyring(map[uint32][]byte{1: derive(kek, labelWrap, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := Wrap(kek, aad, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := kr.Open(aad, w); err != nil || !bytes.Equal(got, key) {
+		t.Fatalf("a keyring opens Wrap's record: %q, %v", got, err)
+	}
+	if got, err := Unwrap(kek, aad, kr.Seal(aad, key)); err != nil || !bytes.Equal(got, key) {
+		t.Fatalf("Unwrap opens a keyring's record: %q, %v", got, err)
+	}
+	if _, err := Unwrap(kek, []byte("db:8"), w); !errors.Is(err, ErrOpen) {
+		t.Fatalf("another aad: %v, want ErrOpen", err)
+	}
+	if _, err := Unwrap(kek, aad, w[:Overhead-1]); !errors.Is(err, ErrOpen) {
+		t.Fatalf("a cut record: %v, want ErrOpen", err)
+	}
+	two, err := NewKeyring(map[uint32][]byte{1: bytes.Repeat([]byte{1}, KeySize), 2: derive(kek, labelWrap, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Unwrap(kek, aad, two.Seal(aad, key)); !errors.Is(err, ErrUnknownTerm) {
+		t.Fatalf("a record of term 2: %v, want ErrUnknownTerm", err)
+	}
+}

@@ -53,3 +53,19 @@ func BenchmarkSelectSetCold(b *testing.B) {
 		tDo(b, c, "+OK\r\n", "SET", "k", "v")
 	}
 }
+
+// BenchmarkSelectGetWarm: SELECT + GET over 500 databases written once and all open
+// (the file cache holds them): bench-scale's warm pass, on one connection.
+func BenchmarkSelectGetWarm(b *testing.B) {
+	c, ids := benchScaleConn(b, 500, 1000)
+	for _, id := range ids {
+		tDo(b, c, "+OK\r\n", "SELECT", strconv.FormatUint(id, 10))
+		tDo(b, c, "+OK\r\n", "SET", "k", "v")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		tDo(b, c, "+OK\r\n", "SELECT", strconv.FormatUint(ids[i%len(ids)], 10))
+		tDo(b, c, "$1\r\nv\r\n", "GET", "k")
+	}
+}
