@@ -25,8 +25,12 @@ const (
 
 // slowEntry is one command that ran for at least the threshold. db and selected say
 // whose it is: a tenant sees only its own database's entries.
+//
+// id numbers the server's entries, which the admin sees; seq numbers its database's,
+// which the database's tenants see, so that the gaps in their ids do not count other
+// tenants' slow commands.
 type slowEntry struct {
-	id         int64
+	id, seq    int64
 	at         time.Time
 	took       time.Duration
 	args       [][]byte // copied, cut to Redis's bounds, credentials redacted
@@ -43,6 +47,11 @@ type slowLog struct {
 	mu      sync.Mutex
 	entries []slowEntry
 	nextID  int64
+	// nextSeq is each database's next seq (slowEntry), kept for as long as the server
+	// runs so a tenant's ids never repeat: one counter per database that ever ran a
+	// slow command. Entries of no database (a session that selected none) share key 0
+	// with DB 0's, which only the admin sees.
+	nextSeq map[uint64]int64
 }
 
 func (l *slowLog) init(threshold time.Duration, maxLen int) {
@@ -80,6 +89,11 @@ func (l *slowLog) add(c *call, took time.Duration, now time.Time) {
 	defer l.mu.Unlock()
 	e.id = l.nextID
 	l.nextID++
+	if l.nextSeq == nil {
+		l.nextSeq = map[uint64]int64{}
+	}
+	e.seq = l.nextSeq[e.db]
+	l.nextSeq[e.db]++
 	l.entries = append(l.entries, e)
 	if n := int(l.maxLen.Load()); len(l.entries) > n {
 		l.entries = append(l.entries[:0:0], l.entries[len(l.entries)-n:]...)
@@ -163,7 +177,7 @@ func slowlogCommands() {
 			syntax: "SLOWLOG GET|LEN|RESET|HELP ...", summary: "Commands that ran longer than slowlog-log-slower-than."},
 		&command{name: "slowlog|get", arity: -2, run: slowlogGetCmd,
 			syntax: "SLOWLOG GET [count]", summary: "The newest entries (10 by default, -1: all): id, time, microseconds, arguments, client address, client name.",
-			differs: "The admin sees every entry; a tenant only those of its selected database. Arguments that may carry a credential or a key (AUTH, HELLO's AUTH, SELECT's KEY, CONFIG SET values, AGE and SYM, a script's ARGV) are kept as (redacted)."},
+			differs: "The admin sees every entry, with the server's ids; a tenant only those of its selected database, numbered by that database alone (so the gaps in its ids do not count other tenants' commands). Arguments that may carry a credential or a key (AUTH, HELLO's AUTH, SELECT's KEY, CONFIG SET values, AGE and SYM, a script's ARGV) are kept as (redacted)."},
 		&command{name: "slowlog|len", arity: 2, run: slowlogLenCmd,
 			syntax: "SLOWLOG LEN", summary: "The number of entries.",
 			differs: "A tenant counts those of its selected database."},
@@ -196,10 +210,15 @@ func slowlogGetCmd(c *call) error {
 		}
 	}
 	l.mu.Unlock()
+	admin := c.sess.isAdmin()
 	c.r.array(len(out))
 	for _, e := range out {
 		c.r.array(6)
-		c.r.int(e.id)
+		if admin {
+			c.r.int(e.id)
+		} else {
+			c.r.int(e.seq)
+		}
 		c.r.int(e.at.Unix())
 		c.r.int(e.took.Microseconds())
 		c.r.bulks(e.args)

@@ -169,3 +169,76 @@ func TestSlowlogBounds(t *testing.T) {
 		t.Errorf("DEL of 40 keys kept as %q; want 31 arguments and \"... (10 more arguments)\"", got[1])
 	}
 }
+
+// TestSlowlogTenantsApart: a tenant's entry ids count its own database's slow commands
+// only: their gaps would otherwise count another tenant's.
+func TestSlowlogTenantsApart(t *testing.T) {
+	srv := herodbtest.Start(t, herodbtest.Options{Configure: func(c *server.Config) {
+		c.SlowlogSlowerThan = time.Nanosecond
+		c.SlowlogMaxLen = 1000
+	}})
+	client := func(name string) *redis.Client {
+		id := srv.CreateDatabase(t, name, false)
+		key := "slowlog-apart-" + name + "-key"
+		if err := srv.Admin().AddAccessKey(id, key, admin.AccessReadWrite); err != nil {
+			t.Fatal(err)
+		}
+		c := redis.NewClient(&redis.Options{Addr: srv.Addr(), Password: key, Protocol: 2, MaxRetries: -1})
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	quiet, noisy := client("quiet"), client("noisy")
+	tNoErr(t, "quiet SET", quiet.Set(tCtx, "mine", "1", 0).Err())
+	for i := range 100 {
+		tNoErr(t, "noisy SET", noisy.Set(tCtx, "k"+strconv.Itoa(i), "v", 0).Err())
+	}
+	tNoErr(t, "quiet SET", quiet.Set(tCtx, "mine", "2", 0).Err())
+
+	ids := func(c *redis.Client) ([]int64, []string) {
+		v, err := c.Do(tCtx, "slowlog", "get", "-1").Slice()
+		tNoErr(t, "SLOWLOG GET", err)
+		var ids []int64
+		var args []string
+		for _, e := range v {
+			f := e.([]any)
+			ids = append(ids, f[0].(int64))
+			var a []string
+			for _, x := range f[3].([]any) {
+				a = append(a, x.(string))
+			}
+			args = append(args, strings.Join(a, " "))
+		}
+		return ids, args
+	}
+	qids, qargs := ids(quiet)
+	if !slHas(qargs, "set mine 1") || !slHas(qargs, "set mine 2") {
+		t.Fatalf("the quiet tenant's SLOWLOG GET lacks its SETs: %q", qargs)
+	}
+	// Newest first: ids that count down by one, the quiet database's own commands alone
+	// (its AUTH-time commands, its SETs, nothing of the noisy one's 100).
+	for i := 1; i < len(qids); i++ {
+		if qids[i] != qids[i-1]-1 {
+			t.Fatalf("the quiet tenant's ids %v have gaps: they count other tenants' commands", qids)
+		}
+	}
+	if qids[0] > 10 {
+		t.Errorf("the quiet tenant's newest id is %d after a handful of its own commands: %v", qids[0], qids)
+	}
+	nids, _ := ids(noisy)
+	if len(nids) == 0 || nids[0] < 100 {
+		t.Errorf("the noisy tenant's newest id %v; want at least 100 (its own count)", nids)
+	}
+	adm := redis.NewClient(&redis.Options{Addr: srv.Addr(), Password: herodbtest.AdminSecret, Protocol: 2, MaxRetries: -1})
+	defer adm.Close()
+	aids, _ := ids(adm)
+	if len(aids) < 102 {
+		t.Errorf("the admin sees %d entries; want every one of both tenants' (at least 102)", len(aids))
+	}
+	seen := map[int64]bool{}
+	for _, id := range aids {
+		if seen[id] {
+			t.Errorf("the admin sees id %d twice: %v", id, aids)
+		}
+		seen[id] = true
+	}
+}
