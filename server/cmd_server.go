@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/seed6aa118f9/herodb/internal/procs"
 	"github.com/seed6aa118f9/herodb/storage"
 )
 
@@ -516,6 +517,10 @@ func infoCmd(c *call) error {
 			fmt.Sprintf("total_commands_processed:%d", s.stats.cmds.Load()),
 			fmt.Sprintf("rejected_connections:%d", s.stats.rejected.Load()),
 			fmt.Sprintf("total_error_replies:%d", s.stats.errors.Load()),
+			// Reads of pages not in memory, and the Ps they may have raised (herodb serve
+			// raises GOMAXPROCS while they come: internal/procs).
+			fmt.Sprintf("major_page_faults:%d", procs.Majflt()),
+			fmt.Sprintf("gomaxprocs:%d", runtime.GOMAXPROCS(0)),
 		}, s.infoAuthStats()...)...)
 		section("commandstats", s.infoCommandStats()...)
 	} else {

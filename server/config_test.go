@@ -5,6 +5,7 @@ package server_test
 // connection reaches another.
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -152,5 +153,23 @@ func TestInfoSections(t *testing.T) {
 	tEq(t, "admin AUTH", adm.do("AUTH", herodbtest.AdminSecret), tOK)
 	if a := bulk(adm, "INFO", "persistence", "stats"); !strings.Contains(a, "wal_segments:") || !strings.Contains(a, "total_connections_received:") {
 		t.Errorf("admin INFO persistence stats: %q", a)
+	}
+	// The admin sees the process's major faults and GOMAXPROCS (which herodb serve
+	// raises while faults come); a tenant does not.
+	a := bulk(adm, "INFO", "stats")
+	for _, f := range []string{"major_page_faults:", "gomaxprocs:"} {
+		i := strings.Index(a, f)
+		if i < 0 {
+			t.Errorf("admin INFO stats lacks %s: %q", f, a)
+			continue
+		}
+		v := a[i+len(f):]
+		v = v[:strings.Index(v, "\r\n")]
+		if n, err := strconv.Atoi(v); err != nil || n < 0 || (f == "gomaxprocs:" && n < 1) {
+			t.Errorf("admin INFO %s%q", f, v)
+		}
+		if strings.Contains(bulk(ten, "INFO", "stats"), f) {
+			t.Errorf("a tenant's INFO shows %s", f)
+		}
 	}
 }
