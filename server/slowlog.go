@@ -4,7 +4,9 @@ package server
 // https://redis.io/docs/latest/commands/slowlog-get/
 
 import (
+	"container/heap"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,19 +41,58 @@ type slowEntry struct {
 	selected   bool
 }
 
-// slowLog is the server's slow log: the newest entries last, at most maxLen of them.
+// slowLog is the server's slow log, kept per database: each database's entries are a
+// list of its own, at most slowlog-max-len long, so one tenant's slow commands push out
+// only its own older entries, never another tenant's (nor tell it, through its own count
+// falling, how many slow commands others ran). Entries of sessions that selected no
+// database share one list (the admin's to see). The node keeps at most slowNodeLists
+// times slowlog-max-len entries in all; past that the oldest entry of the longest list
+// goes, so a database loses entries to others only while it holds as many as the most.
+// Adding and dropping cost the same at any length (a list is a slice trimmed from the
+// front; the longest is found through a heap).
 type slowLog struct {
 	slower atomic.Int64 // threshold in µs; negative: off (slowlog-log-slower-than)
 	maxLen atomic.Int64 // slowlog-max-len
 
-	mu      sync.Mutex
-	entries []slowEntry
+	mu    sync.Mutex
+	lists map[slowKey]*slowList
+	long  slowHeap // the lists, longest first
+	total int
+	// nextID numbers the server's entries. nextSeq is each database's next seq
+	// (slowEntry), kept for as long as the server runs so a tenant's ids never repeat:
+	// one counter per database that ever ran a slow command.
 	nextID  int64
-	// nextSeq is each database's next seq (slowEntry), kept for as long as the server
-	// runs so a tenant's ids never repeat: one counter per database that ever ran a
-	// slow command. Entries of no database (a session that selected none) share key 0
-	// with DB 0's, which only the admin sees.
 	nextSeq map[uint64]int64
+}
+
+// slowNodeLists is how many lists' worth of entries the node keeps at most.
+const slowNodeLists = 64
+
+// slowKey names a list: a database, or (selected false) the sessions that chose none.
+type slowKey struct {
+	db       uint64
+	selected bool
+}
+
+// slowList is one list's entries, oldest first; at is its place in the heap.
+type slowList struct {
+	key     slowKey
+	entries []slowEntry
+	at      int
+}
+
+// slowHeap orders lists by length, longest first (container/heap).
+type slowHeap []*slowList
+
+func (h slowHeap) Len() int           { return len(h) }
+func (h slowHeap) Less(i, j int) bool { return len(h[i].entries) > len(h[j].entries) }
+func (h slowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i]; h[i].at = i; h[j].at = j }
+func (h *slowHeap) Push(x any)        { l := x.(*slowList); l.at = len(*h); *h = append(*h, l) }
+func (h *slowHeap) Pop() any {
+	old := *h
+	l := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return l
 }
 
 func (l *slowLog) init(threshold time.Duration, maxLen int) {
@@ -85,19 +126,78 @@ func (l *slowLog) add(c *call, took time.Duration, now time.Time) {
 	c.sess.mu.Unlock()
 	e := slowEntry{at: now, took: took, args: slowArgs(c.row, c.args), addr: c.sess.addr, name: name,
 		db: c.sess.db, selected: c.sess.selected}
+	k := slowKey{db: e.db, selected: e.selected}
+	if !k.selected {
+		k.db = 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e.id = l.nextID
 	l.nextID++
 	if l.nextSeq == nil {
-		l.nextSeq = map[uint64]int64{}
+		l.nextSeq, l.lists = map[uint64]int64{}, map[slowKey]*slowList{}
 	}
 	e.seq = l.nextSeq[e.db]
 	l.nextSeq[e.db]++
-	l.entries = append(l.entries, e)
-	if n := int(l.maxLen.Load()); len(l.entries) > n {
-		l.entries = append(l.entries[:0:0], l.entries[len(l.entries)-n:]...)
+	list := l.lists[k]
+	if list == nil {
+		list = &slowList{key: k}
+		l.lists[k] = list
+		heap.Push(&l.long, list)
 	}
+	list.entries = append(list.entries, e)
+	l.total++
+	heap.Fix(&l.long, list.at)
+	l.trim(int(l.maxLen.Load()), list)
+}
+
+// trim drops the oldest entries of list past n, then of the longest lists while the
+// node holds more than slowNodeLists × n. l.mu is held.
+func (l *slowLog) trim(n int, list *slowList) {
+	if list != nil && len(list.entries) > n {
+		l.drop(list, len(list.entries)-n)
+	}
+	for l.total > slowNodeLists*n && len(l.long) > 0 {
+		l.drop(l.long[0], 1)
+	}
+}
+
+// drop removes the oldest k entries of list; an emptied list goes.
+func (l *slowLog) drop(list *slowList, k int) {
+	clear(list.entries[:k]) // let their arguments go
+	list.entries = list.entries[k:]
+	l.total -= k
+	if len(list.entries) == 0 {
+		l.remove(list)
+		return
+	}
+	heap.Fix(&l.long, list.at)
+}
+
+func (l *slowLog) remove(list *slowList) {
+	l.total -= len(list.entries)
+	heap.Remove(&l.long, list.at)
+	delete(l.lists, list.key)
+}
+
+// visibleLocked returns the entries the session may see, newest first, at most count:
+// the admin's are every list's, merged by id; a tenant's, its selected database's list.
+// l.mu is held.
+func (c *call) visibleLocked(l *slowLog, count int) []slowEntry {
+	var from []slowEntry
+	if c.sess.isAdmin() {
+		for _, list := range l.lists {
+			from = append(from, list.entries...)
+		}
+		sort.Slice(from, func(i, j int) bool { return from[i].id < from[j].id })
+	} else if list := l.lists[slowKey{db: c.sess.db, selected: true}]; c.sess.selected && list != nil {
+		from = list.entries
+	}
+	out := make([]slowEntry, 0, min(count, len(from)))
+	for i := len(from) - 1; i >= 0 && len(out) < count; i-- {
+		out = append(out, from[i])
+	}
+	return out
 }
 
 // slowArgs is what an entry keeps of a command's arguments. Whatever may carry a
@@ -116,7 +216,9 @@ func slowArgs(row *command, args [][]byte) [][]byte {
 	case row.name == "auth":
 		from(1)
 	case row.name == "hello":
-		for i := 2; i < len(args); i++ {
+		// From the first argument: HELLO AUTH user pass, with no version, is refused
+		// but still carries the credential.
+		for i := 1; i < len(args); i++ {
 			if strings.EqualFold(string(args[i]), "auth") {
 				for j := i + 1; j <= i+2 && j < len(args); j++ {
 					redact[j] = true
@@ -124,7 +226,7 @@ func slowArgs(row *command, args [][]byte) [][]byte {
 			}
 		}
 	case row.name == "select":
-		for i := 2; i < len(args); i++ {
+		for i := 1; i < len(args); i++ { // SELECT KEY <key>, with no database, too
 			if strings.EqualFold(string(args[i]), "key") {
 				from(i + 1)
 			}
@@ -162,22 +264,13 @@ func slowArgs(row *command, args [][]byte) [][]byte {
 	return out
 }
 
-// visible reports whether the session may see e: the admin sees every entry, a tenant
-// only those of the database it has selected now.
-func (c *call) slowVisible(e *slowEntry) bool {
-	if c.sess.isAdmin() {
-		return true
-	}
-	return c.sess.selected && e.selected && e.db == c.sess.db
-}
-
 func slowlogCommands() {
 	register("server",
 		&command{name: "slowlog", arity: -2,
 			syntax: "SLOWLOG GET|LEN|RESET|HELP ...", summary: "Commands that ran longer than slowlog-log-slower-than."},
 		&command{name: "slowlog|get", arity: -2, run: slowlogGetCmd,
 			syntax: "SLOWLOG GET [count]", summary: "The newest entries (10 by default, -1: all): id, time, microseconds, arguments, client address, client name.",
-			differs: "The admin sees every entry, with the server's ids; a tenant only those of its selected database, numbered by that database alone (so the gaps in its ids do not count other tenants' commands). Arguments that may carry a credential or a key (AUTH, HELLO's AUTH, SELECT's KEY, CONFIG SET values, AGE and SYM, a script's ARGV) are kept as (redacted)."},
+			differs: "The admin sees every entry, with the server's ids; a tenant only those of its selected database, numbered by that database alone (so the gaps in its ids do not count other tenants' commands). slowlog-max-len bounds each database's entries (the server keeps at most 64 times that). Arguments that may carry a credential or a key (AUTH, HELLO's AUTH, SELECT's KEY, CONFIG SET values, AGE and SYM, a script's ARGV) are kept as (redacted)."},
 		&command{name: "slowlog|len", arity: 2, run: slowlogLenCmd,
 			syntax: "SLOWLOG LEN", summary: "The number of entries.",
 			differs: "A tenant counts those of its selected database."},
@@ -190,25 +283,24 @@ func slowlogCommands() {
 // SLOWLOG GET [count]
 func slowlogGetCmd(c *call) error {
 	count := 10
-	if len(c.args) > 2 {
-		n, err := strconv.Atoi(string(c.args[2]))
-		if err != nil || n < -1 || len(c.args) > 3 {
+	if len(c.args) > 3 {
+		c.r.err(errSubSyntax("SLOWLOG", c.args[1]))
+		return nil
+	}
+	if len(c.args) == 3 {
+		n, ok := string2ll(string(c.args[2]))
+		if !ok || n < -1 {
 			c.r.err("ERR count should be greater than or equal to -1")
 			return nil
 		}
-		count = n
+		count = int(min(n, int64(^uint(0)>>1)))
 		if n == -1 {
 			count = int(^uint(0) >> 1)
 		}
 	}
 	l := &c.s.slow
 	l.mu.Lock()
-	var out []slowEntry
-	for i := len(l.entries) - 1; i >= 0 && len(out) < count; i-- {
-		if c.slowVisible(&l.entries[i]) {
-			out = append(out, l.entries[i])
-		}
-	}
+	out := c.visibleLocked(l, count)
 	l.mu.Unlock()
 	admin := c.sess.isAdmin()
 	c.r.array(len(out))
@@ -232,10 +324,11 @@ func slowlogGetCmd(c *call) error {
 func slowlogLenCmd(c *call) error {
 	l := &c.s.slow
 	l.mu.Lock()
-	n := 0
-	for i := range l.entries {
-		if c.slowVisible(&l.entries[i]) {
-			n++
+	n := l.total
+	if !c.sess.isAdmin() {
+		n = 0
+		if list := l.lists[slowKey{db: c.sess.db, selected: true}]; c.sess.selected && list != nil {
+			n = len(list.entries)
 		}
 	}
 	l.mu.Unlock()
@@ -247,13 +340,11 @@ func slowlogLenCmd(c *call) error {
 func slowlogResetCmd(c *call) error {
 	l := &c.s.slow
 	l.mu.Lock()
-	kept := l.entries[:0:0]
-	for _, e := range l.entries {
-		if !c.slowVisible(&e) {
-			kept = append(kept, e)
-		}
+	if c.sess.isAdmin() {
+		l.lists, l.long, l.total = map[slowKey]*slowList{}, nil, 0
+	} else if list := l.lists[slowKey{db: c.sess.db, selected: true}]; c.sess.selected && list != nil {
+		l.remove(list)
 	}
-	l.entries = kept
 	l.mu.Unlock()
 	c.r.ok()
 	return nil
@@ -300,8 +391,8 @@ func (c *call) slowlogSetter(name []byte, v string) (func(), string) {
 	return func() {
 		l.maxLen.Store(max(n, 1)) // Redis keeps no entry at 0; one is the least this keeps
 		l.mu.Lock()
-		if len(l.entries) > int(n) {
-			l.entries = append(l.entries[:0:0], l.entries[len(l.entries)-int(n):]...)
+		for _, list := range l.lists {
+			l.trim(int(max(n, 1)), list)
 		}
 		l.mu.Unlock()
 	}, ""

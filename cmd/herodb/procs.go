@@ -13,8 +13,8 @@ import (
 // GOMAXPROCS in the environment keeps it.
 func faultProcs(n int, log *slog.Logger) (*procs.Watcher, error) {
 	switch {
-	case n < -1:
-		return nil, fmt.Errorf("--fault-procs: %d; want -1 (automatic), 0 (off) or a number of Ps", n)
+	case n < -1 || n > procs.MaxHigh:
+		return nil, fmt.Errorf("--fault-procs: %d; want -1 (automatic), 0 (off) or a number of Ps up to %d", n, procs.MaxHigh)
 	case n == 0:
 		return nil, nil
 	case procs.Fixed():

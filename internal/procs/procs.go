@@ -39,10 +39,15 @@ type Watcher struct {
 	stop, done chan struct{}
 }
 
+// MaxHigh is the most Ps a watcher raises GOMAXPROCS to. Each P costs memory of its own
+// (a run queue, caches) whether used or not, and the runtime keeps the count in 32 bits:
+// a larger number is a mistake, never a setting.
+const MaxHigh = 1024
+
 // Default is the watcher herodb serve runs: GOMAXPROCS four times what it is now (at
-// least 8) until 2 s after the last fault, the count read every 10 ms.
+// least 8, at most MaxHigh) until 2 s after the last fault, the count read every 10 ms.
 func Default() *Watcher {
-	return &Watcher{High: max(4*runtime.GOMAXPROCS(0), 8), Every: 10 * time.Millisecond, Hold: 2 * time.Second}
+	return &Watcher{High: min(max(4*runtime.GOMAXPROCS(0), 8), MaxHigh), Every: 10 * time.Millisecond, Hold: 2 * time.Second}
 }
 
 // Fixed reports whether the operator set GOMAXPROCS in the environment, which the
