@@ -21,6 +21,9 @@ JSON-RPC 2.0, served two ways:
   batches. Every request needs ` + "`Authorization: Bearer <credential>`" + `: missing or wrong is HTTP
   401, valid but not allowed is HTTP 403, both with a JSON-RPC error object. Bodies over
   1 MiB get HTTP 413 unread. Parse errors are answered with -32700 and ` + "`\"id\": null`" + `.
+  A request's id (a string, any number, or null) comes back byte for byte as sent; an id
+  of another kind is refused with -32600. The members of an object param are named
+  exactly as below, in lower case: a name in other letters is an unknown member (-32602).
 - **Batch limits** (HTTP): a batch holds at most 100 calls; a larger one is answered with
   one -32600 error object (` + "`\"id\": null`" + `) saying so, and none of its calls runs. Calls run
   in order, and a batch's reply body is capped at 16 MiB: the first call whose reply would

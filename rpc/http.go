@@ -135,23 +135,45 @@ type entry struct {
 	bad   *response // not a valid request: answered with this, never run
 }
 
+// parseEntry reads one request of a body. Its members are read here, not by a JSON-RPC
+// library's request type, so the id comes back byte for byte as it was sent: any string
+// or number JSON-RPC 2.0 allows (jsonrpc2's type kept numbers as a uint64, so -1 came back
+// as 18446744073709551615, and 1.5 was refused), or null.
 func parseEntry(raw json.RawMessage) entry {
 	if !json.Valid(raw) {
 		return entry{bad: &response{JSONRPC: "2.0", Error: rpcError(CodeParse, "parse error: the body is not valid JSON")}}
 	}
+	invalid := func(why string) entry {
+		return entry{bad: &response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest, "not a JSON-RPC 2.0 request: "+why)}}
+	}
 	var probe map[string]json.RawMessage
 	var e entry
-	if json.Unmarshal(raw, &probe) != nil || probe["method"] == nil || json.Unmarshal(raw, &e.req) != nil {
-		return entry{bad: &response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest, `not a JSON-RPC 2.0 request: want {"jsonrpc":"2.0","id":…,"method":…,"params":…}`)}}
+	if json.Unmarshal(raw, &probe) != nil {
+		return invalid(`want {"jsonrpc":"2.0","id":…,"method":…,"params":…}`)
+	}
+	method := bytes.TrimSpace(probe["method"])
+	if len(method) == 0 || method[0] != '"' || json.Unmarshal(method, &e.req.Method) != nil {
+		return invalid(`want {"jsonrpc":"2.0","id":…,"method":…,"params":…}`)
 	}
 	if v := probe["jsonrpc"]; string(bytes.TrimSpace(v)) != `"2.0"` {
-		return entry{bad: &response{JSONRPC: "2.0", Error: rpcError(CodeInvalidRequest, `not a JSON-RPC 2.0 request: "jsonrpc" must be "2.0"`)}}
+		return invalid(`"jsonrpc" must be "2.0"`)
+	}
+	if p, ok := probe["params"]; ok {
+		p = bytes.TrimSpace(p)
+		e.req.Params = (*json.RawMessage)(&p) // "null" stays null; absent stays nil
 	}
 	// A notification has no id at all; "id": null is a request that gets a reply.
-	_, hasID := probe["id"]
+	id, hasID := probe["id"]
 	e.notif = !hasID
-	if hasID && !e.req.Notif {
-		e.id = e.req.ID
+	if hasID {
+		id = bytes.TrimSpace(id)
+		switch c := id[0]; {
+		case string(id) == "null":
+		case c == '"' || c == '-' || (c >= '0' && c <= '9'):
+			e.id = json.RawMessage(id)
+		default:
+			return invalid(`"id" must be a string, a number or null`)
+		}
 	}
 	return e
 }

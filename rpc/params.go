@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -168,9 +169,44 @@ func (a *args) into(i int, v any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(a.vals[i]))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	err := dec.Decode(v)
+	if err == nil {
+		err = exactFields(a.vals[i], v)
+	}
+	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "json: ")
 		return rpcError(CodeInvalidParams, fmt.Sprintf("param %q: %s", a.method.Params[i].Name, msg))
+	}
+	return nil
+}
+
+// exactFields refuses an object member whose name is not one of v's fields exactly as
+// documented: encoding/json matches names regardless of case, so {"PUBLIC": "read"}
+// set public, and {"public": false, "Public": "read"} set it twice.
+func exactFields(raw []byte, v any) error {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return nil // not an object: Decode has said what it is
+	}
+	names := map[string]bool{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		names[name] = true
+	}
+	for m := range members {
+		if !names[m] {
+			return fmt.Errorf("unknown field %q", m)
+		}
 	}
 	return nil
 }
