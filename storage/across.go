@@ -178,6 +178,9 @@ func commitAcross(dbs []*DB, order []int, fn func(txs []*Tx) error) (func() erro
 		dbs[i].viewMu.Unlock()
 	}
 	for _, i := range order {
+		dbs[i].mayExpireAt(layers[i].expiry)
+	}
+	for _, i := range order {
 		db := dbs[i]
 		if db.opts.Buffer != nil && grew[i] != 0 {
 			db.opts.Buffer.add(db, grew[i])

@@ -119,6 +119,21 @@ type DB struct {
 	inUse     atomic.Int64  // bytes of the file in use at the last flush
 	discarded atomic.Bool   // the database was deleted: Close flushes nothing
 	encBuf    []byte        // the committer's frame encoding buffer
+	// nextExpiry is no later than the earliest expiry (unix ms) the database may hold:
+	// the expiry sweep skips it until then, instead of a read transaction of every open
+	// database every tick. 0: unknown (look); math.MaxInt64: none.
+	nextExpiry atomic.Int64
+}
+
+// mayExpireAt lowers nextExpiry to at (0: nothing), once the changes that put an expiry
+// at at are visible: a sweep that read the index before they were is then overruled.
+func (db *DB) mayExpireAt(at int64) {
+	for at != 0 {
+		n := db.nextExpiry.Load()
+		if n == 0 || n <= at || db.nextExpiry.CompareAndSwap(n, at) {
+			return
+		}
+	}
 }
 
 type writeReq struct {

@@ -163,6 +163,7 @@ func (db *DB) persist(p *layer) (func() error, error) {
 	db.cur.absorb(p)
 	grew := db.cur.bytes - before
 	db.viewMu.Unlock()
+	db.mayExpireAt(p.expiry)
 	if cap(db.encBuf) > 4<<20 {
 		db.encBuf = nil // a huge batch's buffer is not kept
 	}
@@ -284,6 +285,12 @@ func (db *DB) Failed() bool {
 
 // retryFlush flushes again a layer whose flush failed.
 func (db *DB) retryFlush() {
+	db.viewMu.RLock() // the sweep asks every open database: most have nothing to retry
+	idle := db.flushing == nil || db.flushDone != nil
+	db.viewMu.RUnlock()
+	if idle {
+		return
+	}
 	db.viewMu.Lock()
 	f := db.flushing
 	if f == nil || db.flushDone != nil {
@@ -464,6 +471,7 @@ func (db *DB) Replay(seq uint64, data []byte) error {
 	db.cur.absorb(l)
 	grew := db.cur.bytes - before
 	db.viewMu.Unlock()
+	db.nextExpiry.Store(0) // a replayed frame may hold expiries: the sweep looks again
 	if db.opts.Buffer != nil {
 		db.opts.Buffer.add(db, grew)
 	}

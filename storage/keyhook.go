@@ -7,6 +7,8 @@ package storage
 // its destination does, is an overwrite there, not a new key); storage keeps nothing of
 // them.
 
+import "math"
+
 // KeyEvent is what happened to a key.
 type KeyEvent uint8
 
@@ -44,9 +46,15 @@ func (m *Manager) OnSweep(h SweepHook) { m.sweepHook.Store(&h) }
 // sweepDB deletes a bounded batch of expired keys of db, if any are due, and tells the
 // sweep hook's function of them after the commit.
 func (m *Manager) sweepDB(db *DB) {
-	due := false
-	db.View(func(tx *Tx) error { due = tx.HasExpired(); return nil })
+	n := db.nextExpiry.Load()
+	if n != 0 && m.opts.Clock.Now().UnixMilli() < n {
+		return // nothing due before n
+	}
+	due, first := false, int64(math.MaxInt64)
+	db.View(func(tx *Tx) error { due, first = tx.nextExpiry(); return nil })
 	if !due {
+		// Kept only if no change lowered it meanwhile (mayExpireAt).
+		db.nextExpiry.CompareAndSwap(n, first)
 		return
 	}
 	var tell func([][]byte)

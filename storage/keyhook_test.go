@@ -123,3 +123,46 @@ func TestSweepHook(t *testing.T) {
 	default:
 	}
 }
+
+// TestSweepAfterAnEmptyIndex: a database the sweep found with no expiring key is skipped
+// by later sweeps until a write puts an expiry into it; that write must bring the sweep
+// back, or the key would never be swept (nor its "expired" event told).
+func TestSweepAfterAnEmptyIndex(t *testing.T) {
+	clock := storage.NewManualClock(time.Unix(1_700_000_000, 0))
+	u := newMgrUnlock()
+	m := storage.NewManager(t.TempDir(), storage.Options{Sync: storage.SyncNone, Clock: clock}, storage.CacheOptions{}, u.unlock)
+	t.Cleanup(m.Close)
+	told := make(chan []string, 10)
+	m.OnSweep(func(uint64) func([][]byte) { return func(names [][]byte) { told <- strs(names) } })
+	db, release, err := m.Acquire(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if err := db.Update(func(tx *storage.Tx) error {
+		_, err := tx.Set([]byte("kept"), []byte("v"), storage.SetOptions{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(350 * time.Millisecond) // a few sweeps (every 100 ms) find nothing to expire
+	for round := range 2 {
+		at := clock.Now().UnixMilli() + 1000
+		if err := db.Update(func(tx *storage.Tx) error {
+			_, err := tx.Set([]byte("a"), []byte("v"), storage.SetOptions{ExpireAt: at})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(250 * time.Millisecond) // sweeps before it is due skip the database
+		clock.Add(2 * time.Second)
+		select {
+		case got := <-told:
+			if !slices.Equal(got, []string{"a"}) {
+				t.Fatalf("round %d: the sweep told %q, want a", round, got)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: the key's expiry was never swept", round)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 )
 
@@ -301,6 +302,17 @@ func (tx *Tx) SweepExpired(limit int) (int, error) {
 
 // HasExpired reports whether any key is due for the sweeper, without a write.
 func (tx *Tx) HasExpired() bool {
+	due, _ := tx.nextExpiry()
+	return due
+}
+
+// nextExpiry reports whether a key is due and the earliest expiry in the index
+// (math.MaxInt64: none).
+func (tx *Tx) nextExpiry() (due bool, first int64) {
 	k, _ := tx.expB.Cursor().First()
-	return k != nil && int64(binary.BigEndian.Uint64(k)) <= tx.now
+	if k == nil {
+		return false, math.MaxInt64
+	}
+	first = int64(binary.BigEndian.Uint64(k))
+	return first <= tx.now, first
 }

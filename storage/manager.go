@@ -450,7 +450,21 @@ func (m *Manager) Each(fn func(id uint64, db *DB)) {
 	sort.Slice(es, func(i, j int) bool { return es[i].id < es[j].id })
 	for _, e := range es {
 		fn(e.id, e.db)
-		m.unref(e, false) // the sweep is not a use: idle files must still close
+	}
+	// Released together, under one lock rather than one each: the sweep walks every
+	// open database ten times a second, and each command's Acquire takes this lock too.
+	// Not a use: idle files must still close.
+	var last []*entry
+	m.mu.Lock()
+	for _, e := range es {
+		e.refs--
+		if e.closeAtZero && e.refs == 0 {
+			last = append(last, e)
+		}
+	}
+	m.mu.Unlock()
+	for _, e := range last {
+		m.finish(e)
 	}
 }
 

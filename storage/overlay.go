@@ -94,6 +94,9 @@ type layer struct {
 	// none); born is when its first change arrived, for the flush's time trigger.
 	first, last uint64
 	born        time.Time
+	// expiry is the earliest expiry time (unix ms) the layer's changes put into the
+	// expiry index (0: none), so the sweep knows a database may hold keys due then.
+	expiry int64
 }
 
 func newLayer() *layer {

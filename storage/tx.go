@@ -450,6 +450,9 @@ func (tx *Tx) setExpiryEntry(m *meta, at int64) error {
 	}
 	m.expireAt = at
 	if at != 0 {
+		if p := tx.v.pend; p != nil && (p.expiry == 0 || at < p.expiry) {
+			p.expiry = at
+		}
 		return tx.expB.Put(expKey(at, m.id), tx.nameIndex(m.name))
 	}
 	return nil
