@@ -40,8 +40,8 @@ JSON-RPC 2.0, served two ways:
   at start. Whoever can connect is the admin: the file permission is the authentication.
   Framing is one JSON value per message, each reply ending with a newline. Batches are not
   supported on the socket: a batch, like malformed JSON, closes the connection without a
-  reply and none of its calls runs (the behaviour of sourcegraph/jsonrpc2); use HTTP for
-  both. Replies are written one request at a time, so a client that stops reading stops
+  reply and none of its calls runs; use HTTP for both. A request is read as on HTTP (its
+  id comes back as sent; one with no method is answered -32600). Replies are written one request at a time, so a client that stops reading stops
   its own requests.
 - **Backups stream over HTTP**, outside JSON-RPC and its 1 MiB body limit, on the same
   listener and with the same ` + "`Authorization: Bearer`" + ` check (admin only: the admin secret

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -179,8 +180,8 @@ func parseEntry(raw json.RawMessage) entry {
 }
 
 // run calls the entry's method; the response is meaningless for a notification.
-func (s *Service) run(r *http.Request, caller *Caller, e entry) response {
-	res, err := s.Call(r.Context(), caller, e.req.Method, e.req.Params)
+func (s *Service) run(ctx context.Context, caller *Caller, e entry) response {
+	res, err := s.Call(ctx, caller, e.req.Method, e.req.Params)
 	if err != nil {
 		je, _ := toRPCError(err)
 		return response{JSONRPC: "2.0", ID: e.id, Error: je}
@@ -194,7 +195,7 @@ func (s *Service) one(r *http.Request, caller *Caller, raw json.RawMessage) (res
 	if e.bad != nil {
 		return *e.bad, false
 	}
-	resp := s.run(r, caller, e)
+	resp := s.run(r.Context(), caller, e)
 	return resp, e.notif
 }
 
@@ -257,7 +258,7 @@ func (s *Service) batch(r *http.Request, caller *Caller, raws []json.RawMessage)
 				add(encodeResp(s.replyTooLarge(e, false)))
 			}
 		default:
-			resp := s.run(r, caller, e)
+			resp := s.run(r.Context(), caller, e)
 			if e.notif {
 				continue
 			}

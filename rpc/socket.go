@@ -1,15 +1,16 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
-
-	"github.com/sourcegraph/jsonrpc2"
 
 	"github.com/seed6aa118f9/herodb/admin"
 )
@@ -17,17 +18,18 @@ import (
 // SocketServer serves the API on a Unix socket. Whoever can connect is the admin: the
 // socket is created 0600, so the file's permission is the authentication.
 //
-// Framing is jsonrpc2's plain object stream: one JSON value per message, each reply
-// ending in a newline. Batches are not supported on the socket: a batch, like malformed
-// JSON, closes the connection without a reply and none of its calls runs (jsonrpc2 fails
-// to decode an array as a request), so HTTP's batch limits have nothing to bound here;
-// HTTP answers both.
+// Framing is a plain object stream (what jsonrpc2's PlainObjectStream speaks): one JSON
+// value per message, each reply ending in a newline. Each request is read by the same
+// parser as HTTP's (parseEntry), so its id comes back as sent, and answered in turn.
+// Batches are not supported on the socket: a batch, like malformed JSON, closes the
+// connection without a reply and none of its calls runs, so HTTP's batch limits have
+// nothing to bound here; HTTP answers both.
 type SocketServer struct {
 	path  string
 	ln    net.Listener
 	svc   *Service
 	mu    sync.Mutex
-	conns map[*jsonrpc2.Conn]struct{}
+	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup
 }
 
@@ -66,7 +68,7 @@ func (s *Service) ListenSocket(path string) (*SocketServer, error) {
 		ln.Close()
 		return nil, fmt.Errorf("rpc socket: %w", err)
 	}
-	ss := &SocketServer{path: path, ln: ln, svc: s, conns: map[*jsonrpc2.Conn]struct{}{}}
+	ss := &SocketServer{path: path, ln: ln, svc: s, conns: map[net.Conn]struct{}{}}
 	ss.wg.Add(1)
 	go ss.serve()
 	return ss, nil
@@ -80,20 +82,49 @@ func (ss *SocketServer) serve() {
 		if err != nil {
 			return
 		}
-		h := jsonrpc2.HandlerWithError(func(ctx context.Context, _ *jsonrpc2.Conn, req *jsonrpc2.Request) (any, error) {
-			return ss.svc.Call(ctx, caller, req.Method, req.Params) // errors are *jsonrpc2.Error (Call's contract)
-		}).SuppressErrClosed()
-		c := jsonrpc2.NewConn(context.Background(), jsonrpc2.NewPlainObjectStream(nc), h,
-			jsonrpc2.SetLogger(slogAdapter{ss.svc}))
 		ss.mu.Lock()
-		ss.conns[c] = struct{}{}
+		ss.conns[nc] = struct{}{}
 		ss.mu.Unlock()
 		go func() {
-			<-c.DisconnectNotify()
+			ss.conn(nc, caller)
 			ss.mu.Lock()
-			delete(ss.conns, c)
+			delete(ss.conns, nc)
 			ss.mu.Unlock()
 		}()
+	}
+}
+
+// conn answers one connection's requests in turn until it closes or sends something
+// that is not one JSON-RPC request object.
+func (ss *SocketServer) conn(nc net.Conn, caller *Caller) {
+	defer nc.Close()
+	dec := json.NewDecoder(nc)
+	for {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				ss.svc.log.Debug("rpc socket: closing a connection that sent no JSON", "err", err)
+			}
+			return
+		}
+		if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+			ss.svc.log.Debug("rpc socket: closing a connection that sent a batch or a non-object")
+			return
+		}
+		e := parseEntry(raw)
+		var resp response
+		switch {
+		case e.bad != nil:
+			resp = *e.bad
+		default:
+			resp = ss.svc.run(context.Background(), caller, e)
+			if e.notif {
+				continue
+			}
+		}
+		if _, err := nc.Write(append(encodeResp(resp), '\n')); err != nil {
+			return
+		}
 	}
 }
 
@@ -110,11 +141,4 @@ func (ss *SocketServer) Close() error {
 		err = rerr
 	}
 	return err
-}
-
-// slogAdapter routes jsonrpc2's log lines into the service's logger.
-type slogAdapter struct{ s *Service }
-
-func (l slogAdapter) Printf(format string, v ...any) {
-	l.s.log.Debug("jsonrpc2: " + fmt.Sprintf(format, v...))
 }
