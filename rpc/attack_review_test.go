@@ -2,17 +2,14 @@ package rpc_test
 
 // Hostile review of the JSON-RPC surface added for "a million databases": listDatabases
 // pagination, createDatabases bulk creation, and the HTTP framing around them (batches,
-// nesting, body limits, Content-Type, bearer credentials), and request ids on the Unix
-// socket. Every test starts the real server (herodbtest) and sends real HTTP, or writes
-// to the real socket.
+// nesting, body limits, Content-Type, bearer credentials). Every test starts the real
+// server (herodbtest) and sends real HTTP to the real handler.
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -700,7 +697,7 @@ func TestReviewBatchSizes(t *testing.T) {
 }
 
 // TestReviewDeepNesting: deeply nested JSON, as the whole body, inside a batch, and inside
-// params, is refused quickly with a JSON-RPC error; the server stays up.
+// params, is refused with a JSON-RPC error; the server stays up.
 func TestReviewDeepNesting(t *testing.T) {
 	t.Parallel()
 	e := newRPCEnv(t)
@@ -719,11 +716,7 @@ func TestReviewDeepNesting(t *testing.T) {
 	}
 	count0 := e.srv.Admin().Count()
 	for _, c := range cases {
-		start := time.Now()
 		st, raw := e.post(c.body)
-		if el := time.Since(start); el > 5*time.Second {
-			t.Errorf("%.40s…: took %v", c.body, el)
-		}
 		r := decodeResp(t, raw)
 		rerr := r.err(t)
 		if st != http.StatusOK || rerr == nil || rerr.Code != c.code {
@@ -1007,55 +1000,5 @@ func TestReviewRequestIDsNumeric(t *testing.T) {
 		if st != http.StatusOK || r.err(t) != nil || string(r.ID) != id {
 			t.Errorf("id %s: HTTP %d %s; want a result with id %s", id, st, raw, id)
 		}
-	}
-}
-
-// TestReviewSocketIDsEchoed: the Unix socket reads requests with the same parser as HTTP,
-// so an id comes back as sent there too (jsonrpc2's connection turned -1 into
-// 18446744073709551615), a notification gets no reply, and a request without a method
-// is answered -32600 on a connection that stays open.
-func TestReviewSocketIDsEchoed(t *testing.T) {
-	t.Parallel()
-	_, path, _ := newSocketEnv(t)
-	nc, err := net.Dial("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	rd := bufio.NewReader(nc)
-	send := func(body string) {
-		t.Helper()
-		if _, err := io.WriteString(nc, body+"\n"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func() map[string]json.RawMessage {
-		t.Helper()
-		line, err := rd.ReadBytes('\n')
-		if err != nil {
-			t.Fatalf("no reply: %v", err)
-		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(line, &m); err != nil {
-			t.Fatalf("reply %q: %v", line, err)
-		}
-		return m
-	}
-	send(`{"jsonrpc":"2.0","method":"herodb_getServerInfo"}`) // a notification: no reply
-	for _, id := range []string{`-1`, `1.5`, `18446744073709551616`, `"x"`} {
-		send(`{"jsonrpc":"2.0","id":` + id + `,"method":"herodb_getServerInfo"}`)
-		m := read()
-		if string(m["id"]) != id || m["result"] == nil {
-			t.Errorf("id %s: reply id %s, result %.80s; want the id as sent and a result", id, m["id"], m["result"])
-		}
-	}
-	send(`{"jsonrpc":"2.0","id":7}`)
-	if m := read(); string(m["id"]) != "null" || !strings.Contains(string(m["error"]), "-32600") {
-		t.Errorf("a request with no method: %v; want -32600 with id null", m)
-	}
-	send(`{"jsonrpc":"2.0","id":8,"method":"herodb_getServerInfo"}`)
-	if m := read(); string(m["id"]) != "8" {
-		t.Errorf("after a bad request the connection answers %v", m)
 	}
 }

@@ -197,6 +197,26 @@ func TestSocketRawLine(t *testing.T) {
 	if !ids["4"] || !ids["5"] {
 		t.Errorf("pipelined replies for ids %v, want 4 and 5", ids)
 	}
+	// Requests are read as on HTTP: a notification gets no reply, an id comes back as
+	// sent (jsonrpc2's connection turned -1 into 18446744073709551615 and closed the
+	// connection at 1.5), and a request with no method is answered -32600 on a
+	// connection that stays open.
+	if _, err := io.WriteString(nc, `{"jsonrpc":"2.0","method":"herodb_getServerInfo"}`+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{`-1`, `1.5`, `18446744073709551616`, `"x"`} {
+		m := roundTrip(`{"jsonrpc":"2.0","id":` + id + `,"method":"herodb_getServerInfo"}`)
+		if string(m["id"]) != id || m["result"] == nil {
+			t.Errorf("id %s: reply id %s, result %.80s; want the id as sent and a result", id, m["id"], m["result"])
+		}
+	}
+	m = roundTrip(`{"jsonrpc":"2.0","id":7}`)
+	if err := json.Unmarshal(m["error"], &e); err != nil || e.Code != rpc.CodeInvalidRequest || string(m["id"]) != "null" {
+		t.Errorf("a request with no method: %v; want -32600 with id null", m)
+	}
+	if m := roundTrip(`{"jsonrpc":"2.0","id":8,"method":"herodb_getServerInfo"}`); string(m["id"]) != "8" {
+		t.Errorf("after a request with no method the connection answers %v", m)
+	}
 
 	// Malformed JSON closes the connection without a reply (documented).
 	if _, err := io.WriteString(nc, "{not json\n"); err != nil {

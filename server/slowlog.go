@@ -65,8 +65,16 @@ type slowLog struct {
 	nextSeq map[uint64]int64
 }
 
-// slowNodeLists is how many lists' worth of entries the node keeps at most.
-const slowNodeLists = 64
+// The node keeps at most slowNodeLists lists' worth of entries, and never more than
+// slowNodeMax (the most slowlog-max-len allows, so no setting makes the node hold more
+// than one list could).
+const (
+	slowNodeLists = 64
+	slowNodeMax   = SlowlogMaxLenLimit
+)
+
+// SlowlogMaxLenLimit is the largest slowlog-max-len (Redis's CONFIG SET bound too).
+const SlowlogMaxLenLimit = 1 << 20
 
 // slowKey names a list: a database, or (selected false) the sessions that chose none.
 type slowKey struct {
@@ -152,12 +160,12 @@ func (l *slowLog) add(c *call, took time.Duration, now time.Time) {
 }
 
 // trim drops the oldest entries of list past n, then of the longest lists while the
-// node holds more than slowNodeLists × n. l.mu is held.
+// node holds more than slowNodeLists × n (at most slowNodeMax). l.mu is held.
 func (l *slowLog) trim(n int, list *slowList) {
 	if list != nil && len(list.entries) > n {
 		l.drop(list, len(list.entries)-n)
 	}
-	for l.total > slowNodeLists*n && len(l.long) > 0 {
+	for l.total > min(slowNodeLists*n, slowNodeMax) && len(l.long) > 0 {
 		l.drop(l.long[0], 1)
 	}
 }
@@ -270,7 +278,7 @@ func slowlogCommands() {
 			syntax: "SLOWLOG GET|LEN|RESET|HELP ...", summary: "Commands that ran longer than slowlog-log-slower-than."},
 		&command{name: "slowlog|get", arity: -2, run: slowlogGetCmd,
 			syntax: "SLOWLOG GET [count]", summary: "The newest entries (10 by default, -1: all): id, time, microseconds, arguments, client address, client name.",
-			differs: "The admin sees every entry, with the server's ids; a tenant only those of its selected database, numbered by that database alone (so the gaps in its ids do not count other tenants' commands). slowlog-max-len bounds each database's entries (the server keeps at most 64 times that). Arguments that may carry a credential or a key (AUTH, HELLO's AUTH, SELECT's KEY, CONFIG SET values, AGE and SYM, a script's ARGV) are kept as (redacted)."},
+			differs: "The admin sees every entry, with the server's ids; a tenant only those of its selected database, numbered by that database alone (so the gaps in its ids do not count other tenants' commands). slowlog-max-len bounds each database's entries (the server keeps at most 64 times that, and never more than 1048576). Arguments that may carry a credential or a key (AUTH, HELLO's AUTH, SELECT's KEY, CONFIG SET values, AGE and SYM, a script's ARGV) are kept as (redacted)."},
 		&command{name: "slowlog|len", arity: 2, run: slowlogLenCmd,
 			syntax: "SLOWLOG LEN", summary: "The number of entries.",
 			differs: "A tenant counts those of its selected database."},
@@ -385,7 +393,7 @@ func (c *call) slowlogSetter(name []byte, v string) (func(), string) {
 		}
 		return func() { l.slower.Store(n) }, ""
 	}
-	if n < 0 || n > 1<<20 {
+	if n < 0 || n > slowNodeMax {
 		return nil, errConfigFailed(name, "argument must be between 0 and 1048576 inclusive")
 	}
 	return func() {

@@ -59,12 +59,18 @@ func TestKeyHookNewAndExpired(t *testing.T) {
 	}
 }
 
-func TestSweepHook(t *testing.T) {
+// sweepManager is a file cache on a manual clock, for the expiry sweep's tests.
+func sweepManager(t *testing.T) (*storage.Manager, *storage.ManualClock, chan []string) {
+	t.Helper()
 	clock := storage.NewManualClock(time.Unix(1_700_000_000, 0))
 	u := newMgrUnlock()
 	m := storage.NewManager(t.TempDir(), storage.Options{Sync: storage.SyncNone, Clock: clock}, storage.CacheOptions{}, u.unlock)
 	t.Cleanup(m.Close)
-	told := make(chan []string, 10)
+	return m, clock, make(chan []string, 10)
+}
+
+func TestSweepHook(t *testing.T) {
+	m, clock, told := sweepManager(t)
 	m.OnSweep(func(id uint64) func([][]byte) {
 		if id != 7 {
 			return nil // no one listens to the others: their sweep goes on alone
@@ -128,11 +134,7 @@ func TestSweepHook(t *testing.T) {
 // by later sweeps until a write puts an expiry into it; that write must bring the sweep
 // back, or the key would never be swept (nor its "expired" event told).
 func TestSweepAfterAnEmptyIndex(t *testing.T) {
-	clock := storage.NewManualClock(time.Unix(1_700_000_000, 0))
-	u := newMgrUnlock()
-	m := storage.NewManager(t.TempDir(), storage.Options{Sync: storage.SyncNone, Clock: clock}, storage.CacheOptions{}, u.unlock)
-	t.Cleanup(m.Close)
-	told := make(chan []string, 10)
+	m, clock, told := sweepManager(t)
 	m.OnSweep(func(uint64) func([][]byte) { return func(names [][]byte) { told <- strs(names) } })
 	db, release, err := m.Acquire(7)
 	if err != nil {

@@ -154,6 +154,11 @@ func oneLine(err error) string {
 
 func serve(f *serveFlags, log *slog.Logger) error {
 	storage.SetLogger(log) // a file upgraded or refused at open is logged with the rest
+	if f.slowlogMaxLen < 1 || f.slowlogMaxLen > server.SlowlogMaxLenLimit {
+		// The bound CONFIG SET slowlog-max-len has: past it, one tenant's list could hold
+		// more than the whole node may.
+		return fmt.Errorf("--slowlog-max-len: %d; want 1 to %d", f.slowlogMaxLen, server.SlowlogMaxLenLimit)
+	}
 	w, err := faultProcs(f.faultProcs, log)
 	if err != nil {
 		return err
@@ -218,9 +223,6 @@ func serve(f *serveFlags, log *slog.Logger) error {
 	slower, err := slowlogThreshold(f.slowlogSlower)
 	if err != nil {
 		return err
-	}
-	if f.slowlogMaxLen < 1 {
-		return fmt.Errorf("--slowlog-max-len: %d; want at least 1", f.slowlogMaxLen)
 	}
 	srv, err := server.Start(server.Config{
 		SlowlogSlowerThan: slower, SlowlogMaxLen: f.slowlogMaxLen,

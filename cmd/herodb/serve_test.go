@@ -22,6 +22,8 @@ func TestServeEngineFlagsRefused(t *testing.T) {
 		{"--flush-interval 2h", "--flush-interval: 2h0m0s; want a duration above 0 and at most 1h"},
 		{"--fault-procs -2", "--fault-procs: -2; want -1 (automatic), 0 (off) or a number of Ps"},
 		{"--wal-recover maybe", `--wal-recover: "maybe"; want fail or truncate`},
+		{"--slowlog-max-len 0", "--slowlog-max-len: 0; want 1 to 1048576"},
+		{"--slowlog-max-len 1048577", "--slowlog-max-len: 1048577; want 1 to 1048576"},
 	} {
 		t.Run(tc.args, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
