@@ -112,6 +112,8 @@ type Admin struct {
 	tokenUse map[string]int64 // id → last use (unix s), batched into DB 0
 	tokStop  chan struct{}
 	tokDone  chan struct{}
+	mapStop  chan struct{} // dropMappedLoop (mapped.go)
+	mapDone  chan struct{}
 
 	appl applied // the files' rollback counters, batched into DB 0 (applied.go)
 
@@ -188,6 +190,8 @@ func Open(cfg Config) (*Admin, error) {
 		db0.Close()
 		return nil, err
 	}
+	a.mapStop, a.mapDone = make(chan struct{}), make(chan struct{})
+	go a.dropMappedLoop(dropMappedEvery, a.mapStop, a.mapDone)
 	if err := a.finishRestoreDeletes(); err != nil { // node_restore.go
 		a.Close()
 		return nil, err
@@ -434,6 +438,8 @@ func (a *Admin) Dir() string { return a.dir }
 
 // Close closes every database file and DB 0 last.
 func (a *Admin) Close() error {
+	close(a.mapStop)
+	<-a.mapDone
 	close(a.orphansStop)
 	<-a.orphansDone
 	a.tokenClose()

@@ -1,0 +1,61 @@
+//go:build linux
+
+package admin
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/seed6aa118f9/herodb/internal/smaps"
+)
+
+// DB 0's pages read by lookups leave this process's RSS at the next drop, and lookups
+// after it still find every database.
+func TestDB0MappedPagesDropped(t *testing.T) {
+	defer func(d time.Duration) { dropMappedEvery = d }(dropMappedEvery)
+	dropMappedEvery = time.Second
+	dir := t.TempDir()
+	a := openAdmin(t, Config{Dir: dir, Secret: []byte("mapped-test-admin-secret")})
+	dbs, err := a.CreateDatabases(3000, CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	a = openAdmin(t, Config{Dir: dir, Secret: []byte("mapped-test-admin-secret")}) // a fresh map
+	defer a.Close()
+	path := filepath.Join(dir, "0.db")
+	lookupAll := func() {
+		t.Helper()
+		for _, d := range dbs {
+			if got, ok := a.Database(strconv.FormatUint(d.ID, 10)); !ok || got.Name != d.Name {
+				t.Fatalf("database %d: %+v, %v", d.ID, got, ok)
+			}
+		}
+	}
+	lookupAll()
+	before, err := smaps.FileRSS(os.Getpid(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before < 1<<20 {
+		t.Fatalf("after reading 3,000 registrations, %d bytes of 0.db are resident; want more than 1 MiB", before)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := smaps.FileRSS(os.Getpid(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < before/4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("0.db's resident pages stayed at %d bytes (%d after the lookups)", n, before)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	lookupAll()
+}
