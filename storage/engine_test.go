@@ -421,6 +421,14 @@ func TestFileCacheBoundedOpenFiles(t *testing.T) {
 		if open[id] {
 			continue
 		}
+		// A database evicted before its first file was made gets it from a file maker,
+		// in the background (storage.FileMakers at a time): wait for it to be there. Once
+		// it holds bytes, its maker holds bbolt's lock, which Open below waits for.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if fi, err := os.Stat(e.mgr.Path(id)); (err == nil && fi.Size() > 0) || time.Now().After(deadline) {
+				break
+			}
+		}
 		db, err := storage.Open(e.mgr.Path(id), id, storage.Options{LockTimeout: 2 * time.Second})
 		if err != nil {
 			t.Fatalf("opening evicted database %d directly: %v", id, err)

@@ -263,6 +263,14 @@ func (db *DB) Blank() bool {
 // blankLocked is Blank's test; db.viewMu is held.
 func (db *DB) blankLocked() bool { return db.bolt == nil && db.cur.empty() && db.flushing == nil }
 
+// fileless reports whether the database has no file yet (never written, or its first
+// flush not done): closing it holds no file open until a file maker makes one.
+func (db *DB) fileless() bool {
+	db.viewMu.RLock()
+	defer db.viewMu.RUnlock()
+	return db.bolt == nil
+}
+
 // blankNow is Blank for the file cache, which asks with its own lock held: it never
 // waits for the view lock. ok is false when a writer holds it or waits for it (a long
 // read of this database ahead of a queued write would otherwise hold every other

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -87,6 +88,10 @@ type Manager struct {
 	// with 1,000 open.
 	lruBlank, lruFiles list.List
 	closers            chan struct{} // evictions closing in the background (evict)
+	// fileless holds a slot for each evicted database waiting, in the background, for
+	// its first file to be made (Options.makers): it holds no file meanwhile, so these
+	// are bounded by memory (maxOpen of them), not by MaxClosing.
+	fileless chan struct{}
 	// pins holds, per database, the first log frame the log must keep although the
 	// database is not open: its flush failed at close, or recovery could not apply it.
 	pins map[uint64]uint64
@@ -147,7 +152,8 @@ func NewManager(dir string, opts Options, cache CacheOptions, unlock UnlockFunc)
 	m := &Manager{dir: dir, opts: opts.withDefaults(), unlock: unlock, idle: cache.Idle, maxOpen: cache.MaxOpen,
 		open: map[uint64]*entry{}, closing: map[uint64]*entry{}, pending: map[*entry]struct{}{},
 		pins: map[uint64]uint64{}, stop: make(chan struct{}), done: make(chan struct{}),
-		closers: make(chan struct{}, MaxClosing)}
+		closers: make(chan struct{}, MaxClosing), fileless: make(chan struct{}, cache.MaxOpen)}
+	m.opts.makers = make(chan struct{}, FileMakers())
 	go m.loop()
 	return m
 }
@@ -312,6 +318,10 @@ func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
 	}
 
 	if prev != nil {
+		<-prev.ready
+		if prev.db != nil {
+			prev.db.hurry() // its close may be waiting to make its file: this open waits for it
+		}
 		<-prev.gone
 	}
 	opts := m.opts
@@ -416,6 +426,7 @@ func (m *Manager) Remove(id uint64) error {
 		<-e.ready // its open would create the file again after the unlink
 		if e.db != nil {
 			e.db.discard() // its changes go with it: nothing to flush, nothing to keep
+			e.db.hurry()
 		}
 		m.mu.Lock()
 		now := e.refs == 0
@@ -426,6 +437,10 @@ func (m *Manager) Remove(id uint64) error {
 		}
 	} else if prev != nil {
 		<-prev.ready
+		if prev.db != nil {
+			prev.db.discard() // closing, maybe still to make its file: nothing may make it now
+			prev.db.hurry()
+		}
 	}
 	os.Remove(LegacyPath(m.dir, id)) // a file never opened since the db/ layout
 	err := os.Remove(m.Path(id))
@@ -563,7 +578,23 @@ func (m *Manager) evict() {
 		// opener, it was the cold first write's p99 (a SET of a database just opened
 		// waited for another database's file). Up to MaxClosing close in the
 		// background; past that the opener closes, so open files stay within
-		// --max-open-dbs plus that many.
+		// --max-open-dbs plus that many. A database with no file yet waits for a file
+		// maker without holding one, so up to maxOpen of those go in the background
+		// besides; past that, first files are made as they come, in parallel.
+		if e.db.fileless() {
+			select {
+			case m.fileless <- struct{}{}:
+				go func() {
+					defer func() { <-m.fileless }()
+					m.finish(e)
+				}()
+				continue
+			default:
+				// More wait than the makers keep up with: this one is made at once,
+				// as every first file was before there were makers.
+				e.db.hurry()
+			}
+		}
 		select {
 		case m.closers <- struct{}{}:
 			go func() {
@@ -579,6 +610,10 @@ func (m *Manager) evict() {
 // MaxClosing is how many evicted files may be closing in the background at once: open
 // files stay within the cache's bound plus this many.
 const MaxClosing = 16
+
+// FileMakers is how many database files are made at once across a Manager's databases
+// (DB.makeFile): one per four CPUs, at least one.
+func FileMakers() int { return max(1, runtime.NumCPU()/4) }
 
 // pinLocked keeps the log from first on for database id; m.mu is held.
 func (m *Manager) pinLocked(id, first uint64) {
@@ -651,7 +686,14 @@ func (m *Manager) Close() {
 	var wg sync.WaitGroup
 	for _, e := range es {
 		wg.Add(1)
-		go func() { defer wg.Done(); m.finish(e) }()
+		go func() {
+			defer wg.Done()
+			<-e.ready
+			if e.db != nil {
+				e.db.hurry() // a stop makes every file still to make at once
+			}
+			m.finish(e)
+		}()
 	}
 	wg.Wait()
 	// Every file is flushed and closed (a failed close pinned its frames): the log may

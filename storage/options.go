@@ -73,6 +73,9 @@ type Options struct {
 
 	made    func() error // Unlocked.Made, for a database opened with no file
 	flushed func(uint64) // Unlocked.Flushed
+	// makers holds a slot for each file being made (makeFile); its capacity is how many
+	// are made at once across the Manager's databases. nil: no bound (DB 0, tests).
+	makers chan struct{}
 }
 
 func (o Options) withDefaults() Options {
