@@ -266,7 +266,8 @@ func (db *DB) makeFile(f *layer) error {
 }
 
 // makeFileLocked is makeFile holding a maker's slot; made gives the slot back once the
-// file is in place, before DB 0 records it (those records share DB 0's commits).
+// file is in place and DB 0 has recorded it, so the files being made, each open, stay
+// within the makers however slow DB 0's commits are.
 func (db *DB) makeFileLocked(f *layer, made func()) error {
 	db.fileMu.Lock()
 	defer db.fileMu.Unlock()
@@ -310,13 +311,13 @@ func (db *DB) makeFileLocked(f *layer, made func()) error {
 	db.viewMu.Lock()
 	db.bolt = b
 	db.viewMu.Unlock()
-	made()
 	if db.opts.made != nil {
 		if err := db.opts.made(); err != nil {
 			// The file is there and holds what it should; its next open records it.
 			logOut().Warn("storage: recording that a database's file exists failed; retried at its next open", "db", db.id, "err", err)
 		}
 	}
+	made()
 	return nil
 }
 

@@ -263,12 +263,13 @@ func (db *DB) Blank() bool {
 // blankLocked is Blank's test; db.viewMu is held.
 func (db *DB) blankLocked() bool { return db.bolt == nil && db.cur.empty() && db.flushing == nil }
 
-// fileless reports whether the database has no file yet (never written, or its first
-// flush not done): closing it holds no file open until a file maker makes one.
+// fileless reports whether the database has changes and no file yet (its first flush
+// not done): closing it holds no file open until a file maker makes one. A database
+// never written is not: its close makes nothing.
 func (db *DB) fileless() bool {
 	db.viewMu.RLock()
 	defer db.viewMu.RUnlock()
-	return db.bolt == nil
+	return db.bolt == nil && !db.blankLocked()
 }
 
 // blankNow is Blank for the file cache, which asks with its own lock held: it never
@@ -307,6 +308,7 @@ func (db *DB) retryFlush() {
 	}
 	db.flushDone = make(chan struct{})
 	db.viewMu.Unlock()
+	db.hurry() // the sweep retries: a first file it makes must not wait its turn
 	db.runFlush(f)
 }
 

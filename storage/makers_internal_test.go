@@ -195,3 +195,34 @@ func TestFileMakersStopMakesEveryFile(t *testing.T) {
 		release()
 	}
 }
+
+// The sweep closing an idle database whose first file is still to make does not wait
+// its turn: its file is made while every maker is busy, and the sweep goes on.
+func TestFileMakersIdleCloseGoesAhead(t *testing.T) {
+	n := &engNode{t: t, dir: t.TempDir(), walKey: crypto.Random(32),
+		keys:  map[uint64][]byte{1: crypto.Random(crypto.KeySize)},
+		cache: CacheOptions{Idle: 50 * time.Millisecond, MaxOpen: 4}}
+	n.start()
+	defer n.stop()
+	for range cap(n.m.opts.makers) {
+		n.m.opts.makers <- struct{}{}
+	}
+	defer func() {
+		for range cap(n.m.opts.makers) {
+			<-n.m.opts.makers
+		}
+	}()
+	db, release, err := n.m.Acquire(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engSet(db, 0, 3); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	for deadline := time.Now().Add(10 * time.Second); !fileExists(t, n.m.Path(1)); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the idle database's file was not made while the makers were busy: the sweep waited its turn")
+		}
+	}
+}

@@ -416,12 +416,20 @@ func (m *Manager) finish(e *entry) {
 // never be read again and no later open can succeed.
 func (m *Manager) Remove(id uint64) error {
 	m.mu.Lock()
+	older := m.closing[id] // an earlier entry still closing, maybe waiting to make its file
 	e := m.open[id]
 	if e != nil {
 		m.takeLocked(e)
 	}
 	prev := m.closing[id] // ours, or an earlier file still closing
 	m.mu.Unlock()
+	if older != nil && older != prev {
+		<-older.ready
+		if older.db != nil {
+			older.db.discard() // nothing may make its file now
+			older.db.hurry()
+		}
+	}
 	if e != nil {
 		<-e.ready // its open would create the file again after the unlink
 		if e.db != nil {
@@ -511,6 +519,7 @@ func (m *Manager) sweep() {
 	}
 	m.mu.Unlock()
 	for _, e := range idle {
+		e.db.hurry() // closed here, by the sweep: it must not wait its turn for a maker
 		m.finish(e)
 	}
 	m.evict()
@@ -680,21 +689,26 @@ func (m *Manager) Close() {
 		es = append(es, e)
 	}
 	m.mu.Unlock()
-	close(m.stop)
-	<-m.done
-	// Each on its own: a reopen waits for the close of the file before it.
+	// A stop makes every file still to make without waiting for the makers, at most
+	// MaxClosing at once beside the files already open: the sweep may be closing one
+	// now, so they are let go before the loop is waited for.
+	making := make(chan struct{}, MaxClosing)
 	var wg sync.WaitGroup
 	for _, e := range es {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-e.ready
-			if e.db != nil {
-				e.db.hurry() // a stop makes every file still to make at once
+			if e.db != nil && e.db.fileless() {
+				making <- struct{}{}
+				defer func() { <-making }()
+				e.db.hurry()
 			}
-			m.finish(e)
+			m.finish(e) // each on its own: a reopen waits for the close of the file before it
 		}()
 	}
+	close(m.stop)
+	<-m.done
 	wg.Wait()
 	// Every file is flushed and closed (a failed close pinned its frames): the log may
 	// drop what they hold, and empties itself at its Close after a clean stop.

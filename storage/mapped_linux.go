@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"os"
+
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 )
@@ -25,7 +27,13 @@ func (db *DB) DropMapped() error {
 	}
 	// A read transaction holds bbolt's map lock: the map cannot move while it is open.
 	return b.View(func(tx *bolt.Tx) error {
-		start, size := b.Info().Data, uintptr(tx.Size())
+		fi, err := os.Stat(b.Path())
+		if err != nil {
+			return err
+		}
+		// The smaller of the meta page's size and the file's: bbolt maps at least the
+		// file, so a damaged meta page cannot send the call past the map.
+		start, size := b.Info().Data, uintptr(min(tx.Size(), fi.Size()))
 		if start == 0 || size == 0 {
 			return nil
 		}
