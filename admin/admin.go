@@ -114,6 +114,9 @@ type Admin struct {
 	tokDone  chan struct{}
 	mapStop  chan struct{} // dropMappedLoop (mapped.go)
 	mapDone  chan struct{}
+	mapKick  chan struct{} // a drop asked for before the interval (touchedDB0)
+	// db0Touches counts databases opened or created since the last drop was asked for.
+	db0Touches atomic.Int64
 
 	appl applied // the files' rollback counters, batched into DB 0 (applied.go)
 
@@ -153,7 +156,8 @@ func Open(cfg Config) (*Admin, error) {
 		return nil, err
 	}
 	a := &Admin{dir: cfg.Dir, clock: cfg.Clock, db0: db0,
-		dbs: map[uint64]*Database{}, names: map[string]uint64{}, cacheMax: cfg.RegistryCache, guard: newAuthGuard(cfg.Logger)}
+		dbs: map[uint64]*Database{}, names: map[string]uint64{}, cacheMax: cfg.RegistryCache, guard: newAuthGuard(cfg.Logger),
+		mapKick: make(chan struct{}, 1)}
 	a.setSecret(cfg.Secret)
 	if err := a.unlock(cfg); err != nil {
 		db0.Close()
@@ -312,6 +316,7 @@ func (a *Admin) sealDEK0(tx *storage.Tx) error {
 // lock of its own held, and it takes a.mu only to read the snapshot (the lock-order rule
 // in storage/manager.go: nothing of ours is held across the DB 0 read or the unwrap).
 func (a *Admin) unlockDB(id uint64) (storage.Unlocked, error) {
+	a.touchedDB0(1)
 	d := a.reg(id)
 	if d == nil || d.Deleted() {
 		return storage.Unlocked{}, goneError{e: Errorf(ENOTFOUND, "database %d does not exist", id)}

@@ -172,6 +172,7 @@ func (a *Admin) createDatabases(n int, o CreateOptions) ([]*Database, error) {
 		a.next = max(a.next, d.ID+1)
 	}
 	a.changeCredentials() // a JWT or token naming a newcomer before it existed covers it from now on
+	a.touchedDB0(len(ds))
 	return ds, nil
 }
 

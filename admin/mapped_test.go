@@ -59,3 +59,59 @@ func TestDB0MappedPagesDropped(t *testing.T) {
 	}
 	lookupAll()
 }
+
+// Opening databases faster than the interval brings a drop every dropAfterTouches of
+// them: RSS holds what the last ones read, not every open since the tick.
+func TestDB0MappedPagesDroppedByOpens(t *testing.T) {
+	defer func(d time.Duration) { dropMappedEvery = d }(dropMappedEvery)
+	dropMappedEvery = time.Hour // only the opens can bring a drop
+	dir := t.TempDir()
+	a := openAdmin(t, Config{Dir: dir, Secret: []byte("mapped-test-admin-secret")})
+	// Many more than are opened: the opens read DB 0 in many places, and the few pages
+	// the last open reads again after the drop are a small part of what they left.
+	dbs, err := a.CreateDatabases(4000, CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	a = openAdmin(t, Config{Dir: dir, Secret: []byte("mapped-test-admin-secret")})
+	defer a.Close()
+	path := filepath.Join(dir, "0.db")
+	open := func(d *Database) {
+		t.Helper()
+		db, release, err := a.Acquire(d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if db == nil {
+			t.Fatalf("database %d: no handle", d.ID)
+		}
+		release()
+	}
+	step := len(dbs) / dropAfterTouches
+	for i := 0; i < dropAfterTouches-1; i++ {
+		open(dbs[i*step])
+	}
+	before, err := smaps.FileRSS(os.Getpid(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before < 1<<20 {
+		t.Fatalf("after %d opens, %d bytes of 0.db are resident; want more", dropAfterTouches-1, before)
+	}
+	open(dbs[len(dbs)-1]) // the one that asks for a drop
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, err := smaps.FileRSS(os.Getpid(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < before/4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %d opens, 0.db's resident pages stayed at %d bytes (%d before the last)", dropAfterTouches, n, before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
