@@ -93,7 +93,8 @@ type Admin struct {
 	regVer   uint64               // moved by every registry change (changedLocked)
 	dbs      map[uint64]*Database // cached snapshots, live and deleted (registry_cache.go)
 	cacheMax int
-	names    map[string]uint64 // names reserved by creates under way (as id 0)
+	seen     map[uint64]seenReg // the last snapshots read by Database, not cached (registry_cache.go)
+	names    map[string]uint64  // names reserved by creates under way (as id 0)
 	// The registrations' MAC key (registry.go), derived once.
 	regOnce   sync.Once
 	regMACKey []byte
@@ -156,7 +157,7 @@ func Open(cfg Config) (*Admin, error) {
 		return nil, err
 	}
 	a := &Admin{dir: cfg.Dir, clock: cfg.Clock, db0: db0,
-		dbs: map[uint64]*Database{}, names: map[string]uint64{}, cacheMax: cfg.RegistryCache, guard: newAuthGuard(cfg.Logger),
+		dbs: map[uint64]*Database{}, seen: map[uint64]seenReg{}, names: map[string]uint64{}, cacheMax: cfg.RegistryCache, guard: newAuthGuard(cfg.Logger),
 		mapKick: make(chan struct{}, 1)}
 	a.setSecret(cfg.Secret)
 	if err := a.unlock(cfg); err != nil {

@@ -265,7 +265,7 @@ func metaPairs(d *Database) [][]byte {
 func (a *Admin) Database(idOrName string) (*Database, bool) {
 	var d *Database
 	if id, err := strconv.ParseUint(idOrName, 10, 64); err == nil {
-		d = a.lookup(id)
+		d = a.lookupSeen(id)
 	} else {
 		d = a.byName(idOrName)
 	}

@@ -259,3 +259,70 @@ func TestRegistryLookupsDoNotFillTheCache(t *testing.T) {
 		t.Errorf("%d registrations cached after one use, want 1", n)
 	}
 }
+
+// TestRegistrySeenTakenByTheUse: the registration a SELECT resolved (Database) is the one
+// its use then caches, without a second read of DB 0, unless the registry changed in
+// between; the snapshots kept for that are bounded and never fill the cache.
+func TestRegistrySeenTakenByTheUse(t *testing.T) {
+	dir := t.TempDir()
+	a := openAdmin(t, Config{Dir: dir, Secret: []byte(rcSecret)})
+	ds, err := a.CreateDatabases(seenMax+100, CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	a = openAdmin(t, Config{Dir: dir, Secret: []byte(rcSecret)})
+	defer a.Close()
+	id := strconv.FormatUint(ds[0].ID, 10)
+
+	resolved, ok := a.Database(id)
+	if !ok {
+		t.Fatalf("Database(%s) not found", id)
+	}
+	if used, _ := a.DatabaseByID(ds[0].ID); used != resolved {
+		t.Error("the use read the registration again instead of taking the one resolved")
+	}
+
+	// A change between the two: the use must see it, not the snapshot resolved before.
+	id1 := strconv.FormatUint(ds[1].ID, 10)
+	before, ok := a.Database(id1)
+	if !ok || before.Public != AccessNone {
+		t.Fatalf("Database(%s) = %+v, %v", id1, before, ok)
+	}
+	if err := a.SetPublic(ds[1].ID, AccessRead); err != nil {
+		t.Fatal(err)
+	}
+	if used, _ := a.DatabaseByID(ds[1].ID); used == nil || used.Public != AccessRead {
+		t.Fatalf("after SetPublic, the use got %+v: a snapshot from before the change", used)
+	}
+	// A change to another database also moves the registry: what was resolved before it
+	// is read again, not taken.
+	resolved2, ok := a.Database(strconv.FormatUint(ds[2].ID, 10))
+	if !ok {
+		t.Fatal("Database(ds[2]) not found")
+	}
+	if err := a.SetPublic(ds[3].ID, AccessRead); err != nil {
+		t.Fatal(err)
+	}
+	if used, _ := a.DatabaseByID(ds[2].ID); used == resolved2 {
+		t.Error("a snapshot resolved before a registry change was taken by the use after it")
+	}
+	a.mu.Lock()
+	cached := len(a.dbs)
+	a.mu.Unlock()
+
+	// Many resolved and never used: seen stays bounded, the cache untouched.
+	for _, d := range ds[4:] {
+		if _, ok := a.Database(strconv.FormatUint(d.ID, 10)); !ok {
+			t.Fatalf("Database(%d) not found", d.ID)
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.seen) > seenMax {
+		t.Errorf("%d snapshots kept for uses, want at most %d", len(a.seen), seenMax)
+	}
+	if len(a.dbs) != cached {
+		t.Errorf("resolving %d databases changed the cache from %d to %d", len(ds)-4, cached, len(a.dbs))
+	}
+}
