@@ -43,20 +43,7 @@ func TestDB0MappedPagesDropped(t *testing.T) {
 	if before < 1<<20 {
 		t.Fatalf("after reading 3,000 registrations, %d bytes of 0.db are resident; want more than 1 MiB", before)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		n, err := smaps.FileRSS(os.Getpid(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n < before/4 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("0.db's resident pages stayed at %d bytes (%d after the lookups)", n, before)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitResidentBelow(t, path, before/4, 10*time.Second, "after the lookups")
 	lookupAll()
 }
 
@@ -100,18 +87,23 @@ func TestDB0MappedPagesDroppedByOpens(t *testing.T) {
 		t.Fatalf("after %d opens, %d bytes of 0.db are resident; want more", dropAfterTouches-1, before)
 	}
 	open(dbs[len(dbs)-1]) // the one that asks for a drop
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	waitResidentBelow(t, path, before/4, 5*time.Second, "after the opens")
+}
+
+// waitResidentBelow waits until this process has less than limit bytes of the file at
+// path resident, and fails the test if that takes longer than wait.
+func waitResidentBelow(t *testing.T, path string, limit int64, wait time.Duration, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
 		n, err := smaps.FileRSS(os.Getpid(), path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n < before/4 {
-			break
+		if n < limit {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %d opens, 0.db's resident pages stayed at %d bytes (%d before the last)", dropAfterTouches, n, before)
+			t.Fatalf("%s, %d bytes of %s stayed resident for %v; want under %d", what, n, path, wait, limit)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

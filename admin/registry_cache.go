@@ -57,15 +57,9 @@ type seenReg struct {
 // lookupSeen is lookup for Database: a snapshot it reads is kept in seen, for the use
 // that usually follows.
 func (a *Admin) lookupSeen(id uint64) *Database {
-	a.mu.RLock()
-	d, ok := a.dbs[id]
-	next, ver := a.next, a.regVer
-	a.mu.RUnlock()
-	if ok {
+	d, done, ver := a.cached(id)
+	if done {
 		return d
-	}
-	if id == 0 || id >= next {
-		return nil
 	}
 	d = a.readRegistration(id)
 	if d == nil {
@@ -109,15 +103,9 @@ func (a *Admin) regLocked(id uint64) *Database {
 // holds up nobody else's lookups; a registry change meanwhile (regVer moved) makes it
 // read again, so a snapshot older than the change is never cached.
 func (a *Admin) reg(id uint64) *Database {
-	a.mu.RLock()
-	d, ok := a.dbs[id]
-	next, ver := a.next, a.regVer
-	a.mu.RUnlock()
-	if ok {
+	d, done, ver := a.cached(id)
+	if done {
 		return d
-	}
-	if id == 0 || id >= next {
-		return nil
 	}
 	a.mu.Lock()
 	if cur, ok := a.dbs[id]; ok {
@@ -157,17 +145,24 @@ func (a *Admin) reg(id uint64) *Database {
 // orphan sweep), which leave the cache to the databases in use. No lock is held while
 // DB 0 is read.
 func (a *Admin) lookup(id uint64) *Database {
-	a.mu.RLock()
-	d, ok := a.dbs[id]
-	next := a.next
-	a.mu.RUnlock()
-	if ok {
+	if d, done, _ := a.cached(id); done {
 		return d
 	}
-	if id == 0 || id >= next {
-		return nil
-	}
 	return a.readRegistration(id)
+}
+
+// cached is database id's cached snapshot, or nil for an id never given, with done
+// set; else (done false) the registry's version to read DB 0 at.
+func (a *Admin) cached(id uint64) (d *Database, done bool, ver uint64) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if d, ok := a.dbs[id]; ok {
+		return d, true, 0
+	}
+	if id == 0 || id >= a.next {
+		return nil, true, 0
+	}
+	return nil, false, a.regVer
 }
 
 // changedLocked puts a changed snapshot in the cache and moves regVer, so no read of

@@ -9,6 +9,7 @@ package storage
 import (
 	"errors"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +25,36 @@ func within(t *testing.T, limit time.Duration, what string, fn func()) {
 	case <-done:
 	case <-time.After(limit):
 		t.Fatalf("%s did not return in %v", what, limit)
+	}
+}
+
+// holdMakers takes every file maker's slot of m; free gives them back (once).
+func holdMakers(m *Manager) (free func()) {
+	for range cap(m.opts.makers) {
+		m.opts.makers <- struct{}{}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			for range cap(m.opts.makers) {
+				<-m.opts.makers
+			}
+		})
+	}
+}
+
+// checkDBs opens each database in ids and checks it holds keys [0, id) (engSet(db, 0, id)).
+func checkDBs(t *testing.T, m *Manager, ids ...uint64) {
+	t.Helper()
+	for _, id := range ids {
+		db, release, err := m.Acquire(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := engGet(db, 0, int(id), int64(id)); err != nil {
+			t.Error(err)
+		}
+		release()
 	}
 }
 
@@ -48,18 +79,7 @@ func TestFileMakersFirstFlushes(t *testing.T) {
 	defer n.stop()
 	m := n.m
 	// Every maker busy: no first file can be made in its turn until they are given back.
-	for range cap(m.opts.makers) {
-		m.opts.makers <- struct{}{}
-	}
-	freed := false
-	free := func() {
-		if !freed {
-			freed = true
-			for range cap(m.opts.makers) {
-				<-m.opts.makers
-			}
-		}
-	}
+	free := holdMakers(m)
 	defer free()
 	write := func(from, to uint64) {
 		t.Helper()
@@ -138,19 +158,7 @@ func TestFileMakersFirstFlushes(t *testing.T) {
 	}
 	delete(n.keys, 2) // its key is destroyed, as a deletion does
 	n.start()
-	for id := uint64(1); id <= 12; id++ {
-		if id == 2 {
-			continue
-		}
-		db, release, err := n.m.Acquire(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := engGet(db, 0, int(id), int64(id)); err != nil {
-			t.Error(err)
-		}
-		release()
-	}
+	checkDBs(t, n.m, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 }
 
 // A stop does not wait for the makers: every file still to make is made at once, and
@@ -164,9 +172,7 @@ func TestFileMakersStopMakesEveryFile(t *testing.T) {
 		cache: CacheOptions{Idle: time.Hour, MaxOpen: 4}}
 	n.start()
 	defer n.stop()
-	for range cap(n.m.opts.makers) {
-		n.m.opts.makers <- struct{}{} // never given back: the stop must not need them
-	}
+	holdMakers(n.m) // never given back: the stop must not need them
 	for id := uint64(1); id <= 6; id++ {
 		db, release, err := n.m.Acquire(id)
 		if err != nil {
@@ -184,16 +190,7 @@ func TestFileMakersStopMakesEveryFile(t *testing.T) {
 		}
 	}
 	n.start()
-	for id := uint64(1); id <= 6; id++ {
-		db, release, err := n.m.Acquire(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := engGet(db, 0, int(id), int64(id)); err != nil {
-			t.Error(err)
-		}
-		release()
-	}
+	checkDBs(t, n.m, 1, 2, 3, 4, 5, 6)
 }
 
 // The sweep closing an idle database whose first file is still to make does not wait
@@ -204,14 +201,7 @@ func TestFileMakersIdleCloseGoesAhead(t *testing.T) {
 		cache: CacheOptions{Idle: 50 * time.Millisecond, MaxOpen: 4}}
 	n.start()
 	defer n.stop()
-	for range cap(n.m.opts.makers) {
-		n.m.opts.makers <- struct{}{}
-	}
-	defer func() {
-		for range cap(n.m.opts.makers) {
-			<-n.m.opts.makers
-		}
-	}()
+	defer holdMakers(n.m)()
 	db, release, err := n.m.Acquire(1)
 	if err != nil {
 		t.Fatal(err)
