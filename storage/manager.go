@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/seed6aa118f9/herodb/crypto"
+	"github.com/seed6aa118f9/herodb/internal/procs"
 )
 
 // UnlockFunc returns what opening database id needs; the manager calls it when it opens
@@ -312,6 +313,7 @@ func (m *Manager) openEntry(e *entry, prev *entry) {
 }
 
 func (m *Manager) openFile(id uint64, prev *entry) (*DB, error) {
+	procs.Kick()           // its pages may have to come from disk: GOMAXPROCS is raised if they do
 	u, err := m.unlock(id) // first: a deleted database fails here, at once
 	if err != nil {
 		return nil, err

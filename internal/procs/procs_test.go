@@ -147,3 +147,28 @@ func TestMajfltCountsRealFaults(t *testing.T) {
 }
 
 var sink int // keeps the reads above
+
+// TestQuietUntilKicked: a watcher reading the count every Quiet does not see a fault
+// until the next read, and Kick makes that read at once; then, for Hold after the
+// kick, it reads every Every (a second fault is seen without a second kick).
+func TestQuietUntilKicked(t *testing.T) {
+	base := defaultProcs(t)
+	var faults atomic.Int64
+	w := &Watcher{High: base + 2, Every: time.Millisecond, Quiet: time.Hour, Hold: 200 * time.Millisecond,
+		Faults: faults.Load}
+	w.Start()
+	defer w.Stop()
+	faults.Add(1)
+	time.Sleep(50 * time.Millisecond)
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Fatalf("quiet, no kick: GOMAXPROCS %d, want %d (the count was read before Quiet)", got, base)
+	}
+	Kick()
+	waitProcs(t, base+2, "after a kick")
+	waitProcs(t, base, "Hold after the fault")
+	// Within Hold of a kick the count is read every Every: the next fault raises again.
+	Kick()
+	time.Sleep(20 * time.Millisecond) // the kick's own read happens first, with no fault
+	faults.Add(1)
+	waitProcs(t, base+2, "a fault within Hold of a kick, not kicked again")
+}
