@@ -52,6 +52,8 @@ type bench struct {
 	list                            *listResult
 	cold, warmBusy, warm, unopened  *latencies
 	redisWarm                       *latencies // nil: no redis-server here
+	// warmPaced and redisPaced are the warm load at -warm-rate pairs a second (nil: 0).
+	warmPaced, redisPaced *latencies
 	// reopened is how many written databases were opened after the restart before
 	// reopenedSnap was taken: RSS with the file cache full, not only at the first answer.
 	reopened          int
@@ -132,10 +134,15 @@ func (b *bench) measureLatency() {
 	b.warm = b.s.warm(fmt.Sprintf("warm: open connection, SELECT + GET of the %d databases the cold pass opened last, %v after it", len(hot), settle),
 		hot, b.cfg.m, b.cfg.warmConns, "v")
 	fmt.Printf("  warm pass: %d ops, %d errors\n", len(b.warm.d), b.warm.nerrs())
-	if l, err := redisFloor(b.tmp, b.cfg.m, b.cfg.warmConns); err != nil {
+	if r := b.cfg.warmRate; r > 0 {
+		b.warmPaced = b.s.warmAt(fmt.Sprintf("the same, paced: %d pairs a second over the %d connections for %v (latency counted from when each pair was due)", r, b.cfg.warmConns, pacedFor),
+			hot, pacedOps(r), b.cfg.warmConns, r, "v")
+		fmt.Printf("  paced warm pass: %d ops, %d errors\n", len(b.warmPaced.d), b.warmPaced.nerrs())
+	}
+	if l, p, err := redisFloor(b.tmp, b.cfg.m, b.cfg.warmConns, b.cfg.warmRate); err != nil {
 		fmt.Printf("  redis-server beside: %v\n", err)
 	} else {
-		b.redisWarm = l
+		b.redisWarm, b.redisPaced = l, p
 	}
 
 	touched := make(map[uint64]bool, len(coldIDs))

@@ -118,9 +118,21 @@ func (s *server) coldOne(id uint64) (time.Duration, error) {
 }
 
 // warm is SELECT + GET k over nconns connections opened (and authenticated) beforehand,
-// m ops over random databases of ids; want is the value GET must answer ("" : nil, a
+// m ops over random databases of ids, each connection's next pair sent as soon as the
+// last is answered (a closed loop: on this machine's 2 cores, shared with the load, the
+// latency is mostly the wait for a CPU); want is the value GET must answer ("" : nil, a
 // database never written).
 func (s *server) warm(name string, ids []uint64, m, nconns int, want string) *latencies {
+	return s.warmAt(name, ids, m, nconns, 0, want)
+}
+
+// warmAt is warm with the pairs sent at rate a second over all the connections (0: as
+// fast as answered). Each connection keeps its own schedule, so a slow answer delays the
+// pairs after it and their latency counts from when they were due, not from when they
+// went (no coordinated omission); a pair sent on time counts from when it went, so the
+// load generator's timer, late by up to a millisecond here, is not charged to the
+// server.
+func (s *server) warmAt(name string, ids []uint64, m, nconns, rate int, want string) *latencies {
 	l := newLatencies(name)
 	if len(ids) == 0 {
 		return l
@@ -138,14 +150,34 @@ func (s *server) warm(name string, ids []uint64, m, nconns int, want string) *la
 		}
 		conns = append(conns, conn)
 	}
+	var every time.Duration // between one connection's pairs
+	if rate > 0 {
+		every = time.Duration(float64(time.Second) * float64(len(conns)) / float64(rate))
+	}
 	var wg sync.WaitGroup
 	for i, conn := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer conn.Close()
-			for range m/len(conns) + boolInt(i < m%len(conns)) {
-				l.add(warmOne(ctx, conn, ids[rand.IntN(len(ids))], want))
+			var start time.Time
+			if every > 0 {
+				start = time.Now().Add(time.Duration(rand.Int64N(int64(every)))) // spread over the interval
+			}
+			for j := range m/len(conns) + boolInt(i < m%len(conns)) {
+				var due time.Time
+				if every > 0 {
+					due = start.Add(time.Duration(j) * every)
+					if wait := time.Until(due); wait > 0 {
+						time.Sleep(wait)
+						due = time.Time{} // on time: counted from now
+					}
+				}
+				d, err := warmOne(ctx, conn, ids[rand.IntN(len(ids))], want)
+				if !due.IsZero() && err == nil {
+					d = time.Since(due) // behind its schedule: the wait counts
+				}
+				l.add(d, err)
 			}
 		}()
 	}

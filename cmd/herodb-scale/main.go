@@ -35,6 +35,7 @@ type config struct {
 	m          int
 	coldConc   int
 	warmConns  int
+	warmRate   int
 	listLimit  int
 	listMax    int
 	out        string
@@ -53,6 +54,7 @@ func parseFlags() *config {
 	flag.IntVar(&c.m, "m", 2000, "random databases for each latency measurement")
 	flag.IntVar(&c.coldConc, "cold-conc", 4, "goroutines opening new connections for the cold measurement")
 	flag.IntVar(&c.warmConns, "warm-conns", 16, "open connections for the warm measurements")
+	flag.IntVar(&c.warmRate, "warm-rate", 2000, "SELECT + GET pairs a second, over all the warm connections, of the paced warm pass (0: none)")
 	flag.IntVar(&c.listLimit, "list-limit", 100, "page size of a paginated listDatabases")
 	flag.IntVar(&c.listMax, "list-max", 0, "stop walking listDatabases pages after this many databases (0: all)")
 	flag.StringVar(&c.out, "out", "bench/results", "where the report is written")

@@ -50,8 +50,8 @@ func (b *bench) header(w *strings.Builder) {
 	w.WriteString("## Parameters\n\n")
 	fmt.Fprintf(w, "- command: `%s`\n", strings.Join(b.command, " "))
 	fmt.Fprintf(w, "- server: `%s %s` (the same flags after the restart)\n", b.cfg.bin, strings.Join(b.s.args, " "))
-	fmt.Fprintf(w, "- flags: -n %d -workers %d -bulk %d -max-open-dbs %d -sync %s -m %d -cold-conc %d -warm-conns %d -list-limit %d -list-max %d\n",
-		b.cfg.n, b.cfg.workers, b.cfg.bulk, b.cfg.maxOpenDBs, b.cfg.sync, b.cfg.m, b.cfg.coldConc, b.cfg.warmConns, b.cfg.listLimit, b.cfg.listMax)
+	fmt.Fprintf(w, "- flags: -n %d -workers %d -bulk %d -max-open-dbs %d -sync %s -m %d -cold-conc %d -warm-conns %d -warm-rate %d -list-limit %d -list-max %d\n",
+		b.cfg.n, b.cfg.workers, b.cfg.bulk, b.cfg.maxOpenDBs, b.cfg.sync, b.cfg.m, b.cfg.coldConc, b.cfg.warmConns, b.cfg.warmRate, b.cfg.listLimit, b.cfg.listMax)
 	w.WriteString("- creates: `herodb_createDatabase [\"bbolt\", {name, storage_path, max_size, redis_version all null}, null]` over HTTP with the admin secret as bearer token")
 	if b.create.bulkNote != "" {
 		fmt.Fprintf(w, "; -bulk: %s", b.create.bulkNote)
@@ -81,7 +81,7 @@ func (b *bench) results(w *strings.Builder) {
 		rates := sliceRates(c.slices)
 		row("create rate, first tenth → last tenth", fmt.Sprintf("%.0f/s → %.0f/s", rates[0], rates[len(rates)-1]))
 	}
-	for _, l := range []*latencies{b.cold, b.warmBusy, b.warm, b.redisWarm, b.unopened} {
+	for _, l := range []*latencies{b.cold, b.warmBusy, b.warm, b.redisWarm, b.warmPaced, b.redisPaced, b.unopened} {
 		if l != nil {
 			row(l.name, latencyText(l))
 		}
@@ -229,7 +229,7 @@ func (b *bench) errorTable(w *strings.Builder) {
 		}
 	}
 	add("create", b.create.errs)
-	for _, l := range []*latencies{b.cold, b.warmBusy, b.warm, b.redisWarm, b.unopened} {
+	for _, l := range []*latencies{b.cold, b.warmBusy, b.warm, b.redisWarm, b.warmPaced, b.redisPaced, b.unopened} {
 		if l != nil {
 			add(strings.SplitN(l.name, ":", 2)[0], l.errs)
 		}
