@@ -61,6 +61,9 @@ type Config struct {
 	// FlushInterval is the longest a change waits in memory before its file is written
 	// (0: 1 s); the log holds it durably meanwhile.
 	FlushInterval time.Duration
+	// RecordCache bounds the memory of key records kept from the files for reads, across
+	// databases (0: 64 MiB; negative: none).
+	RecordCache int64
 	// WALRecover says what startup does with a damaged log frame that durable frames
 	// follow: refuse to start (the default), or keep what precedes it.
 	WALRecover wal.RecoverMode
@@ -81,7 +84,9 @@ type Admin struct {
 	rot    rotation // how RotateSecret runs, one at a time (rekey.go)
 	files  *storage.Manager
 	log    *wal.Log
-	shred  *shredFile // the databases' key slots, overwritten at deletion (shred.go)
+	// records is the record cache's bound (nil: none), for INFO.
+	records *storage.RecordCache
+	shred   *shredFile // the databases' key slots, overwritten at deletion (shred.go)
 	// The background removal of files left by interrupted deletions (removeOrphans).
 	orphansStop, orphansDone chan struct{}
 
@@ -225,6 +230,12 @@ func (a *Admin) openFiles(cfg Config, opts storage.Options) error {
 		buf = 64 << 20
 	}
 	opts.Log, opts.Buffer, opts.FlushInterval = log, storage.NewWriteBuffer(buf), cfg.FlushInterval
+	recs := cfg.RecordCache
+	if recs == 0 {
+		recs = 64 << 20
+	}
+	opts.Records = storage.NewRecordCache(recs)
+	a.records = opts.Records
 	a.log = log
 	a.files = storage.NewManager(cfg.Dir, opts, storage.CacheOptions{Idle: cfg.IdleClose, MaxOpen: cfg.MaxOpenDBs}, a.unlockDB)
 	st, err := a.files.Recover(a.heldApplied)
@@ -409,6 +420,9 @@ func (a *Admin) DB0() *storage.DB { return a.db0 }
 
 // LogStats describes the node's write-ahead log and the write buffer, for INFO.
 func (a *Admin) LogStats() (wal.Stats, int64) { return a.log.Stats(), a.files.Buffered() }
+
+// RecordCacheStats describes the record cache, for INFO.
+func (a *Admin) RecordCacheStats() storage.RecordCacheStats { return a.records.Stats() }
 
 // Files is the cache of open tenant database files.
 func (a *Admin) Files() *storage.Manager { return a.files }

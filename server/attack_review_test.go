@@ -465,7 +465,7 @@ func TestReviewHelpHostile(t *testing.T) {
 
 // rvNodeOnly are lines only the admin's INFO may hold: node-wide numbers.
 var rvNodeOnly = []string{"major_page_faults", "gomaxprocs", "blocked_clients", "registered_databases",
-	"wal_", "group_commit", "open_database_files", "write_buffer_bytes", "flush_lag", "disk_",
+	"wal_", "group_commit", "open_database_files", "write_buffer_bytes", "record_cache", "flush_lag", "disk_",
 	"total_connections_received", "rejected_connections", "total_error_replies", "auth_failures",
 	"cmdstat_", "# Commandstats"}
 

@@ -498,6 +498,7 @@ func infoCmd(c *call) error {
 			open++
 		})
 		ls, buffered := s.admin.LogStats()
+		rcs := s.admin.RecordCacheStats()
 		section("persistence", append([]string{
 			"loading:0",
 			"appendfsync:" + s.cfg.Sync.String(),
@@ -511,6 +512,10 @@ func infoCmd(c *call) error {
 			fmt.Sprintf("wal_next_seq:%d", ls.NextSeq),
 			fmt.Sprintf("wal_frames_at_start:%d", ls.FramesAtOpen),
 			fmt.Sprintf("write_buffer_bytes:%d", buffered),
+			fmt.Sprintf("record_cache_bytes:%d", rcs.Used),
+			fmt.Sprintf("record_cache_limit:%d", rcs.Limit),
+			fmt.Sprintf("record_cache_hits:%d", rcs.Hits),
+			fmt.Sprintf("record_cache_misses:%d", rcs.Misses),
 		}, s.infoPersistence()...)...)
 		section("stats", append([]string{
 			fmt.Sprintf("total_connections_received:%d", s.stats.conns.Load()),

@@ -69,6 +69,7 @@ type Config struct {
 	MaxOpenDBs    int
 	RegistryCache int
 	WriteBuffer   int64
+	RecordCache   int64 // admin.Config.RecordCache: 0 is 64 MiB, negative none
 	FlushInterval time.Duration
 	WALRecover    wal.RecoverMode
 	// ScriptMemory stops a running script once the process's live heap has grown by
@@ -183,7 +184,7 @@ func Start(cfg Config) (*Server, error) {
 		a, err := admin.Open(admin.Config{Dir: cfg.Dir, Secret: cfg.AdminSecret, KDF: cfg.KDF,
 			Sync: cfg.Sync, Clock: cfg.Clock, Logger: cfg.Logger, JWT: cfg.JWT,
 			IdleClose: cfg.IdleClose, MaxOpenDBs: cfg.MaxOpenDBs, RegistryCache: cfg.RegistryCache, WriteBuffer: cfg.WriteBuffer,
-			FlushInterval: cfg.FlushInterval, WALRecover: cfg.WALRecover})
+			RecordCache: cfg.RecordCache, FlushInterval: cfg.FlushInterval, WALRecover: cfg.WALRecover})
 		if err != nil {
 			return nil, err
 		}

@@ -127,6 +127,10 @@ type DB struct {
 	// the expiry sweep skips it until then, instead of a read transaction of every open
 	// database every tick. 0: unknown (look); math.MaxInt64: none.
 	nextExpiry atomic.Int64
+	// recs is the record cache of the file's current state (reccache.go); recsOff is
+	// set by Close, after which none is made.
+	recs    atomic.Pointer[recCache]
+	recsOff atomic.Bool
 }
 
 // mayExpireAt lowers nextExpiry to at (0: nothing), once the changes that put an expiry
@@ -612,7 +616,7 @@ func (db *DB) View(fn func(*Tx) error) error {
 		return db.mapErr(err)
 	}
 	defer rollback(btx)
-	v := &view{btx: btx}
+	v := &view{btx: btx, recs: db.records(btx)}
 	v.layers = db.layersLocked(v.own[:0])
 	return db.mapErr(fn(db.newTx(v, kr)))
 }
@@ -853,6 +857,7 @@ func (db *DB) Close() error {
 	}
 	db.closed = true
 	db.closeMu.Unlock()
+	db.dropRecords()
 	close(db.stop)
 	<-db.done
 	var ferr error

@@ -69,6 +69,7 @@ type engNode struct {
 	keys   map[uint64][]byte
 	cache  CacheOptions // zero: Idle of an hour
 	buffer int64        // the write buffer's size; zero: 64 MiB
+	recs   *RecordCache // nil: no record cache
 	log    *wal.Log
 	m      *Manager
 }
@@ -97,7 +98,7 @@ func (n *engNode) start() RecoverStats {
 	if buffer == 0 {
 		buffer = 64 << 20
 	}
-	n.m = NewManager(n.dir, Options{Log: log, Buffer: NewWriteBuffer(buffer), FlushInterval: time.Hour},
+	n.m = NewManager(n.dir, Options{Log: log, Buffer: NewWriteBuffer(buffer), FlushInterval: time.Hour, Records: n.recs},
 		cache, n.unlock)
 	st, err := n.m.Recover(nil)
 	if err != nil {

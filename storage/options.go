@@ -66,6 +66,9 @@ type Options struct {
 	Buffer *WriteBuffer
 	// FlushInterval is the longest changes wait in memory before a flush (0: 1 s).
 	FlushInterval time.Duration
+	// Records bounds the record caches of every database together (nil: none;
+	// reccache.go).
+	Records *RecordCache
 
 	// ReadOnly opens an existing file for reading only, under a shared lock (a check of
 	// a stopped directory): writes fail, and a missing or blank file is an error.

@@ -16,6 +16,7 @@ type view struct {
 	layers []*layer // newest first; pend, when writable, is layers[0]
 	pend   *layer
 	btx    *bolt.Tx
+	recs   *recCache // read-only views: the record cache of btx's state (nil: none)
 	bolts  [5]*bolt.Bucket
 	looked [5]bool
 	own    [3]*layer // backing for layers: no allocation for them
@@ -55,6 +56,9 @@ func (v *view) get(b bucketID, k []byte) []byte {
 		}
 	}
 	if bb := v.bolt(b); bb != nil {
+		if v.recs != nil && b == bKeys && len(k) == recKeyLen {
+			return v.recs.get(bb, k)
+		}
 		return bb.Get(k)
 	}
 	return nil

@@ -43,6 +43,7 @@ type serveFlags struct {
 	jwtWildcard                        bool
 	// The storage engine.
 	writeBuffer, walRecover string
+	recordCache             string
 	maxOpenDBs              int
 	faultProcs              int
 	registryCache           int
@@ -91,6 +92,7 @@ func newServeFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.StringVar(&f.outputLimit, "client-output-limit", "1gb", "close a connection whose unsent replies pass this (bytes, or kb/mb/gb; at least 512mb, the largest value)")
 	fs.StringVar(&f.queryLimit, "client-query-buffer-limit", "1gb", "close a connection whose one incomplete command passes this (bytes, or kb/mb/gb; at least 512mb)")
 	fs.StringVar(&f.scriptMemory, "script-memory-limit", "512mb", "stop a running script once the process's live heap has grown this much since it began (bytes, or kb/mb/gb; 0: no bound)")
+	fs.StringVar(&f.recordCache, "record-cache", "64mb", "memory for key records kept from the database files for reads, all databases together (bytes, or kb/mb/gb; 0: none)")
 	fs.StringVar(&f.writeBuffer, "write-buffer", "64mb", "memory for changes not yet written into the database files, all databases together (bytes, or kb/mb/gb; at least 8mb)")
 	fs.IntVar(&f.faultProcs, "fault-procs", -1, "GOMAXPROCS while the process takes major page faults, which hold a P each (-1: 4x the starting GOMAXPROCS, at least 8; 0: never raised; an environment GOMAXPROCS also keeps it fixed)")
 	fs.IntVar(&f.maxOpenDBs, "max-open-dbs", 1000, "database files open at once; past it the least recently used is flushed and closed")
@@ -231,7 +233,7 @@ func serve(f *serveFlags, log *slog.Logger) error {
 		Sync: mode, MaxClients: f.maxClients, Logger: log, JWT: jwtCfg,
 		MaxOutput: outLimit, MaxQuery: queryLimit, ScriptMemory: scriptMemory, MetricsPerDB: f.metricsPerDB,
 		IdleClose: eng.IdleClose, MaxOpenDBs: eng.MaxOpenDBs, RegistryCache: eng.RegistryCache, WriteBuffer: eng.WriteBuffer,
-		FlushInterval: eng.FlushInterval, WALRecover: eng.WALRecover,
+		RecordCache: eng.RecordCache, FlushInterval: eng.FlushInterval, WALRecover: eng.WALRecover,
 		Setup: func(a *admin.Admin) error {
 			if f.dev {
 				return devDatabase(a)
@@ -386,6 +388,12 @@ func engineConfig(f *serveFlags) (server.Config, error) {
 	}
 	if n < 8<<20 {
 		return c, fmt.Errorf("--write-buffer: %s is below 8mb", f.writeBuffer)
+	}
+	c.RecordCache = -1 // 0: none
+	if strings.TrimSpace(f.recordCache) != "0" {
+		if c.RecordCache, err = parseSize("--record-cache", f.recordCache); err != nil {
+			return c, err
+		}
 	}
 	switch {
 	case f.maxOpenDBs < 1:

@@ -15,6 +15,8 @@ func TestServeEngineFlagsRefused(t *testing.T) {
 		{"--write-buffer 1mb", "--write-buffer: 1mb is below 8mb"},
 		{"--write-buffer lots", `--write-buffer: "lots" is not a size`},
 		{"--write-buffer -5", `--write-buffer: "-5" is not a size`},
+		{"--record-cache lots", `--record-cache: "lots" is not a size`},
+		{"--record-cache -1mb", `--record-cache: "-1mb" is not a size`},
 		{"--max-open-dbs 0", "--max-open-dbs: 0; want at least 1"},
 		{"--registry-cache 0", "--registry-cache: 0; want at least 1"},
 		{"--db-idle-timeout -1s", "--db-idle-timeout: -1s; want a positive duration"},

@@ -1,0 +1,209 @@
+package storage
+
+// The record cache (reccache.go) against the real engine: a database behind the node's
+// log, flushed for real, read while it is written. What must hold is that a read never
+// sees a value older than one acknowledged before it began, whatever the cache held.
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seed6aa118f9/herodb/crypto"
+)
+
+func recNode(t *testing.T, limit int64) (*engNode, *DB) {
+	t.Helper()
+	n := &engNode{t: t, dir: t.TempDir(), walKey: crypto.Random(32), recs: NewRecordCache(limit),
+		keys: map[uint64][]byte{1: crypto.Random(crypto.KeySize)}}
+	n.start()
+	t.Cleanup(n.stop)
+	db, release, err := n.m.Acquire(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	return n, db
+}
+
+func recSet(t *testing.T, db *DB, name, value string) {
+	t.Helper()
+	if err := db.Update(func(tx *Tx) error {
+		_, err := tx.Set([]byte(name), []byte(value), SetOptions{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func recGet(t *testing.T, db *DB, name string) (string, bool) {
+	t.Helper()
+	var v []byte
+	var ok bool
+	if err := db.View(func(tx *Tx) error {
+		var err error
+		v, ok, err = tx.Get([]byte(name))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return string(v), ok
+}
+
+func recFlush(t *testing.T, db *DB) {
+	t.Helper()
+	if err := db.flushNow(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRecordCacheFollowsTheFile: reads of flushed keys are served from the cache, and a
+// write flushed since (an overwrite, a delete, a key that was absent) is what the next
+// read sees.
+func TestRecordCacheFollowsTheFile(t *testing.T) {
+	n, db := recNode(t, 8<<20)
+	rc := n.recs
+	recSet(t, db, "k", "v1")
+	recFlush(t, db)
+	for i := 0; i < 3; i++ {
+		if v, ok := recGet(t, db, "k"); !ok || v != "v1" {
+			t.Fatalf("read %d: %q %v; want v1", i, v, ok)
+		}
+		if _, ok := recGet(t, db, "absent"); ok {
+			t.Fatal("absent key found")
+		}
+	}
+	st := rc.Stats()
+	if st.Misses != 2 || st.Hits != 4 || st.Used == 0 {
+		t.Fatalf("after 3 reads of 2 keys: %+v; want 2 misses, 4 hits, bytes held", st)
+	}
+
+	recSet(t, db, "k", "v2")
+	recSet(t, db, "absent", "here")
+	if v, _ := recGet(t, db, "k"); v != "v2" {
+		t.Fatalf("before the flush: %q; want v2 (from memory)", v)
+	}
+	recFlush(t, db)
+	if v, _ := recGet(t, db, "k"); v != "v2" {
+		t.Fatalf("after the flush: %q; want v2", v)
+	}
+	if v, ok := recGet(t, db, "absent"); !ok || v != "here" {
+		t.Fatalf("a key cached as absent, then written and flushed: %q %v", v, ok)
+	}
+	if err := db.Update(func(tx *Tx) error { _, err := tx.Del([]byte("k")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	recFlush(t, db)
+	if _, ok := recGet(t, db, "k"); ok {
+		t.Fatal("a deleted key, flushed, still read")
+	}
+}
+
+// TestRecordCacheBound: the node's bound holds however many keys are read, one
+// database's cache starts over when it passes its share, and closing gives it all back.
+func TestRecordCacheBound(t *testing.T) {
+	const limit = 1 << 20
+	n, db := recNode(t, limit)
+	const keys = 8000 // about 2 MiB of entries: more than the bound
+	if err := db.Update(func(tx *Tx) error {
+		for i := 0; i < keys; i++ {
+			if _, err := tx.Set([]byte("key"+strconv.Itoa(i)), []byte(fmt.Sprintf("value-%0150d", i)), SetOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	recFlush(t, db)
+	for round := 0; round < 2; round++ {
+		for i := 0; i < keys; i++ {
+			for twice := 0; twice < 2; twice++ { // the second read of a key is a hit
+				v, ok := recGet(t, db, "key"+strconv.Itoa(i))
+				if want := fmt.Sprintf("value-%0150d", i); !ok || v != want {
+					t.Fatalf("round %d key %d: %q %v", round, i, v, ok)
+				}
+				if used := n.recs.Stats().Used; used > limit {
+					t.Fatalf("round %d key %d: %d bytes held; bound %d", round, i, used, limit)
+				}
+			}
+		}
+	}
+	if st := n.recs.Stats(); st.Hits < 2*keys || st.Misses < keys {
+		t.Fatalf("%+v: want a hit for each second read, and a miss per key and pass", st)
+	}
+	n.stop()
+	if st := n.recs.Stats(); st.Used != 0 || n.recs.active.Load() != 0 {
+		t.Fatalf("after close: %+v, %d caches active; want nothing held", st, n.recs.active.Load())
+	}
+}
+
+// TestRecordCacheNeverStale: readers race a writer that overwrites keys with rising
+// counters and flushes often. Every read must see at least the value acknowledged before
+// it began: a cache entry kept past the flush that replaced it would show an older one.
+func TestRecordCacheNeverStale(t *testing.T) {
+	_, db := recNode(t, 8<<20)
+	const keys = 8
+	var acked [keys]atomic.Int64
+	for k := 0; k < keys; k++ {
+		recSet(t, db, "c"+strconv.Itoa(k), "0")
+	}
+	recFlush(t, db)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := i % keys
+				floor := acked[k].Load()
+				var got int64
+				err := db.View(func(tx *Tx) error {
+					v, ok, err := tx.Get([]byte("c" + strconv.Itoa(k)))
+					if err != nil || !ok {
+						return fmt.Errorf("key %d: found %v, %v", k, ok, err)
+					}
+					got, err = strconv.ParseInt(string(v), 10, 64)
+					return err
+				})
+				if err == nil && got < floor {
+					err = fmt.Errorf("key %d read %d after %d was acknowledged", k, got, floor)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for v := int64(1); time.Now().Before(deadline); v++ {
+		for k := 0; k < keys; k++ {
+			recSet(t, db, "c"+strconv.Itoa(k), strconv.FormatInt(v, 10))
+			acked[k].Store(v)
+		}
+		if v%3 == 0 {
+			recFlush(t, db)
+		}
+		if len(errs) > 0 {
+			break
+		}
+	}
+	close(stop)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+}
