@@ -102,8 +102,8 @@ func TestRecordCacheFollowsTheFile(t *testing.T) {
 	}
 }
 
-// TestRecordCacheBound: the node's bound holds however many keys are read, one
-// database's cache starts over when it passes its share, and closing gives it all back.
+// TestRecordCacheBound: the node's bound holds however many keys are read, a full cache
+// keeps serving what it holds, and closing gives it all back.
 func TestRecordCacheBound(t *testing.T) {
 	const limit = 1 << 20
 	n, db := recNode(t, limit)
@@ -132,8 +132,13 @@ func TestRecordCacheBound(t *testing.T) {
 			}
 		}
 	}
-	if st := n.recs.Stats(); st.Hits < 2*keys || st.Misses < keys {
-		t.Fatalf("%+v: want a hit for each second read, and a miss per key and pass", st)
+	st := n.recs.Stats()
+	if st.Used < limit/2 {
+		t.Fatalf("%+v: the cache never filled", st)
+	}
+	// Each key admitted before the cache filled is a hit three times of four reads.
+	if admitted := st.Used / (150 + 6 + recOverhead); st.Hits < uint64(2*admitted) {
+		t.Fatalf("%+v: want at least %d hits", st, 2*admitted)
 	}
 	n.stop()
 	if st := n.recs.Stats(); st.Used != 0 || n.recs.active.Load() != 0 {
