@@ -28,14 +28,17 @@ const (
 	// recMax is the largest record cached (a key record holding a small string is up to
 	// about 600 bytes).
 	recMax = 2 << 10
-	// recOverhead is what an entry is counted beyond its record: its key, its place in
+	// recOverhead is what an entry is counted besides the arena: its key, its place in
 	// the arena and the map's share.
 	recOverhead = 64
 	// recMinShare is the least one database's cache may hold, whatever the node's bound.
 	recMinShare = 1 << 20
-	// recChunk is the size of the arena's pieces: records are appended into the last
-	// one, and a record that does not fit starts the next (the arena never moves what
-	// it holds, and wastes at most recMax of each piece).
+	// Records are appended into the last piece of a shard's arena, and a record that
+	// does not fit starts the next, twice the size of the one before from recPiece0 up
+	// to recChunk (the arena never moves what it holds, and a cache of a few records
+	// holds a few KiB: a thousand open databases each read once must not take a piece
+	// of recChunk per shard each). The bound counts the pieces' whole size.
+	recPiece0    = 1 << 10
 	recChunkBits = 16
 	recChunk     = 1 << recChunkBits
 	// recShards is how many independently locked parts a cache has, chosen by the
@@ -122,7 +125,7 @@ type recCache struct {
 type recShard struct {
 	mu    sync.RWMutex
 	m     map[[recKeyLen]byte]recSpan
-	arena [][]byte // pieces of recChunk bytes
+	arena [][]byte // pieces of recPiece0 to recChunk bytes
 }
 
 // records returns the record cache valid for btx's view of the file, or nil: no cache
@@ -196,7 +199,6 @@ func (c *recCache) put(sh *recShard, key *[recKeyLen]byte, v []byte) {
 	if len(v) > recMax {
 		return
 	}
-	cost := int64(len(v)) + recOverhead
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if c.dead.Load() {
@@ -205,10 +207,19 @@ func (c *recCache) put(sh *recShard, key *[recKeyLen]byte, v []byte) {
 	if _, ok := sh.m[*key]; ok {
 		return // another reader put it meanwhile
 	}
-	if last := len(sh.arena) - 1; v != nil && (last < 0 || len(sh.arena[last])+len(v) > recChunk) &&
-		len(sh.arena) == 1<<(32-recChunkBits)-1 {
-		c.full.Store(true) // no room for another piece
-		return
+	cost, piece := int64(recOverhead), 0
+	last := len(sh.arena) - 1
+	if v != nil && (last < 0 || len(sh.arena[last])+len(v) > cap(sh.arena[last])) {
+		if len(sh.arena) == 1<<(32-recChunkBits)-1 {
+			c.full.Store(true) // no room for another piece
+			return
+		}
+		piece = recPiece0
+		if last >= 0 {
+			piece = min(2*cap(sh.arena[last]), recChunk)
+		}
+		piece = max(piece, len(v)) // recMax is below recChunk
+		cost += int64(piece)
 	}
 	if c.used.Load()+cost > c.node.share() || !c.node.take(cost) {
 		c.full.Store(true)
@@ -224,9 +235,8 @@ func (c *recCache) put(sh *recShard, key *[recKeyLen]byte, v []byte) {
 		sh.m[*key] = recSpan{off: absentOff}
 		return
 	}
-	last := len(sh.arena) - 1
-	if last < 0 || len(sh.arena[last])+len(v) > recChunk {
-		sh.arena = append(sh.arena, make([]byte, 0, recChunk))
+	if piece > 0 {
+		sh.arena = append(sh.arena, make([]byte, 0, piece))
 		last++
 	}
 	off := len(sh.arena[last])
