@@ -116,6 +116,7 @@ type nodeStats struct {
 	registered, open                             int
 	walBytes, walSegments, walAppended, flushLag int64
 	buffered, adminBytes, openBytes              int64
+	records                                      storage.RecordCacheStats
 }
 
 func (s *Server) nodeStats() nodeStats {
@@ -131,6 +132,7 @@ func (s *Server) nodeStats() nodeStats {
 	st.walBytes, st.walSegments, st.walAppended = ls.Bytes, int64(ls.Segments), int64(ls.Appended)
 	st.buffered, st.flushLag = buffered, int64(s.admin.FlushLag())
 	st.adminBytes = fileSize(filepath.Join(s.admin.Dir(), "0.db"))
+	st.records = s.admin.RecordCacheStats()
 	return st
 }
 
@@ -195,6 +197,12 @@ var gauges = []gauge{
 		func(_ *Server, n *nodeStats) float64 { return float64(n.flushLag) }),
 	newGauge("herodb_write_buffer_bytes", "Changes held in memory, durable in the log, waiting for a flush (bounded by --write-buffer).", prometheus.GaugeValue,
 		func(_ *Server, n *nodeStats) float64 { return float64(n.buffered) }),
+	newGauge("herodb_record_cache_bytes", "Key records kept in memory from the database files for reads (bounded by --record-cache).", prometheus.GaugeValue,
+		func(_ *Server, n *nodeStats) float64 { return float64(n.records.Used) }),
+	newGauge("herodb_record_cache_hits_total", "Key record lookups of read-only commands served from the record cache since start.", prometheus.CounterValue,
+		func(_ *Server, n *nodeStats) float64 { return float64(n.records.Hits) }),
+	newGauge("herodb_record_cache_misses_total", "Key record lookups of read-only commands that read the file since start.", prometheus.CounterValue,
+		func(_ *Server, n *nodeStats) float64 { return float64(n.records.Misses) }),
 }
 
 func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
