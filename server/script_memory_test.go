@@ -45,6 +45,8 @@ func TestScriptMemoryBound(t *testing.T) {
 		}
 		tEq(t, c.what+": server answers", ca.do("PING"), "+PONG\r\n")
 	}
+	// A run right after a stopped one is not charged with the garbage it left.
+	tEq(t, "under the bound, after them", ca.do("EVAL", "local s = string.rep('x', 1024) for i = 1, 10 do s = s .. s end return #s", "0"), tInt(1<<20))
 	// As after any error, what the script wrote before it was stopped stays.
 	tEq(t, "write kept", ca.do("GET", "w"), tBulk("1"))
 	tEq(t, "still served", ca.do("EVAL", "return redis.call('get', 'w')", "0"), tBulk("1"))
