@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/pm"
@@ -111,7 +110,11 @@ func TestReviewMatcherAsLua51(t *testing.T) {
 	}
 }
 
-// The step budget: hostile patterns fail fast, whatever the function.
+// The step budget: hostile patterns fail with the budget's error, whatever the function.
+// Only the budget gives that error, so it shows the match was cut off; no wall-clock
+// bound here (under -race on a loaded 2-core machine 10 million steps took 2.06 s, past
+// the 2 s this test once asserted). Without the budget these run for minutes and the
+// test's timeout fails them.
 func TestReviewMatcherBudget(t *testing.T) {
 	for _, script := range []string{
 		"return string.find(string.rep('a', 400), '.-.-.-b')",
@@ -122,14 +125,10 @@ func TestReviewMatcherBudget(t *testing.T) {
 		"return string.find(string.rep('(', 20000), '%b()x')",
 	} {
 		L := newScriptState(&scriptRun{})
-		start := time.Now()
 		err := L.DoString(script)
 		L.Close()
 		if err == nil || !strings.Contains(err.Error(), errScriptPatternTooComplex) {
 			t.Errorf("%s: %v", script, err)
-		}
-		if took := time.Since(start); took > 2*time.Second {
-			t.Errorf("%s took %v", script, took)
 		}
 	}
 	// A big but linear match is within the budget.
