@@ -147,6 +147,38 @@ func TestMetricsPerDB(t *testing.T) {
 	}
 }
 
+// TestMetricsRecordCache: GETs of a key flushed into its file move the record cache's
+// series on /metrics: a miss (the first read), then hits, and the bytes it holds.
+func TestMetricsRecordCache(t *testing.T) {
+	e := metricsEnv(t, func(c *server.Config) { c.FlushInterval = 20 * time.Millisecond })
+	id := e.srv.CreateDatabase(t, "cached", true)
+	c := redis.NewClient(&redis.Options{Addr: e.srv.Addr(), DB: int(id), MaxRetries: -1})
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if v, err := c.Get(ctx, "k").Result(); err != nil || v != "v" {
+			t.Fatalf("GET: %q %v", v, err)
+		}
+		got, _ := scrape(t, e, herodbtest.AdminSecret)
+		if got["herodb_record_cache_hits_total"] > 0 {
+			for _, s := range []string{"herodb_record_cache_misses_total", "herodb_record_cache_bytes"} {
+				if got[s] <= 0 {
+					t.Errorf("%s = %v after a hit; want above 0", s, got[s])
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("herodb_record_cache_hits_total still %v after 10 s of GETs of a flushed key", got["herodb_record_cache_hits_total"])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestMetricsRefusedWithoutCredential: /metrics needs the admin secret or a token with
 // the metrics scope; anything else is 401 or 403 and shows no metric.
 func TestMetricsRefusedWithoutCredential(t *testing.T) {

@@ -64,27 +64,6 @@ func TestRecordCacheOverTheServer(t *testing.T) {
 	if n := tRecordCacheInfo(t, adm, "record_cache_bytes"); n <= 0 {
 		t.Fatalf("record_cache_bytes %d after a hit", n)
 	}
-	// /metrics has the same numbers.
-	mfs, err := srv.Metrics().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			switch {
-			case m.GetGauge() != nil:
-				seen[mf.GetName()] = m.GetGauge().GetValue()
-			case m.GetCounter() != nil:
-				seen[mf.GetName()] = m.GetCounter().GetValue()
-			}
-		}
-	}
-	for _, name := range []string{"herodb_record_cache_bytes", "herodb_record_cache_hits_total", "herodb_record_cache_misses_total"} {
-		if seen[name] <= 0 {
-			t.Errorf("/metrics %s = %v after a hit and a miss", name, seen[name])
-		}
-	}
 
 	for i := 2; i < 6; i++ {
 		want := "v" + strconv.Itoa(i)

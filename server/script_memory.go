@@ -79,7 +79,7 @@ func (rc *scriptRun) watch(stopping, done <-chan struct{}, limit uint64) {
 		base = min(base, live)
 		return live-base > limit
 	}
-	collecting := &atomic.Bool{} // a collection this watchdog asked for is under way
+	var collecting atomic.Bool // a collection this watchdog asked for is under way
 	for {
 		select {
 		case <-stopping:

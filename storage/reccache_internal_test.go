@@ -6,6 +6,7 @@ package storage
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -250,5 +251,60 @@ func TestRecordCacheManySmall(t *testing.T) {
 	// Two entries each, in at most two pieces of the smallest size.
 	if most := int64(dbs * 2 * (recOverhead + recPiece0)); st.Used > most {
 		t.Fatalf("%d databases of two keys hold %d bytes; want at most %d", dbs, st.Used, most)
+	}
+}
+
+// TestRecordCacheCloseRacesReaders: a database closed while readers fill its cache and
+// a writer moves its file to new states (each starting a new cache) gives every byte
+// back: no cache made or filled after Close is left counted.
+func TestRecordCacheCloseRacesReaders(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		rc := NewRecordCache(8 << 20)
+		kr, err := crypto.NewKeyring(map[uint32][]byte{1: crypto.Random(crypto.KeySize)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := Open(filepath.Join(t.TempDir(), "1.db"), 1, Options{Records: rc}) // no log: every write is a commit
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Unlock(kr); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 50; i++ {
+			recSet(t, db, "k"+strconv.Itoa(i), "v")
+		}
+		var wg sync.WaitGroup
+		for r := 0; r < 4; r++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					if db.View(func(tx *Tx) error { _, _, err := tx.Get([]byte("k" + strconv.Itoa(i%60))); return err }) != nil {
+						return // closed
+					}
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				if db.Update(func(tx *Tx) error {
+					_, err := tx.Set([]byte("k"+strconv.Itoa(i%50)), []byte("w"), SetOptions{})
+					return err
+				}) != nil {
+					return
+				}
+			}
+		}()
+		time.Sleep(time.Duration(5+round) * time.Millisecond)
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if st := rc.Stats(); st.Used != 0 || rc.active.Load() != 0 || st.Hits+st.Misses == 0 {
+			t.Fatalf("round %d, after Close: %+v, %d caches active; want nothing held, and lookups made", round, st, rc.active.Load())
+		}
 	}
 }
