@@ -103,6 +103,20 @@ func (c *tConn) do(args ...string) string {
 	return c.read()
 }
 
+// doWithin is do with a reply deadline of d instead of 10 s, for a command meant to
+// run long (a hostile script under -race on a loaded machine).
+func (c *tConn) doWithin(d time.Duration, args ...string) string {
+	c.t.Helper()
+	c.send(args...)
+	c.conn.SetReadDeadline(time.Now().Add(d))
+	rep, err := tReadReply(c.r)
+	if err != nil {
+		c.t.Errorf("read reply: %v", err)
+		return err.Error()
+	}
+	return string(rep.raw)
+}
+
 // doB sends one binary command and returns its raw reply.
 func (c *tConn) doB(args ...[]byte) string {
 	c.t.Helper()
