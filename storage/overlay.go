@@ -43,17 +43,40 @@ func boltName(b bucketID) []byte {
 	return nil
 }
 
-// item is one key's newest state: a value, or a tombstone (del).
+// item is one key's newest state: a value, or a tombstone (del). pfx is k's first 8
+// bytes (zero-padded), kept beside it so that most comparisons in the tree never load
+// k: the keys bucket's keys are random digests, and each load was a cache miss, so a
+// lookup in a layer of 100,000 keys cost 2.3 µs (every SET makes one and a put).
 type item struct {
 	b   bucketID
+	del bool
+	pfx uint64
 	k   []byte
 	v   []byte
-	del bool
+}
+
+// keyItem is the item for k of bucket b, as the tree orders and finds it.
+func keyItem(b bucketID, k []byte) item { return item{b: b, pfx: prefix8(k), k: k} }
+
+// prefix8 is k's first 8 bytes, big-endian, zero-padded: comparing two of them orders
+// keys as bytes.Compare does, or ties (then the whole keys decide).
+func prefix8(k []byte) uint64 {
+	if len(k) >= 8 {
+		return binary.BigEndian.Uint64(k)
+	}
+	var p uint64
+	for i, c := range k {
+		p |= uint64(c) << (56 - 8*i)
+	}
+	return p
 }
 
 func itemLess(x, y item) bool {
 	if x.b != y.b {
 		return x.b < y.b
+	}
+	if x.pfx != y.pfx {
+		return x.pfx < y.pfx
 	}
 	return bytes.Compare(x.k, y.k) < 0
 }
@@ -111,7 +134,8 @@ func (l *layer) empty() bool { return l.t.Len() == 0 && l.spans.Len() == 0 && !l
 // put records k's new value (or, del, its deletion) in bucket b. k and v are kept:
 // callers hand over slices they no longer change.
 func (l *layer) put(b bucketID, k, v []byte, del bool) {
-	it := item{b: b, k: k, v: v, del: del}
+	it := keyItem(b, k)
+	it.v, it.del = v, del
 	if prev, ok := l.t.Set(it); ok {
 		l.bytes -= prev.size()
 	}
@@ -125,7 +149,7 @@ func (l *layer) put(b bucketID, k, v []byte, del bool) {
 // layers below; otherwise v is the value, nil for a deleted key.
 func (l *layer) get(b bucketID, k []byte) (v []byte, found bool) {
 	if l.t.Len() > 0 {
-		if it, ok := l.t.Get(item{b: b, k: k}); ok {
+		if it, ok := l.t.Get(keyItem(b, k)); ok {
 			if it.del {
 				return nil, true
 			}
@@ -176,7 +200,7 @@ func (l *layer) deletePrefix(b bucketID, p []byte) {
 // dropItems removes this layer's items of bucket b under prefix p.
 func (l *layer) dropItems(b bucketID, p []byte) {
 	var gone []item
-	l.t.Ascend(item{b: b, k: p}, func(it item) bool {
+	l.t.Ascend(keyItem(b, p), func(it item) bool {
 		if it.b != b || !bytes.HasPrefix(it.k, p) {
 			return false
 		}

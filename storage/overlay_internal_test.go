@@ -191,3 +191,24 @@ func FuzzLayerDecode(f *testing.F) {
 		}
 	})
 }
+
+// prefix8 orders keys as bytes.Compare does wherever two prefixes differ: short keys,
+// keys that are prefixes of others, zero bytes and high bytes included.
+func TestPrefixOrder(t *testing.T) {
+	keys := [][]byte{nil, {0}, {0, 0}, {1}, {0, 1}, []byte("a"), []byte("a\x00"), []byte("a\x00b"),
+		[]byte("abcdefgh"), []byte("abcdefgh\x00"), []byte("abcdefghi"), []byte("abcdefgi"), {0xff},
+		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0}, []byte("b")}
+	for _, x := range keys {
+		for _, y := range keys {
+			px, py := prefix8(x), prefix8(y)
+			want := bytes.Compare(x, y)
+			switch {
+			case px < py && want >= 0, px > py && want <= 0:
+				t.Errorf("prefix8(%q) = %x, prefix8(%q) = %x, but bytes.Compare = %d", x, px, y, py, want)
+			}
+			if got := itemLess(keyItem(bKeys, x), keyItem(bKeys, y)); got != (want < 0) {
+				t.Errorf("itemLess(%q, %q) = %v, want %v", x, y, got, want < 0)
+			}
+		}
+	}
+}

@@ -35,7 +35,7 @@ func (c *rcursor) SeekLE(k []byte) ([]byte, []byte) {
 		it := t.Iter()
 		s := source{li: i, it: &it}
 		switch {
-		case !it.Seek(item{b: c.b, k: k}):
+		case !it.Seek(keyItem(c.b, k)):
 			s.ok = it.Last()
 		case it.Item().b != c.b || !bytes.Equal(it.Item().k, k):
 			s.ok = it.Prev()

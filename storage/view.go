@@ -158,7 +158,7 @@ func (c *cursor) Seek(k []byte) ([]byte, []byte) {
 		}
 		it := t.Iter()
 		s := source{li: i, it: &it}
-		s.ok = it.Seek(item{b: c.b, k: k})
+		s.ok = it.Seek(keyItem(c.b, k))
 		s.load(c.b)
 		c.srcs = append(c.srcs, s)
 	}
