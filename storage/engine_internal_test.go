@@ -63,7 +63,7 @@ next:
 
 // engNode is a data directory's log and manager, reopenable.
 type engNode struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	walKey []byte
 	keys   map[uint64][]byte

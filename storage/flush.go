@@ -370,18 +370,25 @@ func (db *DB) commitLayer(f *layer) error {
 		db.measure()
 		return nil
 	}
-	err := db.bolt.Update(func(btx *bolt.Tx) error { return db.writeLayer(btx, f) })
+	prev := db.recs.Load() // the record cache of the state this commit follows
+	var txid uint64
+	write := func(btx *bolt.Tx) error {
+		txid = uint64(btx.ID())
+		return db.writeLayer(btx, f)
+	}
+	err := db.bolt.Update(write)
 	if errors.Is(err, berrors.ErrMaxSizeReached) {
 		// The admission estimate let through more than the cap allows. Nothing may be
 		// lost: write it past the cap, and refuse further growth by the estimate.
 		logOut().Warn("storage: database grew past its max_size", "db", db.id, "max_size", db.opts.MaxSize)
 		db.bolt.MaxSize = 0
-		err = db.bolt.Update(func(btx *bolt.Tx) error { return db.writeLayer(btx, f) })
+		err = db.bolt.Update(write)
 		db.bolt.MaxSize = int(db.opts.MaxSize)
 	}
 	if err != nil {
 		return db.mapErr(err)
 	}
+	db.carryRecords(prev, txid, f)
 	db.measure()
 	return nil
 }

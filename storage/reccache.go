@@ -9,12 +9,19 @@ package storage
 // Entries are valid for one state of one file: the state a bbolt read transaction sees,
 // named by the file's handle and the transaction id of its last commit (every commit, a
 // flush or anything else, advances it). A reader whose transaction sees that state uses
-// the entries; the first reader to see a later state starts an empty cache for it. So a
-// flush invalidates nothing by hand, and a cached record is always what bbolt's Get would
-// have returned in the same transaction. Records stay sealed, as on disk. Only read-only
-// transactions (View) use and fill it; the committer reads the file as before.
+// the entries; the first reader to see a later state starts an empty cache for it. So
+// no commit can leave a stale entry, and a cached record is always what bbolt's Get
+// would have returned in the same transaction. Records stay sealed, as on disk. Only
+// read-only transactions (View) use and fill it; the committer reads the file as before.
+//
+// A flush is the one commit whose changes are known: its layer. Once it has committed,
+// it carries the cache of the state before it over to the state it made, without the
+// key records its layer wrote (carry). Without that, a database written all the time
+// started its cache over at every flush, once a second, and served few reads from it.
 
 import (
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -126,6 +133,7 @@ type recShard struct {
 	mu    sync.RWMutex
 	m     map[[recKeyLen]byte]recSpan
 	arena [][]byte // pieces of recPiece0 to recChunk bytes
+	live  int64    // bytes of the arena its entries still point to (carry drops some)
 }
 
 // records returns the record cache valid for btx's view of the file, or nil: no cache
@@ -241,6 +249,7 @@ func (c *recCache) put(sh *recShard, key *[recKeyLen]byte, v []byte) {
 	}
 	off := len(sh.arena[last])
 	sh.arena[last] = append(sh.arena[last], v...) // within its capacity: never moves
+	sh.live += int64(len(v))
 	sh.m[*key] = recSpan{off: uint32(last)<<recChunkBits | uint32(off), n: uint32(len(v))}
 }
 
@@ -262,5 +271,92 @@ func (c *recCache) drop() {
 	if n := c.used.Swap(0); n > 0 {
 		c.node.used.Add(-n)
 		c.node.active.Add(-1)
+	}
+}
+
+// carryRecords follows a flush's commit, txid, of layer f: the cache of the state before
+// it (prev, taken before the commit) becomes the cache of the state it made, without the
+// key records f changed. Nothing is carried when prev is not the state just before the
+// commit, when f deletes a range of keys (FLUSHDB, a big DEL), when its entries point to
+// less than half of the bytes written into its arena (it starts over instead of holding
+// dead bytes), or when its memory no longer fits the bound.
+func (db *DB) carryRecords(prev *recCache, txid uint64, f *layer) {
+	if prev == nil || prev.file != db.bolt || prev.epoch+1 != txid {
+		return
+	}
+	// prev takes no more entries from here on, so what it holds can be copied.
+	prev.drop()
+	keysSpan := false
+	f.spans.Scan(func(sp span) bool {
+		keysSpan = keysSpan || sp.b == bKeys
+		return !keysSpan
+	})
+	if keysSpan {
+		return
+	}
+	n := &recCache{node: prev.node, file: prev.file, epoch: txid}
+	var cost, arena, written, live int64
+	for i := range prev.shards {
+		// A barrier: an addition that began before prev was dropped has ended, and none
+		// begins after (each checks under the lock), so prev's shards no longer change
+		// and are copied without holding up its readers.
+		prev.shards[i].mu.Lock()
+		prev.shards[i].mu.Unlock()
+	}
+	for i := range prev.shards {
+		from, to := &prev.shards[i], &n.shards[i]
+		if from.m != nil {
+			to.m = maps.Clone(from.m)
+		}
+		to.arena = slices.Clone(from.arena) // the pieces are shared; their headers are not
+		to.live = from.live
+		for _, p := range to.arena {
+			arena, written = arena+int64(cap(p)), written+int64(len(p))
+		}
+	}
+	var key [recKeyLen]byte
+	f.t.Ascend(keyItem(bKeys, nil), func(it item) bool {
+		if it.b != bKeys {
+			return false
+		}
+		if len(it.k) != recKeyLen {
+			return true
+		}
+		copy(key[:], it.k)
+		sh := &n.shards[key[0]%recShards]
+		if sp, ok := sh.m[key]; ok {
+			delete(sh.m, key)
+			if sp.off != absentOff {
+				sh.live -= int64(sp.n)
+			}
+		}
+		return true
+	})
+	entries := 0
+	for i := range n.shards {
+		entries += len(n.shards[i].m)
+		live += n.shards[i].live
+	}
+	cost = arena + int64(entries)*recOverhead
+	if entries == 0 || 2*live < written || cost > n.node.share() || !n.node.take(cost) {
+		return
+	}
+	n.used.Store(cost)
+	n.node.active.Add(1)
+	for {
+		c := db.recs.Load()
+		if c != nil && c != prev && (c.file != n.file || c.epoch != txid) {
+			n.drop() // a later state is cached already
+			return
+		}
+		if db.recs.CompareAndSwap(c, n) {
+			if c != prev {
+				c.drop() // a reader's cache of the new state, begun before this one
+			}
+			break
+		}
+	}
+	if db.recsOff.Load() && db.recs.CompareAndSwap(n, nil) {
+		n.drop() // Close ran meanwhile
 	}
 }

@@ -103,6 +103,81 @@ func TestRecordCacheFollowsTheFile(t *testing.T) {
 	}
 }
 
+// TestRecordCacheCarriesOverFlush: a flush keeps the entries of keys it did not write,
+// so a database written now and then still serves its other keys from memory; the keys
+// it wrote (overwritten, deleted, created where the cache knew them absent) are read
+// afresh, and a range delete (FLUSHDB) carries nothing.
+func TestRecordCacheCarriesOverFlush(t *testing.T) {
+	n, db := recNode(t, 8<<20)
+	rc := n.recs
+	const keys = 100
+	for i := 0; i < keys; i++ {
+		recSet(t, db, "k"+strconv.Itoa(i), "v1")
+	}
+	recFlush(t, db)
+	readAll := func(what string, want func(i int) (string, bool)) {
+		t.Helper()
+		for i := 0; i < keys+3; i++ {
+			v, ok := recGet(t, db, "k"+strconv.Itoa(i))
+			if wv, wok := want(i); v != wv || ok != wok {
+				t.Fatalf("%s: k%d = %q %v; want %q %v", what, i, v, ok, wv, wok)
+			}
+		}
+	}
+	readAll("first read", func(i int) (string, bool) { return map[bool]string{true: "v1"}[i < keys], i < keys })
+	before := rc.Stats()
+	if before.Misses != keys+3 {
+		t.Fatalf("first read: %+v; want %d misses", before, keys+3)
+	}
+	// Overwrite 0-9, delete 10-14, create 100 (read as absent above).
+	for i := 0; i < 10; i++ {
+		recSet(t, db, "k"+strconv.Itoa(i), "v2")
+	}
+	if err := db.Update(func(tx *Tx) error {
+		for i := 10; i < 15; i++ {
+			if _, err := tx.Del([]byte("k" + strconv.Itoa(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	recSet(t, db, "k100", "new")
+	recFlush(t, db)
+	after := func(i int) (string, bool) {
+		switch {
+		case i < 10:
+			return "v2", true
+		case i < 15:
+			return "", false
+		case i < keys, i == 100:
+			return map[bool]string{true: "v1", false: "new"}[i < keys], true
+		}
+		return "", false
+	}
+	readAll("after the flush", after)
+	st := rc.Stats()
+	// 16 keys were written (0-14 and 100): those miss; the other 87 are still held.
+	if hits, misses := st.Hits-before.Hits, st.Misses-before.Misses; misses != 16 || hits != keys+3-16 {
+		t.Fatalf("after the flush: %d hits, %d misses; want %d and 16", hits, misses, keys+3-16)
+	}
+	readAll("again", after)
+	if st2 := rc.Stats(); st2.Misses != st.Misses {
+		t.Fatalf("a third read missed %d times", st2.Misses-st.Misses)
+	}
+
+	if err := db.Update(func(tx *Tx) error { return tx.Flush() }); err != nil {
+		t.Fatal(err)
+	}
+	recFlush(t, db)
+	st = rc.Stats()
+	readAll("after FLUSHDB", func(int) (string, bool) { return "", false })
+	if misses := rc.Stats().Misses - st.Misses; misses != keys+3 {
+		t.Fatalf("after FLUSHDB: %d misses; want %d (nothing carried over a range delete)", misses, keys+3)
+	}
+}
+
 // TestRecordCacheBound: the node's bound holds however many keys are read, a full cache
 // keeps serving what it holds, and closing gives it all back.
 func TestRecordCacheBound(t *testing.T) {
@@ -306,5 +381,67 @@ func TestRecordCacheCloseRacesReaders(t *testing.T) {
 		if st := rc.Stats(); st.Used != 0 || rc.active.Load() != 0 || st.Hits+st.Misses == 0 {
 			t.Fatalf("round %d, after Close: %+v, %d caches active; want nothing held, and lookups made", round, st, rc.active.Load())
 		}
+	}
+}
+
+// BenchmarkRecordCacheCarry: what a flush's carry costs when the cache holds the
+// entries of 200,000 keys (the copy of its maps; the flush writes one key).
+func BenchmarkRecordCacheCarry(b *testing.B) {
+	n := &engNode{t: b, dir: b.TempDir(), walKey: crypto.Random(32), recs: NewRecordCache(256 << 20),
+		keys: map[uint64][]byte{1: crypto.Random(crypto.KeySize)}}
+	n.start()
+	defer n.stop()
+	db, release, err := n.m.Acquire(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer release()
+	const keys = 200_000
+	if err := db.Update(func(tx *Tx) error {
+		for i := 0; i < keys; i++ {
+			if _, err := tx.Set([]byte("key"+strconv.Itoa(i)), []byte("value-of-some-100-bytes-"+strconv.Itoa(i)), SetOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.flushNow(); err != nil {
+		b.Fatal(err)
+	}
+	read := func() {
+		if err := db.View(func(tx *Tx) error {
+			for i := 0; i < keys; i++ {
+				if _, _, err := tx.Get([]byte("key" + strconv.Itoa(i))); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	read()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		if err := db.Update(func(tx *Tx) error {
+			_, err := tx.Set([]byte("key0"), []byte("v"+strconv.Itoa(i)), SetOptions{})
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+		db.viewMu.Lock()
+		f := db.cur
+		db.viewMu.Unlock()
+		prev := db.recs.Load()
+		b.StartTimer()
+		db.carryRecords(prev, prev.epoch+1, f)
+		b.StopTimer()
+		if c := db.recs.Load(); c == prev || c == nil {
+			b.Fatal("nothing carried")
+		}
+		b.StartTimer()
 	}
 }
