@@ -57,11 +57,12 @@ const (
 // their hits and misses for INFO. A database's cache holds at most its fair share, the
 // bound over the databases whose caches hold anything (so one tenant alone may use it
 // all, and sixteen get a sixteenth each). A cache that is full takes nothing more until
-// its state is replaced (the next flush or commit) or its database closes: then its
-// memory goes back. Adding costs more than a lookup saves (a copy, a map insert, the
-// lock), so a full cache keeps what it holds rather than start over: with a million
-// keys read at random and room for a quarter of them, a cache that started over when
-// full served 18% of GET -P 16 from memory and cost 40% more CPU per GET than none.
+// its state is replaced (a commit other than a flush), its hit rate falls under half its
+// best (count), or its database closes: then its memory goes back. Adding costs more
+// than a lookup saves (a copy, a map insert, the lock), so a full cache keeps what it
+// holds rather than start over: with a million keys read at random and room for a
+// quarter of them, a cache that started over when full served 18% of GET -P 16 from
+// memory and cost 40% more CPU per GET than none.
 type RecordCache struct {
 	limit  int64
 	used   atomic.Int64
@@ -124,6 +125,11 @@ type recCache struct {
 	full   atomic.Bool  // no more additions
 	dead   atomic.Bool  // replaced or closed: takes no more entries
 	shards [recShards]recShard
+
+	// A full cache's hit rate, by windows of recWindow lookups (see restart): lookups
+	// and hits in the window under way, and the best window's hits.
+	db                 *DB
+	win, winHits, best atomic.Int64
 }
 
 // recShard is one part of a cache. Records are appended to its arena and never moved or
@@ -154,7 +160,7 @@ func (db *DB) records(btx *bolt.Tx) *recCache {
 				return nil // a transaction begun before the last commit: read the file
 			}
 		}
-		n := &recCache{node: node, file: file, epoch: epoch}
+		n := &recCache{node: node, file: file, epoch: epoch, db: db}
 		if !db.recs.CompareAndSwap(c, n) {
 			continue
 		}
@@ -191,14 +197,61 @@ func (c *recCache) get(bb *bolt.Bucket, k []byte) []byte {
 	sh.mu.RUnlock()
 	if ok {
 		c.node.hits.Add(1)
+	} else {
+		c.node.misses.Add(1)
+	}
+	if c.full.Load() {
+		c.count(ok)
+	}
+	if ok {
 		return rec
 	}
-	c.node.misses.Add(1)
 	v := bb.Get(k)
 	if !c.full.Load() {
 		c.put(sh, &key, v)
 	}
 	return v
+}
+
+// recWindow is how many lookups of a full cache make one window of its hit rate.
+const recWindow = 1 << 13
+
+// count adds a full cache's lookup to its window. At the end of each window the window's
+// hits are compared with the best window's: a cache serving under half as many as it did
+// holds a working set the readers left (a full cache takes nothing new, and a flush
+// carries it over), so it starts over, empty, for the same state. A cache whose rate is
+// low from the start (keys read at random from many more than it holds) keeps its
+// entries: starting over cannot raise that rate, and costs the additions.
+func (c *recCache) count(hit bool) {
+	if hit {
+		c.winHits.Add(1)
+	}
+	if c.win.Add(1) != recWindow {
+		return
+	}
+	h := c.winHits.Swap(0)
+	c.win.Store(0)
+	best := c.best.Load()
+	if h > best {
+		c.best.Store(h)
+		return
+	}
+	if 2*h < best && c.db != nil {
+		c.db.restartRecords(c)
+	}
+}
+
+// restartRecords replaces c, if it is still the database's cache, with an empty one for
+// the same state.
+func (db *DB) restartRecords(c *recCache) {
+	n := &recCache{node: c.node, file: c.file, epoch: c.epoch, db: db}
+	if !db.recs.CompareAndSwap(c, n) {
+		return
+	}
+	c.drop()
+	if db.recsOff.Load() && db.recs.CompareAndSwap(n, nil) {
+		n.drop() // Close ran meanwhile
+	}
 }
 
 // put adds to sh a record read from the file (nil: none there), unless it does not fit
@@ -294,7 +347,8 @@ func (db *DB) carryRecords(prev *recCache, txid uint64, f *layer) {
 	if keysSpan {
 		return
 	}
-	n := &recCache{node: prev.node, file: prev.file, epoch: txid}
+	n := &recCache{node: prev.node, file: prev.file, epoch: txid, db: db}
+	n.best.Store(prev.best.Load()) // the same entries: the same rate to fall from
 	var cost, arena, written, live int64
 	for i := range prev.shards {
 		// A barrier: an addition that began before prev was dropped has ended, and none
