@@ -171,7 +171,7 @@ func NewKeyring(keys map[uint32][]byte) (*Keyring, error) {
 		return nil, errors.New("keyring needs a key term")
 	}
 	kr.index, kr.file = naming[:KeySize:KeySize], naming[KeySize:]
-	kr.indexMACs.New = func() any { return hmac.New(sha256.New, kr.index) }
+	kr.indexMACs.New = func() any { return &indexMAC{h: hmac.New(sha256.New, kr.index)} }
 	return kr, nil
 }
 
@@ -236,11 +236,18 @@ func (t *term) open(aad, record []byte) ([]byte, error) {
 // Index returns the keyed digest under which a name is looked up, so names never sit on
 // disk in clear. The domain tag keeps key names and field names in separate spaces.
 func (kr *Keyring) Index(domain byte, parts ...[]byte) []byte {
-	m := kr.indexMACs.Get().(hash.Hash)
-	m.Reset()
-	out := digestParts(m, domain, parts)
+	m := kr.indexMACs.Get().(*indexMAC)
+	m.h.Reset()
+	out := digestPartsWith(m.h, &m.n, domain, parts)
 	kr.indexMACs.Put(m)
 	return out
+}
+
+// indexMAC is a pooled HMAC state and the scratch its length prefixes are written from
+// (a local array passed to the hash's Write escaped: one allocation per digest).
+type indexMAC struct {
+	h hash.Hash
+	n [4]byte
 }
 
 // FileMAC is the keyed digest that binds a database file to its database: HMAC-SHA256,
@@ -265,6 +272,10 @@ func keyedDigest(key []byte, domain byte, parts [][]byte) []byte {
 
 func digestParts(m hash.Hash, domain byte, parts [][]byte) []byte {
 	var n [4]byte
+	return digestPartsWith(m, &n, domain, parts)
+}
+
+func digestPartsWith(m hash.Hash, n *[4]byte, domain byte, parts [][]byte) []byte {
 	n[0] = domain
 	m.Write(n[:1])
 	for _, p := range parts {
