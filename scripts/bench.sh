@@ -9,7 +9,8 @@
 #      herodb --sync always   vs redis --appendonly yes --appendfsync always
 #   2. the same, herodb --sync everysec vs redis --appendfsync everysec
 #   3. single database, GET: herodb (--sync always) vs an in-memory redis
-#      (--appendonly no --save ""), both preloaded by a SET run over the same -r
+#      (--appendonly no --save ""), both preloaded by a SET run over the same -r; then
+#      10 N GETs at -P 16 again while 4 more clients SET keys of the same range at -P 1
 #   4. 16 databases, one redis-benchmark per database at once (SET -P 1), rps summed:
 #      herodb --sync always vs redis --databases 17 --appendfsync always (dbnum 1..16)
 #   5. the same with everysec on both
@@ -214,6 +215,27 @@ rb "$hport" 1 -a "$secret" -n "$N" -c "$C" -r "$R" -P 16 -t set >/dev/null
 for P in $PIPELINES; do
 	compare "P=$P" -n "$N" -c "$C" -r "$R" -P "$P" -t get
 done
+# beside PORT DBNUM ARGS...: 10 N GETs at -P 16 (long enough for herodb to flush under
+# them, about once a second) while 4 more clients SET keys of the same range at -P 1 all
+# through, as a database in use is written while it is read.
+beside() {
+	local port=$1 db=$2 w
+	shift 2
+	redis-benchmark -p "$port" --dbnum "$db" -d "$D" "$@" -n $((N * 100)) -c 4 -r "$R" -P 1 -t set -q \
+		>/dev/null 2>>"$tmp/redis-benchmark.log" &
+	w=$!
+	pids+=("$w")
+	rb "$port" "$db" "$@" -n $((N * 10)) -c "$C" -r "$R" -P 16 -t get
+	kill "$w" 2>/dev/null || true
+	wait "$w" 2>/dev/null || true
+	unset 'pids[-1]'
+}
+beside "$rport" 0 >"$tmp/r"
+beside "$hport" 1 -a "$secret" >"$tmp/h"
+r=$(awk '$1 == "GET" { print $2 }' "$tmp/r")
+h=$(awk '$1 == "GET" { print $2 }' "$tmp/h")
+[[ -n $r && -n $h ]] || die "GET beside a writer: redis-benchmark printed nothing (see $tmp/redis-benchmark.log)"
+row "GET P=16 beside SET" "$r" "$h"
 stop_servers "GET"
 gets=$cur
 
@@ -328,7 +350,7 @@ report() {
 	echo "## Parameters"
 	echo
 	echo "- single database: \`redis-benchmark -n $N -c $C -d $D -r $R -P <p>\` for p in $PIPELINES; writes: \`-t $WRITE_TESTS\` (one run per p); redis db 0, herodb db 1 (\`--dbnum 1 -a <admin secret>\`)"
-	echo "- GET: both preloaded with \`-t set -n $N -c $C -r $R -P 16\`, then \`-t get\` with the same -r"
+	echo "- GET: both preloaded with \`-t set -n $N -c $C -r $R -P 16\`, then \`-t get\` with the same -r; \"beside SET\": \`-t get -n $((N * 10)) -P 16\` while \`-t set -c 4 -r $R -P 1\` runs throughout"
 	echo "- $MT_DBS databases: $MT_DBS concurrent \`redis-benchmark --dbnum i -n $MT_N -c $MT_C -d $D -r $R -P 1 -t set\`, i = 1..$MT_DBS, rps summed"
 	if [[ $SUSTAINED == 1 ]]; then
 		echo "- sustained: $SUSTAINED_KEYS keys \`key:%012d\` of $D bytes by \`redis-cli --pipe\`, then \`-t set,get -n $N -c $C -r $SUSTAINED_KEYS -P <p>\`"
