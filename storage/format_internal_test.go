@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
@@ -127,5 +128,20 @@ func writeRaw(t *testing.T, path string, raw []byte) {
 	defer b.Close()
 	if err := b.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketFormat).Put([]byte("format"), raw) }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A record's associated data binds it to its database, its key and its place: records
+// on disk open only under exactly these bytes, so they are pinned here.
+func TestRecordAADIsStable(t *testing.T) {
+	tx := &Tx{db: &DB{id: 0x0102030405060708}}
+	idx := bytes.Repeat([]byte{0xab}, 32)
+	want := append(append([]byte("key\x00"), idx...), 1, 2, 3, 4, 5, 6, 7, 8)
+	if got := tx.metaAAD(idx); !bytes.Equal(got, want) {
+		t.Fatalf("metaAAD = %x, want %x", got, want)
+	}
+	want = append([]byte("val\x00"), 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0x30, 0x39, 'h', 'f', 'l', 'd')
+	if got := tx.dataAAD(12345, TypeHash, []byte("fld")); !bytes.Equal(got, want) {
+		t.Fatalf("dataAAD = %x, want %x", got, want)
 	}
 }
