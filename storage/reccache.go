@@ -126,8 +126,8 @@ type recCache struct {
 	dead   atomic.Bool  // replaced or closed: takes no more entries
 	shards [recShards]recShard
 
-	// A full cache's hit rate, by windows of recWindow lookups (see restart): lookups
-	// and hits in the window under way, and the best window's hits.
+	// A full cache's hit rate, by windows of recWindow lookups (count): lookups and hits
+	// in the window under way, and the best window's hits.
 	db                 *DB
 	win, winHits, best atomic.Int64
 }
@@ -161,19 +161,28 @@ func (db *DB) records(btx *bolt.Tx) *recCache {
 			}
 		}
 		n := &recCache{node: node, file: file, epoch: epoch, db: db}
-		if !db.recs.CompareAndSwap(c, n) {
+		if !db.replaceRecords(c, n) {
 			continue
 		}
-		c.drop()
 		if db.recsOff.Load() {
-			// Close ran meanwhile: whoever unlinks n gives its memory back.
-			if db.recs.CompareAndSwap(n, nil) {
-				n.drop()
-			}
-			return nil
+			return nil // Close ran meanwhile and took n back out
 		}
 		return n
 	}
+}
+
+// replaceRecords makes n the database's cache in place of old (nil: none), which it
+// drops; false, with nothing changed, if the cache is no longer old. Every cache is
+// installed here: when Close ran meanwhile, whoever unlinks n gives its memory back.
+func (db *DB) replaceRecords(old, n *recCache) bool {
+	if !db.recs.CompareAndSwap(old, n) {
+		return false
+	}
+	old.drop()
+	if db.recsOff.Load() && db.recs.CompareAndSwap(n, nil) {
+		n.drop()
+	}
+	return true
 }
 
 // dropRecords gives back the cache's memory at Close; no cache is made after it.
@@ -236,21 +245,9 @@ func (c *recCache) count(hit bool) {
 		c.best.Store(h)
 		return
 	}
-	if 2*h < best && c.db != nil {
-		c.db.restartRecords(c)
-	}
-}
-
-// restartRecords replaces c, if it is still the database's cache, with an empty one for
-// the same state.
-func (db *DB) restartRecords(c *recCache) {
-	n := &recCache{node: c.node, file: c.file, epoch: c.epoch, db: db}
-	if !db.recs.CompareAndSwap(c, n) {
-		return
-	}
-	c.drop()
-	if db.recsOff.Load() && db.recs.CompareAndSwap(n, nil) {
-		n.drop() // Close ran meanwhile
+	if 2*h < best {
+		// Start over: an empty cache for the same state, if c is still the database's.
+		c.db.replaceRecords(c, &recCache{node: c.node, file: c.file, epoch: c.epoch, db: c.db})
 	}
 }
 
@@ -349,7 +346,7 @@ func (db *DB) carryRecords(prev *recCache, txid uint64, f *layer) {
 	}
 	n := &recCache{node: prev.node, file: prev.file, epoch: txid, db: db}
 	n.best.Store(prev.best.Load()) // the same entries: the same rate to fall from
-	var cost, arena, written, live int64
+	var arena, written, live int64
 	for i := range prev.shards {
 		// A barrier: an addition that began before prev was dropped has ended, and none
 		// begins after (each checks under the lock), so prev's shards no longer change
@@ -391,26 +388,22 @@ func (db *DB) carryRecords(prev *recCache, txid uint64, f *layer) {
 		entries += len(n.shards[i].m)
 		live += n.shards[i].live
 	}
-	cost = arena + int64(entries)*recOverhead
+	cost := arena + int64(entries)*recOverhead
 	if entries == 0 || 2*live < written || cost > n.node.share() || !n.node.take(cost) {
 		return
 	}
 	n.used.Store(cost)
 	n.node.active.Add(1)
+	// n takes the place of prev (dropped already) or of a readers' cache of the new
+	// state begun before it, never of a later state's.
 	for {
 		c := db.recs.Load()
 		if c != nil && c != prev && (c.file != n.file || c.epoch != txid) {
-			n.drop() // a later state is cached already
+			n.drop()
 			return
 		}
-		if db.recs.CompareAndSwap(c, n) {
-			if c != prev {
-				c.drop() // a reader's cache of the new state, begun before this one
-			}
-			break
+		if db.replaceRecords(c, n) {
+			return
 		}
-	}
-	if db.recsOff.Load() && db.recs.CompareAndSwap(n, nil) {
-		n.drop() // Close ran meanwhile
 	}
 }

@@ -250,6 +250,89 @@ func TestRecordCacheFollowsAShift(t *testing.T) {
 	}
 }
 
+// TestRecordCacheRestartRacesReaders (-race): readers whose keys move on make a full
+// cache start over again and again while others still read and fill the one it
+// replaced; every read is right, and closing gives every byte back.
+func TestRecordCacheRestartRacesReaders(t *testing.T) {
+	n, db := recNode(t, 1<<20)
+	const keys, region = 12000, 4000 // each region more than the cache holds
+	name := func(i int) string { return "key" + strconv.Itoa(i) }
+	value := func(i int) string { return fmt.Sprintf("value-%0150d", i) }
+	if err := db.Update(func(tx *Tx) error {
+		for i := 0; i < keys; i++ {
+			if _, err := tx.Set([]byte(name(i)), []byte(value(i)), SetOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	recFlush(t, db)
+	for i := 0; i < region; i++ { // fill the cache from the first region
+		recGet(t, db, name(i))
+	}
+	if !db.recs.Load().full.Load() {
+		t.Fatal("the cache did not fill")
+	}
+	// Four readers read at random from one region: first the one the cache filled from,
+	// then, each time it has started over (and filled again), the next.
+	var at atomic.Int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func(r int) {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(r), 7))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i := int(at.Load())*region + rnd.IntN(region)
+				if v, ok := recGet(t, db, name(i)); !ok || v != value(i) {
+					t.Errorf("%s: %q %v", name(i), v, ok)
+					return
+				}
+			}
+		}(r)
+	}
+	// settle waits until c is full and has counted a few windows: its best to fall from.
+	deadline := time.Now().Add(20 * time.Second)
+	settle := func(c *recCache) {
+		for time.Now().Before(deadline) && (!c.full.Load() || c.best.Load() == 0) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		for from := n.recs.Stats().Hits + n.recs.Stats().Misses; time.Now().Before(deadline) &&
+			n.recs.Stats().Hits+n.recs.Stats().Misses < from+2*recWindow; {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	restarts, cur := 0, db.recs.Load()
+	settle(cur)
+	at.Store(1)
+	for restarts < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		if c := db.recs.Load(); c != cur {
+			restarts, cur = restarts+1, c
+			settle(c)                     // the new cache fills from this region
+			at.Store((at.Load() + 1) % 3) // then the readers move on
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if restarts < 3 {
+		t.Fatalf("the cache started over %d times in 20 s; want 3", restarts)
+	}
+	t.Logf("%d restarts, %+v", restarts, n.recs.Stats())
+	n.stop()
+	if st := n.recs.Stats(); st.Used != 0 || n.recs.active.Load() != 0 {
+		t.Fatalf("after close: %+v, %d caches active; want nothing held", st, n.recs.active.Load())
+	}
+}
+
 // TestRecordCacheBound: the node's bound holds however many keys are read, a full cache
 // serves what it holds, and closing gives it all back.
 func TestRecordCacheBound(t *testing.T) {
