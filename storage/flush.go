@@ -435,10 +435,10 @@ func (db *DB) writeLayer(btx *bolt.Tx, f *layer) error {
 			}
 			lastID = it.b
 		}
-		if it.del {
-			err = last.Delete(it.k)
+		if it.c.del {
+			err = last.Delete(it.c.k)
 		} else {
-			err = last.Put(it.k, it.v)
+			err = last.Put(it.c.k, it.c.v)
 		}
 		return err == nil
 	})

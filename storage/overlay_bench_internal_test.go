@@ -22,10 +22,11 @@ func benchLayer(b *testing.B) (*layer, [][]byte) {
 func BenchmarkLayerGet(b *testing.B) {
 	l, keys := benchLayer(b)
 	probe := make([]byte, 32)
+	var scratch change // as a view's lookups do
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		copy(probe, keys[(i*7919)%len(keys)]) // a fresh slice, as a digest computed per command is
-		if _, ok := l.get(bKeys, probe); !ok {
+		if _, ok := l.find(probeItem(bKeys, probe, &scratch)); !ok {
 			b.Fatal("missing")
 		}
 	}
@@ -37,5 +38,26 @@ func BenchmarkLayerPut(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		l.put(bKeys, keys[(i*7919)%len(keys)], v, false)
+	}
+}
+
+// BenchmarkLayerAbsorb is the committer's step after each logged batch: a pending layer
+// of 16 writes (half overwrites, half new keys) absorbed into the current one.
+func BenchmarkLayerAbsorb(b *testing.B) {
+	l, keys := benchLayer(b)
+	fresh := make([][]byte, 8*b.N)
+	for i := range fresh {
+		fresh[i] = make([]byte, 32)
+		rand.Read(fresh[i])
+	}
+	v := make([]byte, 150)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := newLayer()
+		for j := 0; j < 8; j++ {
+			p.put(bKeys, keys[(i*8+j)*7919%len(keys)], v, false)
+			p.put(bKeys, fresh[i*8+j], v, false)
+		}
+		l.absorb(p)
 	}
 }

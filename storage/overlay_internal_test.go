@@ -192,12 +192,17 @@ func FuzzLayerDecode(f *testing.F) {
 	})
 }
 
-// prefix8 orders keys as bytes.Compare does wherever two prefixes differ: short keys,
-// keys that are prefixes of others, zero bytes and high bytes included.
+// prefix8 orders keys as bytes.Compare does wherever two prefixes differ, and the tree's
+// order (two words, then the keys) is bytes.Compare's: short keys, keys that are prefixes
+// of others, zero bytes and high bytes included.
 func TestPrefixOrder(t *testing.T) {
 	keys := [][]byte{nil, {0}, {0, 0}, {1}, {0, 1}, []byte("a"), []byte("a\x00"), []byte("a\x00b"),
 		[]byte("abcdefgh"), []byte("abcdefgh\x00"), []byte("abcdefghi"), []byte("abcdefgi"), {0xff},
-		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0}, []byte("b")}
+		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0}, []byte("b"),
+		// the second word: ties in the first 8 bytes, differences within the next 8 and after
+		[]byte("abcdefghijklmnop"), []byte("abcdefghijklmnoq"), []byte("abcdefghijklmnop\x00"),
+		[]byte("abcdefghijklmnopq"), []byte("abcdefghijklmnopr"), []byte("abcdefgh\x00\x00\x00\x00\x00\x00\x00\x00"),
+		[]byte("abcdefgh\xff"), []byte("abcdefghij")}
 	for _, x := range keys {
 		for _, y := range keys {
 			px, py := prefix8(x), prefix8(y)

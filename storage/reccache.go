@@ -370,10 +370,10 @@ func (db *DB) carryRecords(prev *recCache, txid uint64, f *layer) {
 		if it.b != bKeys {
 			return false
 		}
-		if len(it.k) != recKeyLen {
+		if len(it.c.k) != recKeyLen {
 			return true
 		}
-		copy(key[:], it.k)
+		copy(key[:], it.c.k)
 		sh := &n.shards[key[0]%recShards]
 		if sp, ok := sh.m[key]; ok {
 			delete(sh.m, key)

@@ -37,7 +37,7 @@ func (c *rcursor) SeekLE(k []byte) ([]byte, []byte) {
 		switch {
 		case !it.Seek(keyItem(c.b, k)):
 			s.ok = it.Last()
-		case it.Item().b != c.b || !bytes.Equal(it.Item().k, k):
+		case it.Item().b != c.b || !bytes.Equal(it.Item().c.k, k):
 			s.ok = it.Prev()
 		default:
 			s.ok = true

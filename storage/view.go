@@ -20,6 +20,9 @@ type view struct {
 	bolts  [5]*bolt.Bucket
 	looked [5]bool
 	own    [3]*layer // backing for layers: no allocation for them
+	// probe is get's scratch for the key it looks for in the layers, so a lookup
+	// allocates nothing; a view, as its transaction, is used by one goroutine at a time.
+	probe change
 }
 
 func bucketSlot(b bucketID) int {
@@ -50,9 +53,12 @@ func (v *view) bolt(b bucketID) *bolt.Bucket {
 }
 
 func (v *view) get(b bucketID, k []byte) []byte {
-	for _, l := range v.layers {
-		if val, ok := l.get(b, k); ok {
-			return val
+	if len(v.layers) > 0 {
+		probe := probeItem(b, k, &v.probe)
+		for _, l := range v.layers {
+			if val, ok := l.find(probe); ok {
+				return val
+			}
 		}
 	}
 	if bb := v.bolt(b); bb != nil {
@@ -186,7 +192,7 @@ func (s *source) load(b bucketID) {
 		s.ok = false
 		return
 	}
-	s.k, s.v, s.del = it.k, it.v, it.del
+	s.k, s.v, s.del = it.c.k, it.c.v, it.c.del
 }
 
 func (c *cursor) advance(s *source) {
