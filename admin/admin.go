@@ -59,7 +59,7 @@ type Config struct {
 	// databases (0: 64 MiB).
 	WriteBuffer int64
 	// FlushInterval is the longest a change waits in memory before its file is written
-	// (0: 1 s); the log holds it durably meanwhile.
+	// (0: storage.DefaultFlushInterval); the log holds it durably meanwhile.
 	FlushInterval time.Duration
 	// RecordCache bounds the memory of key records kept from the files for reads, across
 	// databases (0: 64 MiB; negative: none).

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/seed6aa118f9/herodb/storage"
 )
 
 // Timeouts for the server's process: generous, because with a million databases the
@@ -15,9 +17,9 @@ const (
 	readyTimeout   = 5 * time.Minute
 	stopTimeout    = 2 * time.Minute
 	restartTimeout = 5 * time.Minute
-	// settle lets the flusher (--flush-interval, 1 s by default) write what the log
-	// holds into the files before the disk is measured.
-	settle = 2500 * time.Millisecond
+	// settle lets the flusher (--flush-interval, storage.DefaultFlushInterval) write
+	// what the log holds into the files before the disk is measured.
+	settle = storage.DefaultFlushInterval + 1500*time.Millisecond
 	// restartIdle is how long the restarted server idles before its RSS is sampled again.
 	restartIdle = 5 * time.Second
 	// dropWait is longer than the server's interval between drops of DB 0's mapped

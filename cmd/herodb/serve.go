@@ -98,7 +98,7 @@ func newServeFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.IntVar(&f.maxOpenDBs, "max-open-dbs", 1000, "database files open at once; past it the least recently used is flushed and closed")
 	fs.IntVar(&f.registryCache, "registry-cache", 65536, "database registrations kept in memory; the others are read from DB 0 when used")
 	fs.DurationVar(&f.idleTimeout, "db-idle-timeout", 5*time.Minute, "close a database file unused for this long")
-	fs.DurationVar(&f.flushEvery, "flush-interval", time.Second, "longest a change waits in memory (durable in the log) before its file is written")
+	fs.DurationVar(&f.flushEvery, "flush-interval", storage.DefaultFlushInterval, "longest a change waits in memory (durable in the log) before its file is written")
 	fs.StringVar(&f.walRecover, "wal-recover", "fail", "a damaged log frame that durable frames follow: fail (refuse to start) or truncate (keep what precedes it, drop the rest)")
 	fs.BoolVar(&f.debug, "debug", false, "log debug messages (never secrets); the same as --log-level debug")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
