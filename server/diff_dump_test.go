@@ -165,7 +165,6 @@ func TestDiffRestoreReplies(t *testing.T) {
 		{"RESTORE", "n", "0", s([]byte{99, 0}, 10)},
 		{"RESTORE", "n", "0", s([]byte{20, 1, 'x'}, 10)},
 		{"RESTORE", "n", "0", s([]byte{0, 0xc4}, 10)},
-		{"RESTORE", "n", "0", s([]byte{0, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf0}, 10)},
 		{"RESTORE", "n", "0", s([]byte{1, 0}, 10)},
 		{"RESTORE", "n", "0", s([]byte{2, 0}, 10)},
 		{"RESTORE", "n", "0", s([]byte{2, 2, 1, 'a', 1, 'a'}, 10)},
@@ -220,6 +219,16 @@ func TestDiffRestoreReplies(t *testing.T) {
 		{"EXISTS", "m4"},
 	} {
 		tDiffStep(t, r, h, args, func(rep tReply) string { return string(rep.raw) })
+	}
+	// A string whose length says 2^64-16 bytes: redis-server answered "Bad data format"
+	// until Debian's 7.0.15-1~deb12u7, which aborts on it (an sds length assertion), so
+	// herodb alone is asked, for the answer the older build gave.
+	huge := s([]byte{0, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf0}, 10)
+	if got := h.do("RESTORE", "n", "0", huge); got != "-ERR Bad data format\r\n" {
+		t.Errorf("RESTORE of a string 2^64-16 bytes long: %q; want %q", got, "-ERR Bad data format")
+	}
+	if got := h.do("EXISTS", "n"); got != ":0\r\n" {
+		t.Errorf("EXISTS after the refused RESTORE: %q", got)
 	}
 }
 
