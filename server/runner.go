@@ -60,6 +60,7 @@ var errOutputLimit = errors.New("client output limit")
 // runs and again after the commit (stepRun.run says why).
 func (s *Server) runSteps(sess *session, dbID uint64, useDB bool, steps []step, o runOpts) (ran int, aborted bool, err error) {
 	r := &stepRun{s: s, sess: sess, dbID: dbID, steps: steps, o: o, ran: len(steps)}
+	giveReplyRoom(steps)
 	write, passed := false, false
 	for i := range steps {
 		if steps[i].pre == "" {
@@ -103,6 +104,32 @@ type stepRun struct {
 	touched []touched
 	notes   *notes            // keyspace events, published after the commit (notify.go); nil when off
 	far     map[uint64]*farDB // the other databases the steps write (across.go); nil: none
+	c       call              // the running step's call, one for the run (guard keeps no pointer to it)
+}
+
+// replySlot is the room each step's reply starts with, in one buffer for the first
+// slabSteps steps of a run: a pipeline of GETs and SETs allocated a reply buffer per
+// command, twice for a bulk (its prefix, then the value). A reply that outgrows its
+// room moves to a buffer of its own (each slot is capped, so it never writes over the
+// next).
+const (
+	replySlot = 128
+	slabSteps = 64
+)
+
+// giveReplyRoom gives steps whose replies have no buffer yet their slots of one slab.
+func giveReplyRoom(steps []step) {
+	n := min(len(steps), slabSteps)
+	var slab []byte
+	for i := range steps[:n] {
+		if steps[i].r.b != nil {
+			continue
+		}
+		if slab == nil {
+			slab = make([]byte, n*replySlot)
+		}
+		steps[i].r.b = slab[i*replySlot : i*replySlot : (i+1)*replySlot]
+	}
 }
 
 // run is the transaction function; the storage may call it again (a failed group
@@ -144,8 +171,9 @@ func (r *stepRun) run(tx *storage.Tx) error {
 			if r.notes != nil {
 				noted = r.notes.begin()
 			}
-			if err := r.s.guard(&call{s: r.s, sess: r.sess, args: st.args, row: st.row, tx: tx, r: &st.r, notes: r.notes, touched: &r.touched,
-				farID: st.far, far: r.far[st.far]}); err != nil {
+			r.c = call{s: r.s, sess: r.sess, args: st.args, row: st.row, tx: tx, r: &st.r, notes: r.notes, touched: &r.touched,
+				farID: st.far, far: r.far[st.far]}
+			if err := r.s.guard(&r.c); err != nil {
 				return err
 			}
 			if r.notes != nil && (tx == nil || tx.Mutations() == before) {

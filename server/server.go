@@ -305,12 +305,23 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 		conn.Close()
 		return
 	}
-	cmds := append([]redcon.Command{first}, conn.ReadPipeline()...)
-	steps := make([]step, len(cmds))
-	for i := range cmds {
-		steps[i] = newStep(cmds[i].Args)
+	// The steps and the replies' buffer are the session's, kept from call to call
+	// (handle holds cmdMu): two or three allocations fewer per unpipelined command.
+	steps := append(sess.steps[:0], newStep(first.Args))
+	for _, cmd := range conn.ReadPipeline() {
+		steps = append(steps, newStep(cmd.Args))
 	}
-	var out []byte
+	out := sess.out[:0]
+	defer func() {
+		clear(steps) // their arguments and replies are not kept past the call
+		sess.steps, sess.out = steps[:0], out[:0]
+		if cap(steps) > maxKeptSteps {
+			sess.steps = nil
+		}
+		if cap(out) > maxKeptOut {
+			sess.out = nil
+		}
+	}()
 	for i := 0; i < len(steps) && !sess.quit; {
 		if !sess.authed {
 			if msg := preAuthCheck(steps[i].args); msg != "" {

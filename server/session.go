@@ -46,6 +46,11 @@ type session struct {
 
 	quit bool
 
+	// steps and out are handle's, reused from one call to the next: a long pipeline's
+	// are let go (maxKeptSteps, maxKeptOut) rather than held by an idle connection.
+	steps []step
+	out   []byte
+
 	// block is the waiter of the blocking command being run (blocking.go), nil otherwise:
 	// a blocking handler that finds nothing leaves its keys to it, or, without one (MULTI,
 	// EXEC), answers nil at once.
@@ -66,6 +71,11 @@ type session struct {
 	lastAt  time.Time
 	listDB  int64 // the selected database for CLIENT LIST and INFO; -1: none
 }
+
+const (
+	maxKeptSteps = 256
+	maxKeptOut   = 16 << 10
+)
 
 func newSession(id int64, conn redcon.Conn, now time.Time) *session {
 	sess := &session{id: id, addr: conn.RemoteAddr(), conn: conn, created: now, lastAt: now, listDB: -1}

@@ -58,14 +58,20 @@ type Tx struct {
 	now       int64 // unix ms, fixed for the transaction
 	writable  bool
 	mutations int // changes made so far: WATCH signals only commands that changed something
-	// lastName and lastIdx are the last name nameIndex digested, and its digest.
+	// lastName and lastIdx are the last name nameIndex digested, and its digest; the
+	// name is copied into nameBuf while it fits.
 	lastName, lastIdx []byte
-	keyB              bkt
-	dataB             bkt
-	expB              bkt
-	sysB              bkt
-	namedB            bkt
-	hook              KeyHook // told of new and expired keys (keyhook.go); nil for most
+	nameBuf           [64]byte
+	// aad is metaAAD's and dataAAD's scratch, in aadBuf until a slot outgrows it: the
+	// transaction is allocated anyway, so the usual record costs no allocation.
+	aad    []byte
+	aadBuf [96]byte
+	keyB   bkt
+	dataB  bkt
+	expB   bkt
+	sysB   bkt
+	namedB bkt
+	hook   KeyHook // told of new and expired keys (keyhook.go); nil for most
 	// beforeCommit holds BeforeCommit's functions, each name once, in order.
 	beforeCommit []namedHook
 }
@@ -76,12 +82,14 @@ type namedHook struct {
 }
 
 func (db *DB) newTx(v *view, kr *crypto.Keyring) *Tx {
-	return &Tx{
+	tx := &Tx{
 		db: db, v: v, keys: kr, writable: v.pend != nil,
 		now:  db.opts.Clock.Now().UnixMilli(),
 		keyB: bkt{v, bKeys}, dataB: bkt{v, bData}, expB: bkt{v, bExpires},
 		sysB: bkt{v, bSys}, namedB: bkt{v, bNamed},
 	}
+	tx.aad, tx.lastName = tx.aadBuf[:0], tx.nameBuf[:0]
+	return tx
 }
 
 // BeforeCommit has fn run once the batch this transaction belongs to has run every
@@ -295,19 +303,22 @@ func (tx *Tx) checkOwnRecords() error {
 
 // Associated data layouts. Each binds a ciphertext to its database and place; a record
 // copied anywhere else fails to open.
-// metaAAD and dataAAD are built in one allocation of their exact size (appends onto a
-// literal grew them two or three times per record).
+// metaAAD and dataAAD are built in the transaction's scratch buffer, valid until the
+// next call: every caller hands it straight to one Seal, Open or Reseal, which reads it
+// and keeps nothing (an allocation per record before, about one per command).
 func (tx *Tx) metaAAD(idx []byte) []byte {
-	b := append(make([]byte, 0, 4+len(idx)+8), "key\x00"...)
-	return binary.BigEndian.AppendUint64(append(b, idx...), tx.db.id)
+	b := append(tx.aad[:0], "key\x00"...)
+	tx.aad = binary.BigEndian.AppendUint64(append(b, idx...), tx.db.id)
+	return tx.aad
 }
 
 func (tx *Tx) dataAAD(id uint64, typ Type, slot []byte) []byte {
-	b := append(make([]byte, 0, 4+8+8+1+len(slot)), "val\x00"...)
+	b := append(tx.aad[:0], "val\x00"...)
 	b = binary.BigEndian.AppendUint64(b, tx.db.id)
 	b = binary.BigEndian.AppendUint64(b, id)
 	b = append(b, byte(typ))
-	return append(b, slot...)
+	tx.aad = append(b, slot...)
+	return tx.aad
 }
 
 // nameIndex is name's index digest. A command digests the same name more than once (SET
