@@ -69,6 +69,44 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
+// BenchmarkGetPipeline is a pipeline's read: 16 GETs of 100-byte values in one read
+// transaction, as a connection's `-P 16` group runs them (per op: the 16).
+func BenchmarkGetPipeline(b *testing.B) {
+	e := benchEnv(b)
+	const keys = 1000
+	value := make([]byte, 100)
+	if err := e.db.Update(func(tx *storage.Tx) error {
+		for i := range keys {
+			if _, err := tx.Set(benchName("k", i), value, storage.SetOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	names := make([][]byte, keys)
+	for i := range names {
+		names[i] = benchName("k", i)
+	}
+	i := 0
+	for b.Loop() {
+		if err := e.db.View(func(tx *storage.Tx) error {
+			for range 16 {
+				_, ok, err := tx.Get(names[i%keys])
+				i += 7
+				if err != nil || !ok {
+					b.Error("missing key", err)
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkHSet(b *testing.B) {
 	e := benchEnv(b)
 	i := 0

@@ -121,7 +121,12 @@ func (tx *Tx) storeString(m *meta, value []byte) error {
 				return err
 			}
 		}
-		m.inline, m.value = true, append([]byte{}, value...)
+		if value == nil {
+			value = []byte{} // never nil: "" is a value
+		}
+		// Not copied: every caller stores m (putMeta, which seals a copy) before value
+		// can change, and keeps m no longer than its command.
+		m.inline, m.value = true, value
 		return nil
 	}
 	m.inline, m.value = false, nil

@@ -66,6 +66,7 @@ type Tx struct {
 	// transaction is allocated anyway, so the usual record costs no allocation.
 	aad    []byte
 	aadBuf [96]byte
+	pt     []byte // putMeta's plaintext scratch
 	keyB   bkt
 	dataB  bkt
 	expB   bkt
@@ -199,7 +200,13 @@ func (m *meta) encode() []byte {
 	if m.inline {
 		n += binary.MaxVarintLen64 + len(m.value)
 	}
-	b := make([]byte, metaFixed, n)
+	return m.appendEncoded(make([]byte, 0, n))
+}
+
+// appendEncoded is encode into b's spare room (putMeta's scratch: the plaintext is
+// sealed at once, into a record of its own).
+func (m *meta) appendEncoded(b []byte) []byte {
+	b = append(b[:0], make([]byte, metaFixed)...)
 	b[0] = byte(m.typ)
 	binary.BigEndian.PutUint64(b[1:], m.id)
 	binary.BigEndian.PutUint64(b[9:], uint64(m.expireAt))
@@ -399,7 +406,8 @@ func (tx *Tx) putMeta(m *meta) error {
 		m.counted = true
 		tx.keyEvent(KeyNew, m)
 	}
-	return tx.keyB.Put(idx, tx.keys.Seal(tx.metaAAD(idx), m.encode()))
+	tx.pt = m.appendEncoded(tx.pt)
+	return tx.keyB.Put(idx, tx.keys.Seal(tx.metaAAD(idx), tx.pt))
 }
 
 // sysKeyCount names the sys record holding the number of keys, so DBSIZE and INFO read
