@@ -52,7 +52,7 @@ func (l *guardListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &guardConn{Conn: c, lim: l.limits}, nil
+	return &guardConn{Conn: c, lim: l.limits, raw: newRawIO(c)}, nil
 }
 
 // Parser states: at the start of a command, at a `$<n>` header, inside a bulk.
@@ -69,6 +69,7 @@ type guardConn struct {
 	net.Conn
 	lim    guardLimits
 	authed atomic.Bool
+	raw    *rawIO // the socket's reads and writes, when it is a plain one (rawio_linux.go)
 
 	buf   []byte // bytes from the socket not yet handed to redcon
 	start int    // buf[start:ready] are whole commands, ready to hand over
@@ -194,7 +195,13 @@ func (g *guardConn) fill() {
 	if !g.authed.Load() && g.lim.idle > 0 {
 		g.Conn.SetReadDeadline(time.Now().Add(g.lim.idle))
 	}
-	n, err := g.Conn.Read(g.buf[len(g.buf):cap(g.buf)])
+	var n int
+	var err error
+	if g.raw != nil {
+		n, err = g.raw.read(g.buf[len(g.buf):cap(g.buf)])
+	} else {
+		n, err = g.Conn.Read(g.buf[len(g.buf):cap(g.buf)])
+	}
 	g.buf = g.buf[:len(g.buf)+n]
 	if err != nil {
 		g.rerr = err
@@ -379,6 +386,9 @@ func (g *guardConn) unauthenticated() { g.authed.Store(false) }
 func (g *guardConn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if g.raw != nil {
+		return g.raw.write(p)
 	}
 	return g.Conn.Write(p)
 }
