@@ -79,11 +79,14 @@ func (r *rawIO) write(p []byte) (int, error) {
 	err := r.rc.Write(func(fd uintptr) bool {
 		for written < len(p) {
 			m, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[written])), uintptr(len(p)-written))
-			switch e {
-			case 0:
+			switch {
+			case e == 0 && m == 0: // a socket never takes nothing of a non-empty write; never spin on it
+				errno = syscall.EIO
+				return true
+			case e == 0:
 				written += int(m)
-			case syscall.EINTR:
-			case syscall.EAGAIN:
+			case e == syscall.EINTR:
+			case e == syscall.EAGAIN:
 				return false
 			default:
 				errno = e
