@@ -25,6 +25,21 @@ func benchName(prefix string, i int) []byte {
 
 var benchValue = make([]byte, 64)
 
+// benchPreload sets keys "k"+0 .. keys-1 to value, in one transaction.
+func benchPreload(b *testing.B, e *env, keys int, value []byte) {
+	b.Helper()
+	if err := e.db.Update(func(tx *storage.Tx) error {
+		for i := range keys {
+			if _, err := tx.Set(benchName("k", i), value, storage.SetOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+}
+
 func BenchmarkSet(b *testing.B) {
 	e := benchEnv(b)
 	i := 0
@@ -43,16 +58,7 @@ func BenchmarkSet(b *testing.B) {
 func BenchmarkGet(b *testing.B) {
 	e := benchEnv(b)
 	const keys = 1000
-	if err := e.db.Update(func(tx *storage.Tx) error {
-		for i := range keys {
-			if _, err := tx.Set(benchName("k", i), benchValue, storage.SetOptions{}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	benchPreload(b, e, keys, benchValue)
 	i := 0
 	for b.Loop() {
 		name := benchName("k", i%keys)
@@ -74,17 +80,7 @@ func BenchmarkGet(b *testing.B) {
 func BenchmarkGetPipeline(b *testing.B) {
 	e := benchEnv(b)
 	const keys = 1000
-	value := make([]byte, 100)
-	if err := e.db.Update(func(tx *storage.Tx) error {
-		for i := range keys {
-			if _, err := tx.Set(benchName("k", i), value, storage.SetOptions{}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	benchPreload(b, e, keys, make([]byte, 100))
 	names := make([][]byte, keys)
 	for i := range names {
 		names[i] = benchName("k", i)

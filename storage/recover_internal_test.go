@@ -35,7 +35,7 @@ func TestLogNotTruncatedBeforeRecovery(t *testing.T) {
 		m := &meta{id: uint64(i + 1), typ: TypeString, name: []byte(fmt.Sprintf("k%d", i)), inline: true, value: []byte("v")}
 		tx := &Tx{db: &DB{id: 1}, keys: kr}
 		idx := tx.nameIndex(m.name)
-		l.put(bKeys, idx, kr.Seal(tx.metaAAD(idx), m.encode()), false)
+		l.put(bKeys, idx, kr.Seal(tx.metaAAD(idx), m.appendEncoded(nil)), false)
 		l.seq, l.hasSeq = uint64(i+1), true
 		if _, wait := log.Append([]wal.Part{{DB: 1, Data: l.encode(nil)}}); wait() != nil {
 			t.Fatal("append")
@@ -102,7 +102,7 @@ func TestRecoverSkipsHeldDatabases(t *testing.T) {
 		m := &meta{id: uint64(i + 1), typ: TypeString, name: []byte(fmt.Sprintf("k%d", i)), inline: true, value: []byte("v")}
 		tx := &Tx{db: &DB{id: id}, keys: kr}
 		idx := tx.nameIndex(m.name)
-		l.put(bKeys, idx, kr.Seal(tx.metaAAD(idx), m.encode()), false)
+		l.put(bKeys, idx, kr.Seal(tx.metaAAD(idx), m.appendEncoded(nil)), false)
 		l.seq, l.hasSeq = uint64(i+1), true
 		if _, wait := log.Append([]wal.Part{{DB: id, Data: l.encode(nil)}}); wait() != nil {
 			t.Fatal("append")

@@ -195,16 +195,8 @@ const recInline = 'i'
 // reading a key's type or TTL never opens much, and RENAME reseals little.
 const inlineMax = 512
 
-func (m *meta) encode() []byte {
-	n := metaFixed + len(m.name)
-	if m.inline {
-		n += binary.MaxVarintLen64 + len(m.value)
-	}
-	return m.appendEncoded(make([]byte, 0, n))
-}
-
-// appendEncoded is encode into b's spare room (putMeta's scratch: the plaintext is
-// sealed at once, into a record of its own).
+// appendEncoded is the key record's plaintext, encoded into b's room (putMeta's
+// scratch: the plaintext is sealed at once, into a record of its own).
 func (m *meta) appendEncoded(b []byte) []byte {
 	b = append(b[:0], make([]byte, metaFixed)...)
 	b[0] = byte(m.typ)
